@@ -1,0 +1,54 @@
+"""Claim lines sent to a live authorization and their answers.
+
+CONTRACT.md, "Claim line"; POLICY.md, "Claims against an authorization";
+policy Sections II (units) and VI (HCPCS, NDC).
+
+A reversal (void) is the same line (claim id + line number) with
+``reversal: true``. Its answer is ``status: "paid"`` with ``allowed_units``
+equal to minus the units given back (0 when the original paid nothing), so
+the sum of ``allowed_units`` over a ledger is always the units paid.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+ClaimStatus = Literal["paid", "partially_paid", "denied"]
+
+
+class ClaimLine(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    claim_id: str = Field(min_length=1)
+    line: int = Field(ge=1)
+    member_id: str
+    date_of_service: date
+    hcpcs: str
+    ndc: str | None = None
+    units: int = Field(ge=0)
+    modifiers: list[str] = Field(default_factory=list)
+    icd10_codes: list[str] = Field(default_factory=list)
+    reversal: bool = False
+
+    @property
+    def key(self) -> tuple[str, int]:
+        return (self.claim_id, self.line)
+
+    def same_content(self, other: ClaimLine) -> bool:
+        """True when ``other`` is this very line sent again (a replay)."""
+        return self.model_dump() == other.model_dump()
+
+
+class ClaimAnswer(BaseModel):
+    claim_id: str
+    line: int
+    status: ClaimStatus
+    allowed_units: int
+    denied_units: int
+    carc_codes: list[str] = Field(default_factory=list)
+    message: str = ""
+    policy_ref: str = ""
+    reversal: bool = False
