@@ -1,0 +1,171 @@
+"""Inputs and results of every activity: one input and one result model per call.
+
+These models are the contract between the workflow (which calls activities)
+and the activity classes (which do the I/O). New fields always get defaults,
+so histories recorded by older code still decode.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from domain.claim import ClaimAnswer, ClaimLine
+from domain.clinical_event import ClinicalEvent
+from domain.decision import Decision
+from domain.request import PARequest
+
+DecisionKind = Literal["initial", "info", "review", "appeal", "renewal", "extension"]
+
+
+class EvaluateRequestInput(BaseModel):
+    """Decide an initial request (or a pended one with facts added), Section III."""
+
+    request: PARequest
+    as_of: date
+    prior_cycles: int = 0
+
+
+class MemberHistoryInput(BaseModel):
+    """Ask for what the system already knows of a member (Section I, prior therapy)."""
+
+    member_ref: str
+    exclude_case_id: str | None = None
+
+
+class MemberHistory(BaseModel):
+    prior_cycles: int = 0
+
+
+class RecordDecisionInput(BaseModel):
+    """One row of the append-only decisions table, keyed by ``decision_key``."""
+
+    decision_key: str
+    case_id: str
+    request_id: str
+    kind: DecisionKind
+    determination: str
+    automated: bool
+    reviewer_id: str | None = None
+    rationale: str | None = None
+    decision: Decision | None = None
+    reasons: list[dict[str, Any]] = Field(default_factory=list)
+    trace: dict[str, Any] | None = None
+    policy_id: str
+    policy_version: str
+    urgency: str
+    line_of_business: str
+    received_at: datetime
+    decided_at: datetime
+
+
+class RecordResult(BaseModel):
+    inserted: bool
+
+
+class PeriodTerms(BaseModel):
+    """One authorization period as the claims ledger needs it (Section I, II)."""
+
+    start: date
+    end: date
+    kind: str = "initial"
+    cycles: int
+    authorized_units: int
+
+
+class AuthorizationProjection(BaseModel):
+    """The current state of a case, kept in ``authorizations`` by the workflow.
+
+    ``version`` only grows; an older projection never overwrites a newer one.
+    """
+
+    case_id: str
+    request_id: str
+    member_ref: str
+    version: int
+    status: str
+    track: str | None = None
+    path: str | None = None
+    line_of_business: str
+    urgency: str
+    periods: list[PeriodTerms] = Field(default_factory=list)
+    renewals_used: int = 0
+    cycles_started: int = 0
+    units_authorized: int = 0
+    units_paid: int = 0
+    period_end: date | None = None
+    escalated: bool = False
+    received_at: datetime
+    updated_at: datetime
+
+
+class AdjudicateClaimInput(BaseModel):
+    """A claim line against a live case; the ledger decides it atomically (Section II)."""
+
+    case_id: str
+    member_ref: str
+    line: ClaimLine
+    periods: list[PeriodTerms]
+    death_date: date | None = None
+    discontinued_date: date | None = None
+
+
+class ClinicalEventInput(BaseModel):
+    case_id: str
+    member_ref: str
+    event: ClinicalEvent
+    received_at: datetime
+
+
+NotificationKind = Literal[
+    "approval",
+    "pend",
+    "review_assignment",
+    "denial",
+    "not_applicable",
+    "renewal_window_open",
+    "renewal_reminder",
+    "renewal_approved",
+    "renewal_refused",
+    "expiry",
+    "completed",
+    "escalation",
+    "appeal_received",
+    "withdrawn",
+    "discontinued",
+    "period_extended",
+]
+
+
+class NotificationInput(BaseModel):
+    """A notice: written once to the outbox under ``key``, then delivered once."""
+
+    key: str
+    case_id: str
+    kind: NotificationKind
+    recipient: str
+    payload: dict[str, Any] = Field(default_factory=dict)
+
+
+class NotificationResult(BaseModel):
+    status: Literal["sent", "pending", "failed"]
+    channel: str
+    attempts: int = 0
+
+
+__all__ = [
+    "AdjudicateClaimInput",
+    "AuthorizationProjection",
+    "ClaimAnswer",
+    "ClinicalEventInput",
+    "EvaluateRequestInput",
+    "MemberHistory",
+    "MemberHistoryInput",
+    "NotificationInput",
+    "NotificationResult",
+    "PeriodTerms",
+    "RecordDecisionInput",
+    "RecordResult",
+]

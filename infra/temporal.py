@@ -1,0 +1,83 @@
+"""The Temporal client and the custom search attributes of DESIGN.md."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from temporalio.api.enums.v1 import IndexedValueType
+from temporalio.api.operatorservice.v1 import (
+    AddSearchAttributesRequest,
+    ListSearchAttributesRequest,
+)
+from temporalio.client import Client
+from temporalio.common import (
+    SearchAttributeKey,
+)
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.converter import DataConverter, PayloadCodec
+
+AUTH_STATUS = SearchAttributeKey.for_keyword("AuthStatus")
+AUTH_TRACK = SearchAttributeKey.for_keyword("AuthTrack")
+AUTH_PERIOD_END = SearchAttributeKey.for_datetime("AuthPeriodEnd")
+AUTH_RENEWALS_USED = SearchAttributeKey.for_int("AuthRenewalsUsed")
+AUTH_ESCALATED = SearchAttributeKey.for_bool("AuthEscalated")
+MEMBER_REF = SearchAttributeKey.for_keyword("MemberRef")
+
+SEARCH_ATTRIBUTES = (
+    AUTH_STATUS,
+    AUTH_TRACK,
+    AUTH_PERIOD_END,
+    AUTH_RENEWALS_USED,
+    AUTH_ESCALATED,
+    MEMBER_REF,
+)
+
+_INDEXED_TYPE = {
+    "Keyword": IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+    "Datetime": IndexedValueType.INDEXED_VALUE_TYPE_DATETIME,
+    "Int": IndexedValueType.INDEXED_VALUE_TYPE_INT,
+    "Bool": IndexedValueType.INDEXED_VALUE_TYPE_BOOL,
+}
+
+
+def search_attribute_types() -> dict[str, str]:
+    """Name -> Temporal type name ("Keyword", "Int", ...), as the CLI and compose spell them."""
+    names = {
+        "KEYWORD": "Keyword",
+        "DATETIME": "Datetime",
+        "INT": "Int",
+        "BOOL": "Bool",
+    }
+    return {
+        key.name: names[key.indexed_value_type.name.removeprefix("INDEXED_VALUE_TYPE_")]
+        for key in SEARCH_ATTRIBUTES
+    }
+
+
+def data_converter(codec: PayloadCodec | None = None) -> DataConverter:
+    """Pydantic models on the wire; payloads encrypted when a codec is given."""
+    if codec is None:
+        return pydantic_data_converter
+    return dataclasses.replace(pydantic_data_converter, payload_codec=codec)
+
+
+async def connect(
+    address: str, namespace: str = "default", codec: PayloadCodec | None = None
+) -> Client:
+    return await Client.connect(address, namespace=namespace, data_converter=data_converter(codec))
+
+
+async def ensure_search_attributes(client: Client, namespace: str = "default") -> None:
+    """Register the custom search attributes that are missing (idempotent)."""
+    existing = await client.operator_service.list_search_attributes(
+        ListSearchAttributesRequest(namespace=namespace)
+    )
+    missing = {
+        name: _INDEXED_TYPE[kind]
+        for name, kind in search_attribute_types().items()
+        if name not in existing.custom_attributes
+    }
+    if missing:
+        await client.operator_service.add_search_attributes(
+            AddSearchAttributesRequest(namespace=namespace, search_attributes=missing)
+        )

