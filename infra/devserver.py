@@ -78,13 +78,21 @@ class DevServer:
             cmd += ["--search-attribute", f"{name}={kind}"]
         return cmd + self.extra_args
 
-    async def start(self, timeout: float = 30.0) -> None:
+    def launch(self) -> None:
+        """Start the process; `start()` also waits until it listens."""
         out = open(self.log_file, "ab") if self.log_file else subprocess.DEVNULL  # noqa: SIM115
         self.process = subprocess.Popen(
             self.command(), stdout=out, stderr=subprocess.STDOUT, start_new_session=True
         )
+
+    async def start(self, within_s: float = 30.0) -> None:
+        self.launch()
+        await self.wait_ready(within_s)
+
+    async def wait_ready(self, within_s: float = 30.0) -> None:
+        assert self.process is not None
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
+        deadline = loop.time() + within_s
         while loop.time() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"temporal dev server exited with {self.process.returncode}")
@@ -94,7 +102,7 @@ class DevServer:
                 return
             await asyncio.sleep(0.1)
         self.stop()
-        raise RuntimeError(f"temporal dev server did not listen on {self.port} in {timeout}s")
+        raise RuntimeError(f"temporal dev server did not listen on {self.port} in {within_s}s")
 
     def stop(self, timeout: float = 10.0) -> None:
         if self.process is None or self.process.poll() is not None:
