@@ -1,0 +1,19 @@
+# The worker and the API share one image; docker-compose.yml picks the command.
+FROM python:3.11.10-slim-bookworm
+
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
+WORKDIR /app
+
+COPY pyproject.toml README.md ./
+COPY domain ./domain
+COPY workflows ./workflows
+COPY activities ./activities
+COPY api ./api
+COPY commands ./commands
+COPY infra ./infra
+COPY migrations ./migrations
+COPY cli.py worker.py ./
+RUN pip install -e . && useradd --system --uid 10001 priorauth
+USER priorauth
+
+CMD ["python", "worker.py"]

@@ -1,0 +1,11 @@
+"""ASGI entry point for production servers: ``uvicorn api.main:app``."""
+
+from __future__ import annotations
+
+from api.app import create_app
+from infra.logging import configure_logging
+from infra.settings import get_settings
+
+_settings = get_settings()
+configure_logging(_settings.log_level, _settings.log_format)
+app = create_app(_settings)
