@@ -1,0 +1,185 @@
+"""The state of one case, carried whole across continue-as-new (DESIGN.md, step 6).
+
+Everything a later run needs lives here: the facts as merged so far, the
+periods and cycles granted and given, the claim answers (for idempotence and
+queries; the ledger stays the source of truth for units), the clinical events
+that feed Section IV, the open clocks, and the log the queries and
+``priorauth simulate`` read. Pure data: no clock, no I/O.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from domain.claim import ClaimAnswer
+from domain.clinical_event import ClinicalEvent
+from domain.decision import Decision, DosingCycle, Reason
+from domain.request import PARequest
+
+CaseStatus = Literal[
+    "received",
+    "pended",
+    "in_review",
+    "active",
+    "renewal_window",
+    "denied",
+    "appealed",
+    "expired",
+    "completed",
+    "withdrawn",
+    "discontinued",
+    "not_applicable",
+]
+TERMINAL_STATUSES: frozenset[str] = frozenset(
+    {"expired", "completed", "withdrawn", "not_applicable"}
+)
+LIVE_STATUSES: frozenset[str] = frozenset({"active", "renewal_window"})
+ReviewKind = Literal["initial", "appeal", "renewal"]
+
+
+class PeriodState(BaseModel):
+    """One authorization period (Section I), with the units paid against it (Section II)."""
+
+    start: date
+    end: date
+    kind: Literal["initial", "renewal"] = "initial"
+    cycles: int
+    first_cycle: int = 1
+    authorized_units: int
+    extended_days: int = 0
+    units_paid: int = 0
+
+    @property
+    def last_cycle(self) -> int:
+        return self.first_cycle + self.cycles - 1
+
+    def covers(self, day: date) -> bool:
+        return self.start <= day <= self.end
+
+
+class CycleState(BaseModel):
+    """A cycle as given: it starts at its first paid claim or a ``cycle_started`` event."""
+
+    cycle: int
+    start: date
+    phase: str = ""
+    cycle_days: int = 0
+    started_by: Literal["claim", "event"] = "claim"
+
+    @property
+    def next_start(self) -> date:
+        return self.start + timedelta(days=self.cycle_days)
+
+
+class StatusChange(BaseModel):
+    status: str
+    at: datetime
+    day: int
+    reason: str = ""
+
+
+class NoticeRecord(BaseModel):
+    kind: str
+    key: str
+    at: datetime
+    day: int
+
+
+class LogEntry(BaseModel):
+    """One line of the case's story (the ``history`` query)."""
+
+    at: datetime
+    day: int
+    kind: str
+    text: str
+    policy_ref: str = ""
+    actor: str | None = None
+
+
+class PendingReview(BaseModel):
+    """A clinical review the case waits for, with its decision clock (DESIGN.md)."""
+
+    kind: ReviewKind
+    recommendation: str | None = None
+    assigned_at: datetime
+    due_at: datetime
+    escalate_at: datetime
+    exclude_reviewer: str | None = None
+    renewal_facts: dict[str, Any] = Field(default_factory=dict)
+    renewal_decision: dict[str, Any] | None = None
+    reasons: list[Reason] = Field(default_factory=list)
+
+
+class ClaimRecord(BaseModel):
+    """The answer given to one claim line (claim id + line + reversal), for idempotence."""
+
+    fingerprint: str
+    answer: ClaimAnswer
+    date_of_service: date
+
+
+class CaseState(BaseModel):
+    """All a case knows; the one argument (with the input) of every continued run."""
+
+    case_id: str
+    status: CaseStatus = "received"
+    request: PARequest
+    received_day: date
+    clock_offset_seconds: float = 0.0
+    runs: int = 1
+
+    decision: Decision | None = None
+    track: str | None = None
+    path: str | None = None
+    determination: str | None = None
+    missing_facts: list[str] = Field(default_factory=list)
+    prior_cycles: int = 0
+
+    periods: list[PeriodState] = Field(default_factory=list)
+    period_index: int = 0
+    renewable: bool = False
+    max_renewals: int = 0
+    renewals_used: int = 0
+    total_cycles: int = 0
+    cycle_plan: list[DosingCycle] = Field(default_factory=list)
+    cycles: list[CycleState] = Field(default_factory=list)
+
+    claims: dict[str, ClaimRecord] = Field(default_factory=dict)
+    units_paid: int = 0
+    events_seen: list[str] = Field(default_factory=list)
+    clinical_events: list[ClinicalEvent] = Field(default_factory=list)
+    death_date: date | None = None
+    discontinued_date: date | None = None
+
+    pend_deadline: datetime | None = None
+    review: PendingReview | None = None
+    escalated: bool = False
+    denied_by: str | None = None
+    appeal_deadline: datetime | None = None
+    appeals_used: int = 0
+    renewal_pending_info: dict[str, Any] | None = None
+
+    notices_sent: list[str] = Field(default_factory=list)
+    status_changes: list[StatusChange] = Field(default_factory=list)
+    notifications: list[NoticeRecord] = Field(default_factory=list)
+    log: list[LogEntry] = Field(default_factory=list)
+    decision_seq: int = 0
+    projection_version: int = 0
+    last_reason: str = ""
+
+    @property
+    def period(self) -> PeriodState | None:
+        if not self.periods:
+            return None
+        return self.periods[min(self.period_index, len(self.periods) - 1)]
+
+    @property
+    def cycles_started(self) -> int:
+        return len(self.cycles)
+
+    @property
+    def units_authorized(self) -> int:
+        return sum(p.authorized_units for p in self.periods)

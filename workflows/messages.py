@@ -1,0 +1,298 @@
+"""Every message of ``AuthorizationWorkflow``: one input and one result model per call.
+
+The API, the CLI and ``priorauth simulate`` import these; the names are
+stable and new fields always get defaults (old histories must still decode).
+
+Workflow: ``CaseInput`` -> ``CaseResult``.
+
+Updates (the caller needs an answer; a call in the wrong state gets
+``accepted=False`` with the reason, a malformed one is rejected by the
+validator before it reaches history):
+
+- ``adjudicate_claim``: ``ClaimLine`` -> ``ClaimAnswer`` (POLICY.md, Claims)
+- ``provide_info``: ``ProvideInfoInput`` -> ``ProvideInfoResult``
+- ``decide_review``: ``ReviewDecisionInput`` -> ``ReviewDecisionResult``
+- ``request_renewal``: ``RenewalRequestInput`` -> ``RenewalResult`` (Section IV)
+- ``extend_period``: ``ExtendPeriodInput`` -> ``ExtendPeriodResult``
+- ``appeal``: ``AppealInput`` -> ``AppealResult``
+- ``withdraw``: ``WithdrawInput`` -> ``WithdrawResult``
+
+Signal: ``clinical_event`` (``ClinicalEvent``; repeated event ids are ignored).
+
+Queries: ``status`` -> ``CaseStatusView``, ``periods`` -> ``PeriodsView``,
+``cycles`` -> ``CyclesView``, ``units`` -> ``UnitsView``, ``history`` ->
+``HistoryView``.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from domain.claim import ClaimAnswer, ClaimLine
+from domain.clinical_event import ClinicalEvent
+from domain.decision import Reason
+from domain.request import PARequest
+from workflows.case_state import CaseState, LogEntry, NoticeRecord, StatusChange
+
+LINES_OF_BUSINESS = ("commercial", "medicaid", "medicare_advantage", "medicare_part_b")
+
+# ---------------------------------------------------------------------------
+# Starting a case
+
+
+class DecisionClock(BaseModel):
+    """Hours a reviewer has for a decision, by urgency (POLICY.md, Decision clocks)."""
+
+    standard_hours: int = 72
+    expedited_hours: int = 24
+
+
+class CaseConfig(BaseModel):
+    """The case clocks and windows, from Settings (workflows cannot read the environment).
+
+    Built by ``infra.case_config.case_config(settings)``. Policy terms
+    (periods, cycles, units, the renewal window) come from the policy data,
+    not from here.
+    """
+
+    pend_deadline_days: int = 14
+    decision_clocks: dict[str, DecisionClock] = Field(
+        default_factory=lambda: {lob: DecisionClock() for lob in LINES_OF_BUSINESS}
+    )
+    escalate_before_hours: int = 12
+    appeal_window_days: dict[str, int] = Field(
+        default_factory=lambda: {"commercial": 180, "medicaid": 60, "medicare_advantage": 65}
+    )
+    renewal_reminder_days: list[int] = Field(default_factory=lambda: [14, 7])
+    auto_deny_lines_of_business: list[str] = Field(default_factory=list)
+    max_appeals: int = 1
+    notification_recipient: str = "prescriber"
+    # The server time that stands for ``request.received_at`` (simulations and
+    # time-skipping tests); None: the workflow clock is the business clock.
+    clock_anchor: datetime | None = None
+
+    def decision_clock(self, line_of_business: str, urgency: str) -> timedelta:
+        clock = self.decision_clocks.get(line_of_business, DecisionClock())
+        hours = clock.expedited_hours if urgency == "expedited" else clock.standard_hours
+        return timedelta(hours=hours)
+
+    def appeal_window(self, line_of_business: str) -> timedelta:
+        days = self.appeal_window_days.get(line_of_business)
+        if days is None:
+            days = min(self.appeal_window_days.values(), default=60)
+        return timedelta(days=days)
+
+
+class CaseInput(BaseModel):
+    """The workflow's one argument: the request, its member ref, the clocks, carried state."""
+
+    request: PARequest
+    member_ref: str
+    config: CaseConfig = Field(default_factory=CaseConfig)
+    state: CaseState | None = None
+
+
+class CaseResult(BaseModel):
+    case_id: str
+    request_id: str
+    status: str
+    track: str | None = None
+    renewals_used: int = 0
+    cycles_started: int = 0
+    units_paid: int = 0
+    reason: str = ""
+
+
+# ---------------------------------------------------------------------------
+# Updates
+
+
+class UpdateOutcome(BaseModel):
+    """What every update but ``adjudicate_claim`` returns: accepted or refused, and why."""
+
+    accepted: bool
+    reason: str = ""
+    status: str
+    policy_ref: str = ""
+
+
+class ProvideInfoInput(BaseModel):
+    """Facts that settle a pend: dotted paths or a nested partial request."""
+
+    facts: dict[str, Any] = Field(min_length=1)
+    source: str | None = None
+
+
+class ProvideInfoResult(UpdateOutcome):
+    determination: str | None = None
+    missing_facts: list[str] = Field(default_factory=list)
+
+
+class ReviewDecisionInput(BaseModel):
+    """A clinical reviewer's decision on the review the case waits for."""
+
+    reviewer_id: str = Field(min_length=1)
+    determination: Literal["approve", "deny", "pend"]
+    rationale: str = ""
+    track: str | None = None
+
+
+class ReviewDecisionResult(UpdateOutcome):
+    determination: str | None = None
+    review_kind: str | None = None
+
+
+class RenewalRequestInput(BaseModel):
+    """A renewal (Section IV): only the facts that changed since the case's request."""
+
+    facts: dict[str, Any] = Field(default_factory=dict)
+    requested_by: str | None = None
+
+
+class PeriodView(BaseModel):
+    index: int
+    start: date
+    end: date
+    kind: str
+    cycles: int
+    first_cycle: int
+    authorized_units: int
+    units_paid: int = 0
+    extended_days: int = 0
+
+
+class RenewalResult(UpdateOutcome):
+    determination: str | None = None
+    window_opens: date | None = None
+    period: PeriodView | None = None
+    reasons: list[Reason] = Field(default_factory=list)
+
+
+class ExtendPeriodInput(BaseModel):
+    """A reviewer extends the current period (X12 extension) when treatment was paused."""
+
+    reviewer_id: str = Field(min_length=1)
+    days: int = Field(ge=1, le=365)
+    rationale: str = Field(min_length=1)
+
+
+class ExtendPeriodResult(UpdateOutcome):
+    period_end: date | None = None
+
+
+class AppealInput(BaseModel):
+    reason: str = ""
+    requested_by: str | None = None
+
+
+class AppealResult(UpdateOutcome):
+    appeal_deadline: datetime | None = None
+
+
+class WithdrawInput(BaseModel):
+    reason: str = ""
+    requested_by: str | None = None
+
+
+class WithdrawResult(UpdateOutcome):
+    pass
+
+
+# ---------------------------------------------------------------------------
+# Queries
+
+
+class CaseStatusView(BaseModel):
+    case_id: str
+    request_id: str
+    status: str
+    track: str | None = None
+    path: str | None = None
+    determination: str | None = None
+    line_of_business: str
+    urgency: str
+    awaiting: str | None = None
+    missing_facts: list[str] = Field(default_factory=list)
+    pend_deadline: datetime | None = None
+    review_kind: str | None = None
+    review_due: datetime | None = None
+    escalated: bool = False
+    appeal_deadline: datetime | None = None
+    period_index: int | None = None
+    period_start: date | None = None
+    period_end: date | None = None
+    renewal_window_opens: date | None = None
+    renewals_used: int = 0
+    max_renewals: int = 0
+    cycles_started: int = 0
+    total_cycles: int = 0
+    units_paid: int = 0
+    units_authorized: int = 0
+    last_reason: str = ""
+    run: int = 1
+
+
+class PeriodsView(BaseModel):
+    periods: list[PeriodView] = Field(default_factory=list)
+    current: int | None = None
+
+
+class CycleView(BaseModel):
+    cycle: int
+    start: date
+    phase: str
+    cycle_days: int
+    started_by: str
+
+
+class CyclesView(BaseModel):
+    cycles: list[CycleView] = Field(default_factory=list)
+    total_cycles: int = 0
+    prior_cycles: int = 0
+
+
+class UnitsView(BaseModel):
+    units_paid: int = 0
+    units_authorized: int = 0
+    by_period: list[PeriodView] = Field(default_factory=list)
+    claims: list[ClaimAnswer] = Field(default_factory=list)
+
+
+class HistoryView(BaseModel):
+    status_changes: list[StatusChange] = Field(default_factory=list)
+    notifications: list[NoticeRecord] = Field(default_factory=list)
+    entries: list[LogEntry] = Field(default_factory=list)
+
+
+__all__ = [
+    "AppealInput",
+    "AppealResult",
+    "CaseConfig",
+    "CaseInput",
+    "CaseResult",
+    "CaseStatusView",
+    "ClaimAnswer",
+    "ClaimLine",
+    "ClinicalEvent",
+    "CycleView",
+    "CyclesView",
+    "DecisionClock",
+    "ExtendPeriodInput",
+    "ExtendPeriodResult",
+    "HistoryView",
+    "PeriodView",
+    "PeriodsView",
+    "ProvideInfoInput",
+    "ProvideInfoResult",
+    "RenewalRequestInput",
+    "RenewalResult",
+    "ReviewDecisionInput",
+    "ReviewDecisionResult",
+    "UnitsView",
+    "UpdateOutcome",
+    "WithdrawInput",
+    "WithdrawResult",
+]
