@@ -1,0 +1,210 @@
+"""The case record in PostgreSQL: decisions, the authorization projection, clinical events.
+
+DESIGN.md, Persistence. Temporal holds the live state of a case; these rows
+are what must outlive it and what a payer shows later. Every write is keyed
+and idempotent (``INSERT … ON CONFLICT``), so Temporal may retry any of these
+activities freely:
+
+- ``decisions`` is append-only (a trigger refuses UPDATE/DELETE), one row per
+  ``decision_key``, holding the whole decision, its reasons with policy
+  citations and its evaluation trace (Section III "the result carries the
+  whole tree"), with the policy id and version it ran;
+- ``authorizations`` holds one row per case, replaced only by a projection
+  with a greater ``version``;
+- ``clinical_events`` holds one row per case + event id ("repeated event ids
+  are ignored", CONTRACT.md).
+
+Prior therapy (POLICY.md Section I, "Prior therapy"): the member's earlier
+cycles are the sum of ``authorizations.cycles_started`` over the member's
+*other* cases. ``cycles_started`` is what the workflow counted for the case
+(cycle boundaries and ``cycle_started`` events), which is the number of
+cycles given; units in ``claim_lines`` cannot be mapped back to cycles without
+the case's track and dosing, so they are not used for this count.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import asyncpg
+import structlog
+from temporalio import activity
+
+from activities.models import (
+    AuthorizationProjection,
+    ClinicalEventInput,
+    MemberHistory,
+    MemberHistoryInput,
+    RecordDecisionInput,
+    RecordResult,
+)
+
+log = structlog.get_logger(__name__)
+
+_INSERT_DECISION = """
+INSERT INTO decisions (
+    decision_key, case_id, request_id, kind, determination, automated, reviewer_id,
+    rationale, decision, reasons, trace, policy_id, policy_version, urgency,
+    line_of_business, received_at, decided_at
+) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
+ON CONFLICT (decision_key) DO NOTHING
+RETURNING id
+"""
+
+_UPSERT_AUTHORIZATION = """
+INSERT INTO authorizations (
+    case_id, request_id, member_ref, version, status, track, path, line_of_business,
+    urgency, periods, renewals_used, cycles_started, units_authorized, units_paid,
+    period_end, escalated, received_at, updated_at
+) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
+ON CONFLICT (case_id) DO UPDATE SET
+    request_id = EXCLUDED.request_id,
+    member_ref = EXCLUDED.member_ref,
+    version = EXCLUDED.version,
+    status = EXCLUDED.status,
+    track = EXCLUDED.track,
+    path = EXCLUDED.path,
+    line_of_business = EXCLUDED.line_of_business,
+    urgency = EXCLUDED.urgency,
+    periods = EXCLUDED.periods,
+    renewals_used = EXCLUDED.renewals_used,
+    cycles_started = EXCLUDED.cycles_started,
+    units_authorized = EXCLUDED.units_authorized,
+    units_paid = EXCLUDED.units_paid,
+    period_end = EXCLUDED.period_end,
+    escalated = EXCLUDED.escalated,
+    received_at = EXCLUDED.received_at,
+    updated_at = EXCLUDED.updated_at,
+    recorded_at = now()
+WHERE authorizations.version < EXCLUDED.version
+RETURNING case_id
+"""
+
+_INSERT_EVENT = """
+INSERT INTO clinical_events (case_id, event_id, member_ref, type, event_date, event, received_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7)
+ON CONFLICT (case_id, event_id) DO NOTHING
+RETURNING id
+"""
+
+
+class CaseStore:
+    """Activities that write (and read back) the durable record of each case."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+
+    def activities(self) -> list[Callable[..., Any]]:
+        return [
+            self.member_history,
+            self.record_decision,
+            self.project_authorization,
+            self.record_clinical_event,
+        ]
+
+    @activity.defn
+    async def member_history(self, inp: MemberHistoryInput) -> MemberHistory:
+        """Cycles started in the member's other cases (Section I, "Prior therapy")."""
+        cycles = await self._pool.fetchval(
+            """
+            SELECT COALESCE(sum(cycles_started), 0)::int FROM authorizations
+            WHERE member_ref = $1 AND case_id IS DISTINCT FROM $2
+            """,
+            inp.member_ref,
+            inp.exclude_case_id,
+        )
+        return MemberHistory(prior_cycles=cycles)
+
+    @activity.defn
+    async def record_decision(self, inp: RecordDecisionInput) -> RecordResult:
+        """Append one decision (Section III; appeals and reviews alike), once per key.
+
+        When ``reasons`` or ``trace`` are not given separately they are taken
+        from the decision itself, so every row carries its reasons and trace.
+        """
+        decision = inp.decision.model_dump(mode="json") if inp.decision else None
+        reasons = inp.reasons or (decision or {}).get("reasons") or []
+        trace = inp.trace if inp.trace is not None else (decision or {}).get("trace")
+        row_id = await self._pool.fetchval(
+            _INSERT_DECISION,
+            inp.decision_key,
+            inp.case_id,
+            inp.request_id,
+            inp.kind,
+            inp.determination,
+            inp.automated,
+            inp.reviewer_id,
+            inp.rationale,
+            decision,
+            reasons,
+            trace,
+            inp.policy_id,
+            inp.policy_version,
+            inp.urgency,
+            inp.line_of_business,
+            inp.received_at,
+            inp.decided_at,
+        )
+        log.info(
+            "decision recorded" if row_id else "decision already recorded",
+            case=inp.case_id,
+            decision_key=inp.decision_key,
+            kind=inp.kind,
+            determination=inp.determination,
+        )
+        return RecordResult(inserted=row_id is not None)
+
+    @activity.defn
+    async def project_authorization(self, inp: AuthorizationProjection) -> RecordResult:
+        """Keep ``authorizations`` current; a stale or repeated version changes nothing."""
+        written = await self._pool.fetchval(
+            _UPSERT_AUTHORIZATION,
+            inp.case_id,
+            inp.request_id,
+            inp.member_ref,
+            inp.version,
+            inp.status,
+            inp.track,
+            inp.path,
+            inp.line_of_business,
+            inp.urgency,
+            [p.model_dump(mode="json") for p in inp.periods],
+            inp.renewals_used,
+            inp.cycles_started,
+            inp.units_authorized,
+            inp.units_paid,
+            inp.period_end,
+            inp.escalated,
+            inp.received_at,
+            inp.updated_at,
+        )
+        log.debug(
+            "authorization projected" if written else "authorization projection not newer",
+            case=inp.case_id,
+            version=inp.version,
+            status=inp.status,
+        )
+        return RecordResult(inserted=written is not None)
+
+    @activity.defn
+    async def record_clinical_event(self, inp: ClinicalEventInput) -> RecordResult:
+        """Record a clinical event once per case + event id (CONTRACT.md, Clinical event)."""
+        event = inp.event
+        row_id = await self._pool.fetchval(
+            _INSERT_EVENT,
+            inp.case_id,
+            event.event_id,
+            inp.member_ref,
+            event.type,
+            event.date,
+            event.model_dump(mode="json", exclude_none=True),
+            inp.received_at,
+        )
+        log.info(
+            "clinical event recorded" if row_id else "clinical event already recorded",
+            case=inp.case_id,
+            event_id=event.event_id,
+            type=event.type,
+        )
+        return RecordResult(inserted=row_id is not None)
