@@ -1,0 +1,256 @@
+"""The human-readable text of each notice, from its payload (pure, no I/O).
+
+The workflow sends a ``kind`` and a ``payload``; :func:`render` turns them into
+the text written to the outbox and delivered. It is lenient: a missing key
+reads "not stated" or its sentence is left out, never an exception. Text
+never carries names, member ids or dates of birth: nothing here reads them.
+
+Payload keys per kind (all optional; dates ISO ``YYYY-MM-DD``):
+
+- ``approval``, ``renewal_approved``: ``track``, ``period_start``,
+  ``period_end``, ``cycles``, ``first_cycle``, ``authorized_units``,
+  ``max_units_per_42_days`` (default 980), ``renewals_left``, ``policy_ref``.
+  (Sections I and II: period, cycles, units.)
+- ``pend``: ``missing_facts`` (dotted request paths), ``deadline``,
+  ``reasons`` (optional). (Section III, rule 3: exactly the unknown facts.)
+- ``review_assignment``: ``reviewer_id`` or ``queue``, ``due_by``,
+  ``urgency``, ``stage`` (initial, renewal, appeal), ``reasons``.
+- ``denial``, ``renewal_refused``: ``reasons`` (list of ``{code, policy_ref,
+  text}``), ``appeal_deadline``, ``appeal_window_days``, ``reviewer_id``,
+  ``window_opens`` (a renewal asked for too early, Section IV.2).
+- ``not_applicable``: ``medicare`` (``{jurisdiction, contractor}``),
+  ``reasons``. (Appendix 2.)
+- ``renewal_window_open``: ``period_end``, ``window_opens``,
+  ``renewals_used``, ``max_renewals``. (Section IV.2.)
+- ``renewal_reminder``: ``period_end``, ``days_left``.
+- ``expiry``, ``completed``: ``period_end``, ``cycles_total``.
+- ``escalation``: ``stage``, ``due_by``, ``hours_left``, ``urgency``.
+  (Decision clocks.)
+- ``appeal_received``: ``reason``, ``due_by``.
+- ``withdrawn``, ``discontinued``: ``date``, ``reason``.
+- ``period_extended``: ``days``, ``period_end``, ``rationale``, ``reviewer_id``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+NOT_STATED = "not stated"
+
+FACT_LABELS: dict[str, str] = {
+    "diagnosis.icd10_codes": "ICD-10 diagnosis codes",
+    "diagnosis.b_cell_precursor": "whether the ALL is B-cell precursor",
+    "diagnosis.infant_all": "whether this is infant ALL",
+    "diagnosis.ph_status": "Philadelphia chromosome (BCR::ABL1) status",
+    "diagnosis.mrd_percent": "measurable residual disease (MRD) level in percent",
+    "diagnosis.complete_remission": "complete remission status (first, second, …)",
+    "diagnosis.relapsed_or_refractory": "whether the disease is relapsed or refractory",
+    "diagnosis.tki_status": "response to tyrosine kinase inhibitors",
+    "therapy.setting": "treatment setting",
+    "therapy.combined_with": "therapies given with blinatumomab",
+    "therapy.regimen": "treatment regimen / protocol",
+    "therapy.tki": "the tyrosine kinase inhibitor used",
+    "therapy.prior_blinatumomab_cycles": "blinatumomab cycles already given",
+    "clinical.weight_kg": "weight in kg",
+    "clinical.height_cm": "height in cm",
+    "clinical.live_vaccine_within_2_weeks": "live vaccine in the 2 weeks before starting",
+    "clinical.live_vaccine_planned": "live vaccine planned during therapy",
+    "member.date_of_birth": "the patient's date of birth",
+    "service.requested_start": "the requested start date",
+}
+
+
+def _v(payload: Mapping[str, Any], key: str, default: Any = NOT_STATED) -> Any:
+    value = payload.get(key)
+    return default if value is None or value == "" else value
+
+
+def fact_label(path: str) -> str:
+    label = FACT_LABELS.get(path)
+    return f"{label} ({path})" if label else path
+
+
+def _reasons(payload: Mapping[str, Any]) -> list[str]:
+    lines = []
+    for reason in payload.get("reasons") or []:
+        if isinstance(reason, Mapping):
+            text = reason.get("text") or reason.get("code") or "reason not stated"
+            ref = reason.get("policy_ref")
+            lines.append(f"- {text}" + (f" (policy {ref})" if ref else ""))
+        else:
+            lines.append(f"- {reason}")
+    return lines
+
+
+def _approval(p: Mapping[str, Any]) -> list[str]:
+    lines = [
+        f"Authorized period: {_v(p, 'period_start')} to {_v(p, 'period_end')}.",
+        f"Cycles covered: {_v(p, 'cycles')}"
+        + (f" (starting at cycle {p['first_cycle']})" if p.get("first_cycle") else "")
+        + ".",
+        f"Units authorized (HCPCS J9039, 1 unit = 1 mcg): {_v(p, 'authorized_units')} for "
+        f"the period, at most {_v(p, 'max_units_per_42_days', 980)} in any 42 consecutive days "
+        "(policy Section II).",
+    ]
+    if p.get("track"):
+        lines.append(f"Authorization track: {p['track']} (policy Section I).")
+    if p.get("renewals_left") is not None:
+        lines.append(f"Renewals left: {p['renewals_left']}.")
+    return lines
+
+
+def _pend(p: Mapping[str, Any]) -> list[str]:
+    missing = p.get("missing_facts") or []
+    lines = ["We need the following information to decide this request:"]
+    lines += [f"- {fact_label(str(f))}" for f in missing] or [f"- {NOT_STATED}"]
+    lines.append(
+        f"Please send it by {_v(p, 'deadline')}. Without it the request goes to "
+        "clinical review on the information we have."
+    )
+    return lines + _reasons(p)
+
+
+def _review(p: Mapping[str, Any]) -> list[str]:
+    who = p.get("reviewer_id") or p.get("queue") or "the clinical review queue"
+    lines = [
+        f"The {_v(p, 'stage', 'initial')} request was assigned for clinical review to {who}.",
+        f"Urgency: {_v(p, 'urgency')}. Decision due by {_v(p, 'due_by')}.",
+    ]
+    reasons = _reasons(p)
+    return lines + (["Why it needs review:", *reasons] if reasons else [])
+
+
+def _denial(p: Mapping[str, Any]) -> list[str]:
+    lines = ["The request is not approved, for these reasons:"]
+    lines += _reasons(p) or [f"- {NOT_STATED}"]
+    if p.get("window_opens"):
+        lines.append(f"A renewal can be requested from {p['window_opens']} (policy Section IV).")
+    window = p.get("appeal_window_days")
+    lines.append(
+        "Your appeal rights: you or the prescriber may appeal this decision"
+        + (f" within {window} days" if window else "")
+        + f", by {_v(p, 'appeal_deadline')}. The appeal is decided by a reviewer other "
+        "than the one who made this decision. Send any records that support the request."
+    )
+    return lines
+
+
+def _not_applicable(p: Mapping[str, Any]) -> list[str]:
+    medicare = p.get("medicare") if isinstance(p.get("medicare"), Mapping) else {}
+    lines = [
+        "This policy does not apply to Medicare Part B (policy Appendix 2). Coverage follows "
+        "the Medicare Benefit Policy Manual (Pub. 100-2, ch. 15 §50) and NCDs/LCDs.",
+        f"Medicare Administrative Contractor: jurisdiction {_v(medicare, 'jurisdiction')}, "
+        f"{_v(medicare, 'contractor')}.",
+    ]
+    return lines + _reasons(p)
+
+
+def _window_open(p: Mapping[str, Any]) -> list[str]:
+    return [
+        f"The renewal window is open from {_v(p, 'window_opens')} until the period ends on "
+        f"{_v(p, 'period_end')} (policy Section IV).",
+        f"Renewals used: {_v(p, 'renewals_used', 0)} of {_v(p, 'max_renewals')}.",
+        "Send a renewal request with the response assessment and any toxicity this period.",
+    ]
+
+
+def _reminder(p: Mapping[str, Any]) -> list[str]:
+    return [
+        f"Reminder: the authorized period ends on {_v(p, 'period_end')} "
+        f"({_v(p, 'days_left')} days left). No renewal request has been received yet."
+    ]
+
+
+def _expiry(p: Mapping[str, Any]) -> list[str]:
+    return [f"The authorization ended on {_v(p, 'period_end')}. Claims after it are not covered."]
+
+
+def _completed(p: Mapping[str, Any]) -> list[str]:
+    return [
+        f"The authorization is complete: all {_v(p, 'cycles_total')} allowed cycles were "
+        f"authorized; the last period ended on {_v(p, 'period_end')} (policy Section I)."
+    ]
+
+
+def _escalation(p: Mapping[str, Any]) -> list[str]:
+    return [
+        f"Escalation: the {_v(p, 'stage', 'review')} decision on this "
+        f"{_v(p, 'urgency')} request is due by {_v(p, 'due_by')} "
+        f"({_v(p, 'hours_left')} hours left)."
+    ]
+
+
+def _appeal(p: Mapping[str, Any]) -> list[str]:
+    return [
+        "Your appeal was received and assigned to a reviewer other than the one who denied.",
+        f"Reason given: {_v(p, 'reason')}. Decision due by {_v(p, 'due_by')}.",
+    ]
+
+
+def _withdrawn(p: Mapping[str, Any]) -> list[str]:
+    return [f"The request was withdrawn on {_v(p, 'date')}."]
+
+
+def _discontinued(p: Mapping[str, Any]) -> list[str]:
+    return [
+        f"Treatment was reported discontinued on {_v(p, 'date')}; "
+        "the authorization does not cover later dates of service."
+    ]
+
+
+def _extended(p: Mapping[str, Any]) -> list[str]:
+    return [
+        f"The current period was extended by {_v(p, 'days')} days; it now ends on "
+        f"{_v(p, 'period_end')}. Rationale: {_v(p, 'rationale')}."
+    ]
+
+
+TITLES: dict[str, str] = {
+    "approval": "Blincyto prior authorization approved",
+    "pend": "Blincyto prior authorization: information needed",
+    "review_assignment": "Blincyto prior authorization: clinical review assigned",
+    "denial": "Blincyto prior authorization denied",
+    "not_applicable": "Blincyto prior authorization: policy not applicable (Medicare Part B)",
+    "renewal_window_open": "Blincyto authorization: renewal window open",
+    "renewal_reminder": "Blincyto authorization: renewal reminder",
+    "renewal_approved": "Blincyto authorization renewed",
+    "renewal_refused": "Blincyto authorization renewal not approved",
+    "expiry": "Blincyto authorization expired",
+    "completed": "Blincyto authorization completed",
+    "escalation": "Blincyto prior authorization: decision clock escalation",
+    "appeal_received": "Blincyto prior authorization: appeal received",
+    "withdrawn": "Blincyto prior authorization withdrawn",
+    "discontinued": "Blincyto authorization: treatment discontinued",
+    "period_extended": "Blincyto authorization period extended",
+}
+
+BODIES: dict[str, Callable[[Mapping[str, Any]], list[str]]] = {
+    "approval": _approval,
+    "renewal_approved": _approval,
+    "pend": _pend,
+    "review_assignment": _review,
+    "denial": _denial,
+    "renewal_refused": _denial,
+    "not_applicable": _not_applicable,
+    "renewal_window_open": _window_open,
+    "renewal_reminder": _reminder,
+    "expiry": _expiry,
+    "completed": _completed,
+    "escalation": _escalation,
+    "appeal_received": _appeal,
+    "withdrawn": _withdrawn,
+    "discontinued": _discontinued,
+    "period_extended": _extended,
+}
+
+
+def render(kind: str, payload: Mapping[str, Any] | None, case_id: str = "") -> str:
+    """The notice as plain text: a title line, the case reference, then the body."""
+    payload = payload or {}
+    title = TITLES.get(kind, f"Blincyto prior authorization: {kind}")
+    body = BODIES.get(kind, lambda _p: [])(payload)
+    ref = payload.get("request_id") or case_id
+    head = [title] + ([f"Reference: {ref}"] if ref else [])
+    return "\n".join([*head, "", *body]).rstrip() + "\n"

@@ -1,0 +1,195 @@
+"""The notifications outbox: every notice written once, then delivered once.
+
+DESIGN.md, Persistence; POLICY.md, Decision clocks and appeals (escalations,
+appeal rights). ``send_notification``:
+
+1. inserts the notice under its ``key`` (``ON CONFLICT (key) DO NOTHING``),
+   with the text rendered by :mod:`activities.notice_text`; a repeated call
+   with the same key delivers what the first one wrote;
+2. takes the row with a status transition ``pending -> sending`` that also
+   sets a lease (``lease_until``). Only one attempt can hold it, so two
+   concurrent attempts never both send. A lease left by a worker that died
+   expires and the next attempt takes the row over;
+3. delivers through the channel, retrying inside the activity with
+   exponential backoff (``backoff_base * 2**(n-1)`` seconds, capped at
+   ``backoff_max``; heartbeating in between). Each attempt is counted in the
+   row, so a restarted activity continues the count instead of starting over;
+4. marks the row ``sent`` (``sent_at``, ``attempts``); a later call finds it
+   sent and delivers nothing. After ``max_attempts`` failed attempts, or a
+   refusal that will not change (HTTP 4xx), the row is ``failed`` and the
+   result says so: an undeliverable notice is a business outcome, not a
+   reason to retry forever.
+
+Delivery is at least once towards the receiver only in one case: the worker
+dies after the channel succeeded and before the row was marked; the webhook's
+``Idempotency-Key`` header lets the receiver drop that repeat.
+
+Infrastructure errors (PostgreSQL) propagate, so Temporal retries the activity.
+A notice whose row is leased by another live attempt raises a retryable
+``ApplicationError`` (type ``NoticeInFlight``); the retry finds it sent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+import asyncpg
+import structlog
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from activities.channels import Channel, DeliveryError, Notice
+from activities.models import NotificationInput, NotificationResult
+from activities.notice_text import render
+
+log = structlog.get_logger(__name__)
+
+_INSERT = """
+INSERT INTO notifications (key, case_id, kind, recipient, channel, payload, text)
+VALUES ($1, $2, $3, $4, $5, $6, $7)
+ON CONFLICT (key) DO NOTHING
+"""
+
+_CLAIM = """
+UPDATE notifications
+SET status = 'sending', lease_until = now() + make_interval(secs => $2), updated_at = now()
+WHERE key = $1
+  AND (status = 'pending' OR (status = 'sending' AND lease_until < now()))
+RETURNING key, case_id, kind, recipient, payload, text, attempts
+"""
+
+_RECORD_FAILURE = """
+UPDATE notifications
+SET attempts = $2, last_error = $3, status = $4, updated_at = now(),
+    lease_until = CASE WHEN $4 = 'failed' THEN NULL
+                       ELSE now() + make_interval(secs => $5) END
+WHERE key = $1
+"""
+
+_MARK_SENT = """
+UPDATE notifications
+SET status = 'sent', attempts = $2, sent_at = now(), lease_until = NULL,
+    last_error = NULL, updated_at = now()
+WHERE key = $1
+"""
+
+_RELEASE = """
+UPDATE notifications SET status = 'pending', lease_until = NULL, updated_at = now()
+WHERE key = $1 AND status = 'sending'
+"""
+
+
+class Notifier:
+    """Writes notices to the outbox and delivers each once through one channel."""
+
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        channel: Channel,
+        max_attempts: int = 5,
+        *,
+        backoff_base: float = 1.0,
+        backoff_max: float = 30.0,
+        lease_seconds: float = 120.0,
+    ) -> None:
+        if max_attempts < 1:
+            raise ValueError("max_attempts must be at least 1")
+        self._pool = pool
+        self._channel = channel
+        self._max_attempts = max_attempts
+        self._backoff_base = backoff_base
+        self._backoff_max = backoff_max
+        self._lease = lease_seconds
+
+    def activities(self) -> list[Callable[..., Any]]:
+        return [self.send_notification]
+
+    def backoff(self, attempt: int) -> float:
+        """Seconds to wait after failed attempt number ``attempt`` (1-based)."""
+        return min(self._backoff_max, self._backoff_base * 2 ** (attempt - 1))
+
+    @activity.defn
+    async def send_notification(self, inp: NotificationInput) -> NotificationResult:
+        """Write the notice to the outbox (once per key) and deliver it (once)."""
+        if not inp.key.strip():
+            raise ApplicationError("notification key is empty", non_retryable=True)
+        await self._pool.execute(
+            _INSERT,
+            inp.key,
+            inp.case_id,
+            inp.kind,
+            inp.recipient,
+            self._channel.name,
+            inp.payload,
+            render(inp.kind, inp.payload, inp.case_id),
+        )
+        row = await self._pool.fetchrow(_CLAIM, inp.key, self._lease)
+        if row is None:
+            return await self._already_handled(inp.key)
+        notice = Notice(
+            key=row["key"],
+            case_id=row["case_id"],
+            kind=row["kind"],
+            recipient=row["recipient"],
+            text=row["text"],
+            payload=row["payload"],
+        )
+        try:
+            return await self._deliver(notice, row["attempts"])
+        except BaseException:
+            # Not a delivery outcome (a bug, cancellation, the database): give the
+            # row back so the retry need not wait for the lease to run out.
+            await asyncio.shield(self._release(notice.key))
+            raise
+
+    async def _deliver(self, notice: Notice, attempts: int) -> NotificationResult:
+        bound = log.bind(notification_key=notice.key, case=notice.case_id, kind=notice.kind)
+        channel = self._channel.name
+        while attempts < self._max_attempts:
+            attempts += 1
+            try:
+                await self._channel.deliver(notice)
+            except DeliveryError as exc:
+                final = not exc.retryable or attempts >= self._max_attempts
+                status = "failed" if final else "sending"
+                await self._pool.execute(
+                    _RECORD_FAILURE, notice.key, attempts, str(exc), status, self._lease
+                )
+                bound.warning(
+                    "notice delivery failed", attempt=attempts, error=str(exc), final=final
+                )
+                if final:
+                    return NotificationResult(status="failed", channel=channel, attempts=attempts)
+                if activity.in_activity():
+                    activity.heartbeat(attempts)
+                await asyncio.sleep(self.backoff(attempts))
+                continue
+            await self._pool.execute(_MARK_SENT, notice.key, attempts)
+            bound.info("notice sent", attempts=attempts, channel=channel)
+            return NotificationResult(status="sent", channel=channel, attempts=attempts)
+        await self._pool.execute(
+            _RECORD_FAILURE, notice.key, attempts, "attempts exhausted", "failed", self._lease
+        )
+        return NotificationResult(status="failed", channel=channel, attempts=attempts)
+
+    async def _already_handled(self, key: str) -> NotificationResult:
+        row = await self._pool.fetchrow(
+            "SELECT status, channel, attempts FROM notifications WHERE key = $1", key
+        )
+        if row is None:  # inserted above, so only a concurrent DELETE gets here
+            raise RuntimeError(f"notification {key} vanished from the outbox")
+        if row["status"] in ("sent", "failed"):
+            return NotificationResult(
+                status=row["status"], channel=row["channel"], attempts=row["attempts"]
+            )
+        raise ApplicationError(
+            "notice is being delivered by another attempt", type="NoticeInFlight"
+        )
+
+    async def _release(self, key: str) -> None:
+        try:
+            await self._pool.execute(_RELEASE, key)
+        except Exception:  # the lease will expire on its own
+            log.warning("could not release notice lease", notification_key=key)
