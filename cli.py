@@ -19,6 +19,7 @@ COMMAND_MODULES = (
     "commands.report",
     "commands.timeline",
     "commands.bench",
+    "commands.keys",
 )
 
 
