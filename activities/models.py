@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 
 from domain.claim import ClaimAnswer, ClaimLine
 from domain.clinical_event import ClinicalEvent
-from domain.decision import Decision
+from domain.decision import Authorization, Decision, Dosing, PolicyRef, Reason
 from domain.request import PARequest
 
 DecisionKind = Literal["initial", "info", "review", "appeal", "renewal", "extension"]
@@ -155,12 +155,95 @@ class NotificationResult(BaseModel):
     attempts: int = 0
 
 
+# ---------------------------------------------------------------------------
+# Evaluation (activities/evaluation.py): the pure domain calls, as activities.
+
+
+class CyclePlan(BaseModel):
+    """One cycle of a track as Section I numbers it: its phase and length."""
+
+    cycle: int
+    phase: str
+    cycle_days: int
+
+
+class TrackTerms(BaseModel):
+    """What a live case needs of its track (Sections I and IV), read from the policy data."""
+
+    track: str
+    renewable: bool
+    max_renewals: int = 0
+    cycles_per_renewal: int = 0
+    renewal_period_days: int | None = None
+    total_cycles: int
+    renewal_window_days: int
+    cycles: list[CyclePlan] = Field(default_factory=list)
+
+
+class EvaluationResult(BaseModel):
+    """The engine's decision on a request, with its track's terms when it names one."""
+
+    decision: Decision
+    terms: TrackTerms | None = None
+
+
+class GrantTermsInput(BaseModel):
+    """A reviewer approves on a track the engine did not grant: the terms of that track."""
+
+    request: PARequest
+    track: str
+    as_of: date
+    prior_cycles: int = 0
+
+
+class GrantTerms(BaseModel):
+    authorization: Authorization
+    dosing: Dosing | None = None
+    terms: TrackTerms
+
+
+class EvaluateRenewalInput(BaseModel):
+    """A renewal request (Section IV), decided on the case's facts with the changes merged."""
+
+    case_id: str
+    request: PARequest
+    track: str
+    path: str | None = None
+    period: PeriodTerms
+    renewals_used: int
+    cycles_authorized: int
+    prior_cycles: int = 0
+    events: list[ClinicalEvent] = Field(default_factory=list)
+    as_of: date
+
+
+RenewalDetermination = Literal["approve", "review", "pend", "deny", "too_early", "not_renewable"]
+
+
+class RenewalEvaluation(BaseModel):
+    """The decision on a renewal: the next period when approved (or the would-be one in review)."""
+
+    determination: RenewalDetermination
+    window_opens: date | None = None
+    authorization: Authorization | None = None
+    dosing: Dosing | None = None
+    missing_facts: list[str] = Field(default_factory=list)
+    reasons: list[Reason] = Field(default_factory=list)
+    trace: dict[str, Any] | None = None
+    policy: PolicyRef
+
+
 __all__ = [
     "AdjudicateClaimInput",
     "AuthorizationProjection",
     "ClaimAnswer",
     "ClinicalEventInput",
+    "CyclePlan",
+    "EvaluateRenewalInput",
     "EvaluateRequestInput",
+    "EvaluationResult",
+    "GrantTerms",
+    "GrantTermsInput",
     "MemberHistory",
     "MemberHistoryInput",
     "NotificationInput",
@@ -168,4 +251,6 @@ __all__ = [
     "PeriodTerms",
     "RecordDecisionInput",
     "RecordResult",
+    "RenewalEvaluation",
+    "TrackTerms",
 ]
