@@ -26,14 +26,14 @@ import binascii
 import os
 import secrets
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from google.protobuf.message import DecodeError
 from temporalio.api.common.v1 import Payload
 from temporalio.converter import PayloadCodec
 
-from infra.settings import Settings
+if TYPE_CHECKING:
+    from infra.settings import Settings
 
 ENCODING = b"binary/encrypted"
 KEY_ID_METADATA = "encryption-key-id"
@@ -50,8 +50,8 @@ class UnknownKeyError(CodecError):
 
 
 def generate_key() -> bytes:
-    """A fresh random AES-256 key (32 bytes)."""
-    return AESGCM.generate_key(bit_length=KEY_BYTES * 8)
+    """A fresh random AES-256 key (32 bytes from the OS CSPRNG)."""
+    return secrets.token_bytes(KEY_BYTES)
 
 
 def generate_key_id() -> str:
@@ -102,6 +102,12 @@ class EncryptionCodec(PayloadCodec):
     """AES-256-GCM over whole payloads; the key id travels in the payload metadata."""
 
     def __init__(self, keys: Mapping[str, bytes], active_key_id: str) -> None:
+        # Imported here, not at module level: the workflow sandbox re-imports
+        # modules and cannot re-import cryptography's native extension.
+        from cryptography.exceptions import InvalidTag
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+        self._invalid_tag = InvalidTag
         if active_key_id not in keys:
             raise CodecError(f"active key id {active_key_id!r} is not among the keys")
         for key_id, key in keys.items():
@@ -151,7 +157,7 @@ class EncryptionCodec(PayloadCodec):
         try:
             plain = cipher.decrypt(data[:NONCE_BYTES], data[NONCE_BYTES:], raw_id)
             return Payload.FromString(plain)
-        except InvalidTag:
+        except self._invalid_tag:
             raise CodecError(
                 f"encrypted payload (key {key_id!r}) failed authentication: "
                 "tampered with, or the key under that id changed"
