@@ -1,0 +1,127 @@
+"""`priorauth report metrics` against a database seeded through the CaseStore activities."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import timedelta
+
+import pytest
+from case_factories import RECEIVED, decision_input
+
+import cli
+from activities.store import CaseStore
+
+HOUR = timedelta(hours=1)
+
+
+async def _seed(store: CaseStore) -> None:
+    def d(case, n, kind, determination, hours, urgency="standard", received=RECEIVED):
+        return decision_input(
+            decision_key=f"{case}/{n}",
+            case_id=case,
+            request_id=case,
+            kind=kind,
+            determination=determination,
+            urgency=urgency,
+            received_at=received,
+            decided_at=received + hours * HOUR,
+        )
+
+    for inp in [
+        d("A", 1, "initial", "approve", 2),
+        d("B", 1, "initial", "pend", 1),
+        d("B", 2, "info", "approve", 10),
+        d("C", 1, "initial", "review", 1),
+        d("C", 2, "review", "deny", 4),
+        d("C", 3, "appeal", "approve", 200),
+        d("D", 1, "review", "deny", 6, "expedited"),
+        d("D", 2, "appeal", "deny", 30, "expedited"),
+        d("E", 1, "initial", "approve", 3, "expedited"),
+        d("G", 1, "initial", "not_applicable", 1),
+        d("H", 1, "initial", "pend", 1),
+        d("F", 1, "initial", "approve", 1, received=RECEIVED + timedelta(days=40)),
+        d("A", 2, "renewal", "deny", 24 * 190),
+    ]:
+        await store.record_decision(inp)
+
+
+async def _run(monkeypatch, db_url, *argv: str) -> int:
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    return await asyncio.to_thread(cli.main, ["report", "metrics", *argv])
+
+
+@pytest.fixture
+async def seeded(db_pool):
+    await _seed(CaseStore(db_pool))
+
+
+async def test_metrics_json_gives_cms_measures_per_urgency(seeded, db_url, monkeypatch, capsys):
+    code = await _run(monkeypatch, db_url, "--from", "2026-12-01", "--to", "2026-12-31", "--json")
+
+    assert code == 0
+    report = json.loads(capsys.readouterr().out)
+    assert (report["from"], report["to"]) == ("2026-12-01", "2026-12-31")
+    standard = report["by_urgency"]["standard"]
+    assert standard == {
+        "requests": 4,
+        "approved": 2,
+        "denied": 1,
+        "not_applicable": 1,
+        "percent_approved": 66.7,
+        "percent_denied": 33.3,
+        "appealed": 1,
+        "approved_after_appeal": 1,
+        "percent_approved_after_appeal": 100.0,
+        "average_hours_to_decision": 4.25,
+        "median_hours_to_decision": 3.0,
+    }
+    expedited = report["by_urgency"]["expedited"]
+    assert (expedited["requests"], expedited["percent_approved"], expedited["percent_denied"]) == (
+        2,
+        50.0,
+        50.0,
+    )
+    assert (expedited["appealed"], expedited["percent_approved_after_appeal"]) == (1, 0.0)
+    assert (expedited["average_hours_to_decision"], expedited["median_hours_to_decision"]) == (
+        4.5,
+        4.5,
+    )
+    overall = report["by_urgency"]["all"]
+    assert overall["requests"] == 6
+    assert (overall["percent_approved"], overall["median_hours_to_decision"]) == (60.0, 3.5)
+
+
+async def test_metrics_window_selects_by_the_final_initial_determination(
+    seeded, db_url, monkeypatch, capsys
+):
+    await _run(monkeypatch, db_url, "--from", "2027-01-10", "--to", "2027-01-10", "--json")
+
+    report = json.loads(capsys.readouterr().out)
+    assert report["by_urgency"]["all"]["requests"] == 1  # case F only
+    assert report["by_urgency"]["expedited"]["percent_approved"] is None
+
+
+async def test_metrics_table_shows_each_urgency(seeded, db_url, monkeypatch, capsys):
+    code = await _run(monkeypatch, db_url, "--from", "2026-12-01", "--to", "2026-12-31")
+
+    out = capsys.readouterr().out
+    assert code == 0
+    rows = {line.split("│")[1].strip(): line for line in out.splitlines() if "│" in line}
+    assert "2 (66.7%)" in rows["standard"] and "1 (100%)" in rows["standard"]
+    assert "0 (0%)" in rows["expedited"] and "4.5" in rows["expedited"]
+
+
+async def test_metrics_refuse_a_window_that_ends_before_it_starts(db_url, monkeypatch, capsys):
+    code = await _run(monkeypatch, db_url, "--from", "2026-12-31", "--to", "2026-12-01")
+
+    assert code == 2
+    assert "before" in capsys.readouterr().out
+
+
+def test_metrics_help_documents_the_definitions(capsys):
+    with pytest.raises(SystemExit):
+        cli.main(["report", "metrics", "--help"])
+
+    out = capsys.readouterr().out
+    assert "final initial determination" in out and "approved after appeal" in out
