@@ -1,0 +1,90 @@
+"""The text of each notice kind (pure; kept with the outbox tests it feeds)."""
+
+from __future__ import annotations
+
+from typing import get_args
+
+import pytest
+
+from activities.models import NotificationKind
+from activities.notice_text import TITLES, render
+
+KINDS = get_args(NotificationKind)
+
+
+def test_every_notification_kind_has_a_title():
+    assert set(KINDS) <= set(TITLES)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_every_kind_renders_with_an_empty_payload(kind):
+    text = render(kind, {}, case_id="pa-REQ-1")
+
+    assert text.startswith(TITLES[kind])
+    assert "Reference: pa-REQ-1" in text
+
+
+def test_approval_states_period_cycles_and_units():
+    text = render(
+        "approval",
+        {
+            "period_start": "2026-12-03",
+            "period_end": "2027-06-30",
+            "cycles": 5,
+            "authorized_units": 4900,
+            "track": "relapsed_refractory",
+        },
+    )
+
+    assert "2026-12-03 to 2027-06-30" in text
+    assert "Cycles covered: 5." in text
+    assert "4900 for the period, at most 980 in any 42 consecutive days" in text
+
+
+def test_pend_lists_exactly_the_missing_facts_and_the_deadline():
+    text = render(
+        "pend",
+        {"missing_facts": ["diagnosis.mrd_percent", "therapy.custom"], "deadline": "2026-12-15"},
+    )
+
+    listed = [line for line in text.splitlines() if line.startswith("- ")]
+    assert listed == [
+        "- measurable residual disease (MRD) level in percent (diagnosis.mrd_percent)",
+        "- therapy.custom",
+    ]
+    assert "by 2026-12-15" in text
+
+
+def test_denial_gives_reasons_with_citations_and_appeal_rights():
+    text = render(
+        "denial",
+        {
+            "reasons": [
+                {"code": "not_listed", "policy_ref": "III", "text": "uses not listed"},
+                "plain reason",
+            ],
+            "appeal_deadline": "2027-05-30",
+            "appeal_window_days": 180,
+        },
+    )
+
+    assert "- uses not listed (policy III)" in text
+    assert "- plain reason" in text
+    assert "within 180 days, by 2027-05-30" in text
+    assert "reviewer other than the one" in text
+
+
+def test_missing_values_read_not_stated_instead_of_failing():
+    text = render("approval", {"period_start": None, "cycles": ""})
+
+    assert "Authorized period: not stated to not stated." in text
+    assert "Cycles covered: not stated." in text
+
+
+def test_notice_text_never_shows_member_identity():
+    text = render(
+        "approval",
+        {"member_id": "M-1", "first_name": "Ada", "date_of_birth": "1980-04-02", "cycles": 5},
+    )
+
+    assert not any(phi in text for phi in ("M-1", "Ada", "1980-04-02"))
