@@ -1,20 +1,43 @@
-"""The HTTP API application factory."""
+"""The HTTP API application factory.
+
+``create_app(settings, client=, pool=)`` builds the FastAPI app: role-scoped
+bearer tokens on every route (api/auth.py), one error shape (api/errors.py),
+the case routes, and the codec server at ``/codec`` when its module is
+present. OpenAPI docs at ``/docs``; ``/healthz`` is open.
+"""
 
 from __future__ import annotations
 
+import importlib
 from contextlib import asynccontextmanager
 
 import asyncpg
-from fastapi import FastAPI
+import structlog
+from fastapi import Depends, FastAPI
 from temporalio.client import Client
 
+from api.auth import PHI_VIEWERS, TokenTable, parse_tokens, require
+from api.errors import install_error_handlers
 from infra.settings import Settings
+
+log = structlog.get_logger("api")
+
+DESCRIPTION = """
+Prior authorization of Blincyto (blinatumomab): submit requests, send claim lines
+and clinical events to live cases, record reviewer decisions, and read the queue.
+
+Every route but `/healthz` needs `Authorization: Bearer <token>`; tokens and their
+roles (`intake`, `claims`, `clinical`, `reviewer`, `read-only`, `admin`) come from
+`API_TOKENS`. Errors are `{"error", "message"}`; invalid input (422) adds
+`errors: [{"field", "message"}]` with dotted field paths.
+"""
 
 
 def create_app(
     settings: Settings, *, client: Client | None = None, pool: asyncpg.Pool | None = None
 ) -> FastAPI:
     """Build the API; it opens its own client and pool unless the caller shares them."""
+    tokens = TokenTable(parse_tokens(settings.api_tokens))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -25,7 +48,6 @@ def create_app(
         if pool is None:
             owned_pool = await worker.open_pool(settings)
         app.state.pool = pool or owned_pool
-        app.state.settings = settings
         try:
             yield
         finally:
@@ -35,11 +57,43 @@ def create_app(
     app = FastAPI(
         title="Blincyto prior authorization",
         version="0.1.0",
+        description=DESCRIPTION,
         lifespan=lifespan,
     )
+    app.state.settings = settings
+    app.state.tokens = tokens
+    if client is not None:
+        app.state.client = client
+    if pool is not None:
+        app.state.pool = pool
+    install_error_handlers(app)
 
     @app.get("/healthz", tags=["ops"])
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
+    from api import routes_actions, routes_cases, routes_claims, routes_events, routes_timeline
+
+    for module in (routes_cases, routes_actions, routes_claims, routes_events, routes_timeline):
+        app.include_router(module.router)
+    _mount_codec(app, settings)
     return app
+
+
+def _mount_codec(app: FastAPI, settings: Settings) -> None:
+    """Mount ``api.codec_server.codec_router`` at /codec behind a PHI-viewing role, if present."""
+    try:
+        codec_server = importlib.import_module("api.codec_server")
+    except ModuleNotFoundError:
+        return
+    factory = getattr(codec_server, "codec_router", None)
+    if factory is None:
+        return
+    guard = [Depends(require(*PHI_VIEWERS))]
+    try:
+        router = factory(settings, dependencies=guard)
+    except TypeError:  # an older signature without dependencies: guard the whole router
+        router = factory(settings)
+        app.include_router(router, prefix="/codec", dependencies=guard)
+        return
+    app.include_router(router, prefix="/codec")

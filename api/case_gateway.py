@@ -1,0 +1,125 @@
+"""The API's one door to Temporal: updates, signals and queries with their errors mapped.
+
+- an update the case refuses in its current state (``accepted=False``) -> 409 with the reason;
+- an update the workflow's validator rejects -> 409 (422 when it names bad input);
+- no such workflow -> 404; a case that has already ended -> 409 naming its status;
+- no answer in time (no worker?) -> 504.
+
+Route handlers never see a Temporal exception.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from typing import Any, TypeVar
+
+import structlog
+from temporalio.client import (
+    Client,
+    WorkflowExecutionStatus,
+    WorkflowHandle,
+    WorkflowQueryFailedError,
+    WorkflowQueryRejectedError,
+    WorkflowUpdateFailedError,
+    WorkflowUpdateRPCTimeoutOrCancelledError,
+)
+from temporalio.exceptions import ApplicationError, FailureError
+from temporalio.service import RPCError, RPCStatusCode
+
+from api.errors import ApiError, conflict, not_found
+
+log = structlog.get_logger("api.gateway")
+
+T = TypeVar("T")
+
+#: How long the API waits for a case to answer an update or a query.
+ANSWER_TIMEOUT = timedelta(seconds=30)
+#: ApplicationError types a validator uses for malformed input (422 rather than 409).
+INVALID_INPUT_TYPES = frozenset({"InvalidInput", "ValidationError", "invalid_input"})
+
+
+def handle(client: Client, case_id: str) -> WorkflowHandle[Any, Any]:
+    return client.get_workflow_handle(case_id)
+
+
+async def closed_status(client: Client, case_id: str) -> str | None:
+    """The case's status if its workflow has ended, None if it runs; 404 if it never existed."""
+    try:
+        desc = await handle(client, case_id).describe()
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.NOT_FOUND:
+            raise not_found(case_id) from None
+        raise
+    if desc.status == WorkflowExecutionStatus.RUNNING:
+        return None
+    from infra.temporal import AUTH_STATUS
+
+    status = desc.typed_search_attributes.get(AUTH_STATUS)
+    return status or (desc.status.name.lower() if desc.status else "closed")
+
+
+async def _not_found_or_closed(client: Client, case_id: str, exc: RPCError) -> ApiError:
+    status = await closed_status(client, case_id)
+    if status is not None:
+        return conflict(f"case {case_id} has ended ({status}) and takes no more messages", status)
+    log.warning("rpc refused on a running case", case=case_id, rpc_status=str(exc.status))
+    return ApiError(502, "temporal_error", "Temporal refused the call")
+
+
+def _failure_message(exc: BaseException) -> tuple[str, str | None]:
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, ApplicationError):
+            return cause.message, cause.type
+        if isinstance(cause, FailureError) and cause.cause is None:
+            return cause.message, None
+        cause = cause.__cause__ or getattr(cause, "cause", None)
+    return str(exc) or "refused", None
+
+
+async def update(client: Client, case_id: str, name: str, arg: Any, result_type: type[T]) -> T:
+    """Run update ``name`` and return its result; a refusal in the result is the caller's."""
+    try:
+        async with asyncio.timeout(ANSWER_TIMEOUT.total_seconds()):
+            return await handle(client, case_id).execute_update(name, arg, result_type=result_type)
+    except WorkflowUpdateFailedError as exc:
+        message, kind = _failure_message(exc.cause)
+        log.info("update rejected", case=case_id, update=name, failure_type=kind)
+        if kind in INVALID_INPUT_TYPES:
+            raise ApiError(422, "invalid", message) from None
+        raise conflict(message) from None
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.NOT_FOUND:
+            raise await _not_found_or_closed(client, case_id, exc) from None
+        raise
+    except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError):
+        raise _timeout(case_id) from None
+
+
+async def signal(client: Client, case_id: str, name: str, arg: Any) -> None:
+    try:
+        await handle(client, case_id).signal(name, arg)
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.NOT_FOUND:
+            raise await _not_found_or_closed(client, case_id, exc) from None
+        raise
+
+
+async def query(client: Client, case_id: str, name: str, result_type: type[T]) -> T:
+    try:
+        async with asyncio.timeout(ANSWER_TIMEOUT.total_seconds()):
+            return await handle(client, case_id).query(name, result_type=result_type)
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.NOT_FOUND:
+            raise not_found(case_id) from None
+        raise
+    except (WorkflowQueryFailedError, WorkflowQueryRejectedError) as exc:
+        log.warning("query failed", case=case_id, query=name, error=type(exc).__name__)
+        raise ApiError(502, "query_failed", f"case {case_id} could not answer {name}") from None
+    except TimeoutError:
+        raise _timeout(case_id) from None
+
+
+def _timeout(case_id: str) -> ApiError:
+    return ApiError(504, "timeout", f"case {case_id} did not answer in time (is a worker running?)")

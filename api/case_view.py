@@ -1,0 +1,105 @@
+"""One case as the API shows it: the workflow's own answers plus PostgreSQL's record.
+
+Status, periods, cycles, units and the status history come from the
+workflow's queries (the live truth); decisions and notices from PostgreSQL
+(the durable audit). The timeline picture is built from the same reads.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date
+
+import asyncpg
+from pydantic import BaseModel, Field
+from temporalio.client import Client
+
+from api import case_gateway, case_records
+from api.case_records import DecisionRecord, NoticeRecord
+from api.timeline_svg import TimelineClaim, TimelineCycle, TimelineData, TimelinePeriod
+from workflows.case_state import StatusChange
+from workflows.messages import CaseStatusView, CyclesView, HistoryView, PeriodsView, UnitsView
+
+DEFAULT_TREATMENT_DAYS = 28
+
+
+class CaseView(BaseModel):
+    """``GET /cases/{case_id}``."""
+
+    case_id: str
+    request_id: str
+    status: str
+    summary: CaseStatusView
+    periods: PeriodsView
+    cycles: CyclesView
+    units: UnitsView
+    status_changes: list[StatusChange] = Field(default_factory=list)
+    decisions: list[DecisionRecord] = Field(default_factory=list)
+    notifications: list[NoticeRecord] = Field(default_factory=list)
+
+
+async def read_case(client: Client, pool: asyncpg.Pool, case_id: str) -> CaseView:
+    """The whole case; 404 when there is no such workflow (asked first, alone)."""
+    q = case_gateway.query
+    status = await q(client, case_id, "status", CaseStatusView)
+    periods, cycles, units, history, decisions, notices = await asyncio.gather(
+        q(client, case_id, "periods", PeriodsView),
+        q(client, case_id, "cycles", CyclesView),
+        q(client, case_id, "units", UnitsView),
+        q(client, case_id, "history", HistoryView),
+        case_records.decisions(pool, case_id),
+        case_records.notices(pool, case_id),
+    )
+    return CaseView(
+        case_id=case_id,
+        request_id=status.request_id,
+        status=status.status,
+        summary=status,
+        periods=periods,
+        cycles=cycles,
+        units=units,
+        status_changes=history.status_changes,
+        decisions=decisions,
+        notifications=notices,
+    )
+
+
+async def read_timeline(
+    client: Client, pool: asyncpg.Pool, case_id: str, today: date
+) -> TimelineData:
+    status = await case_gateway.query(client, case_id, "status", CaseStatusView)
+    periods, cycles, claims, treatment = await asyncio.gather(
+        case_gateway.query(client, case_id, "periods", PeriodsView),
+        case_gateway.query(client, case_id, "cycles", CyclesView),
+        case_records.claims(pool, case_id),
+        case_records.treatment_days(pool, case_id),
+    )
+    return TimelineData(
+        case_id=case_id,
+        status=status.status,
+        track=status.track,
+        as_of=today,
+        periods=[TimelinePeriod(start=p.start, end=p.end, kind=p.kind) for p in periods.periods],
+        cycles=[
+            TimelineCycle(
+                cycle=c.cycle,
+                start=c.start,
+                cycle_days=c.cycle_days,
+                treatment_days=min(treatment.get(c.cycle, DEFAULT_TREATMENT_DAYS), c.cycle_days),
+                phase=c.phase,
+            )
+            for c in cycles.cycles
+        ],
+        claims=[
+            TimelineClaim(
+                claim_id=c.claim_id,
+                line=c.line,
+                date_of_service=c.date_of_service,
+                units=c.units,
+                allowed_units=c.allowed_units,
+                status=c.status,
+                reversal=c.reversal,
+            )
+            for c in claims
+        ],
+    )

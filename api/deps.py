@@ -1,0 +1,39 @@
+"""Request-scoped access to what the app was built with (client, pool, settings)."""
+
+from __future__ import annotations
+
+import asyncpg
+from fastapi import Path, Request
+from temporalio.client import Client
+
+from api.errors import not_found
+from infra.settings import Settings
+
+CASE_PREFIX = "pa-"
+MAX_CASE_ID = 256
+
+
+def temporal(request: Request) -> Client:
+    return request.app.state.client
+
+
+def db(request: Request) -> asyncpg.Pool:
+    return request.app.state.pool
+
+
+def settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def case_id(
+    case_id: str = Path(description="The case id, `pa-<request_id>`", examples=["pa-REQ-1001"]),
+) -> str:
+    """A path's case id; anything that cannot be a case id is simply not found."""
+    if (
+        not case_id.startswith(CASE_PREFIX)
+        or len(case_id) > MAX_CASE_ID
+        or len(case_id) == len(CASE_PREFIX)
+        or any(ord(ch) < 32 for ch in case_id)
+    ):
+        raise not_found(case_id[:80])
+    return case_id

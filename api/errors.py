@@ -1,0 +1,183 @@
+"""How the API says no: one error shape, never a traceback.
+
+- 422: ``{"error": "invalid", "message": ..., "errors": [{"field": "member.date_of_birth",
+  "message": ...}]}`` — field paths are dotted, as CONTRACT.md writes them;
+- 401/403/404/409: ``{"error": <code>, "message": <reason>}``;
+- anything unexpected: logged with its traceback, answered 500 with the
+  request's correlation id (also sent back as ``X-Correlation-ID``).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field, ValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = structlog.get_logger("api")
+
+CORRELATION_HEADER = "X-Correlation-ID"
+_LOCATIONS = {"body", "query", "path", "header", "cookie"}
+
+
+class FieldError(BaseModel):
+    field: str
+    message: str
+
+
+class ErrorBody(BaseModel):
+    """Every error the API returns."""
+
+    error: str
+    message: str
+    errors: list[FieldError] = Field(default_factory=list)
+    case_status: str | None = None
+    correlation_id: str | None = None
+
+
+class ApiError(StarletteHTTPException):
+    """An answer other than success, raised anywhere below a route.
+
+    A Starlette ``HTTPException`` so that routers wrapping their own errors
+    (the codec server adds CORS headers) still see auth failures.
+    """
+
+    def __init__(
+        self,
+        status_code: int,
+        error: str,
+        message: str,
+        errors: Sequence[FieldError] = (),
+        headers: dict[str, str] | None = None,
+        case_status: str | None = None,
+    ) -> None:
+        super().__init__(status_code, detail=message, headers=headers)
+        self.status_code = status_code
+        self.error = error
+        self.message = message
+        self.errors = list(errors)
+        self.headers = headers
+        self.case_status = case_status
+
+
+def not_found(case_id: str) -> ApiError:
+    return ApiError(404, "not_found", f"no case {case_id}")
+
+
+def conflict(reason: str, case_status: str | None = None) -> ApiError:
+    return ApiError(409, "conflict", reason, case_status=case_status)
+
+
+def field_path(loc: Iterable[Any]) -> str:
+    """pydantic's ``loc`` -> ``member.date_of_birth`` (``diagnosis.icd10_codes[0]``)."""
+    parts = list(loc)
+    if parts and parts[0] in _LOCATIONS:
+        parts = parts[1:]
+    out = ""
+    for part in parts:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif str(part).startswith(("function-after[", "function-before[", "function-wrap[")):
+            continue
+        else:
+            out += f".{part}" if out else str(part)
+    return out or "body"
+
+
+def field_errors(errors: Iterable[dict[str, Any]]) -> list[FieldError]:
+    """pydantic error dicts -> field-level messages (no input values echoed: they may be PHI)."""
+    out: list[FieldError] = []
+    for err in errors:
+        message = str(err.get("msg", "invalid"))
+        field = field_path(err.get("loc", ()))
+        if err.get("type") == "json_invalid":
+            message, field = "the body is not valid JSON", "body"
+        out.append(FieldError(field=field, message=message))
+    return out
+
+
+def validation_error(exc: ValidationError, prefix: str = "") -> ApiError:
+    """A model validated inside a route (not by FastAPI) -> the same 422."""
+    errors = field_errors(exc.errors(include_input=False))
+    if prefix:
+        errors = [
+            FieldError(
+                field=prefix if e.field == "body" else f"{prefix}.{e.field}", message=e.message
+            )
+            for e in errors
+        ]
+    return ApiError(422, "invalid", "the input is not valid", errors)
+
+
+def _body(request: Request, exc: ApiError) -> dict[str, Any]:
+    body = ErrorBody(
+        error=exc.error, message=exc.message, errors=exc.errors, case_status=exc.case_status
+    )
+    if exc.status_code >= 500:
+        body.correlation_id = correlation_id(request)
+    data = body.model_dump(mode="json", exclude_none=True)
+    if not data["errors"]:
+        del data["errors"]
+    return data
+
+
+def correlation_id(request: Request) -> str:
+    return getattr(request.state, "correlation_id", None) or "-"
+
+
+_HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    415: "unsupported_media_type",
+}
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Register the handlers and the correlation-id / last-resort middleware."""
+
+    @app.exception_handler(ApiError)
+    async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
+        if exc.status_code >= 500:
+            log.error("api error", status=exc.status_code, error=exc.error)
+        return JSONResponse(_body(request, exc), status_code=exc.status_code, headers=exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        err = ApiError(422, "invalid", "the input is not valid", field_errors(exc.errors()))
+        log.info("invalid input", path=request.url.path, fields=[e.field for e in err.errors])
+        return JSONResponse(_body(request, err), status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = _HTTP_CODES.get(exc.status_code, "error")
+        err = ApiError(exc.status_code, code, str(exc.detail))
+        return JSONResponse(
+            _body(request, err), status_code=exc.status_code, headers=getattr(exc, "headers", None)
+        )
+
+    @app.middleware("http")
+    async def _correlate(request: Request, call_next):
+        cid = request.headers.get(CORRELATION_HEADER) or uuid.uuid4().hex
+        cid = cid[:64]
+        request.state.correlation_id = cid
+        structlog.contextvars.bind_contextvars(correlation_id=cid)
+        try:
+            response = await call_next(request)
+        except Exception:
+            log.exception("unhandled error", path=request.url.path, method=request.method)
+            err = ApiError(500, "internal", "internal error; quote the correlation id")
+            response = JSONResponse(_body(request, err), status_code=500)
+        finally:
+            structlog.contextvars.unbind_contextvars("correlation_id")
+        response.headers[CORRELATION_HEADER] = cid
+        return response

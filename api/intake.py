@@ -1,0 +1,60 @@
+"""Intake: one request, one case (DESIGN.md, How data flows, steps 1-2).
+
+The request is already validated (FastAPI refused it field by field
+otherwise). The case starts through ``workflows.starter.start_case`` with id
+``pa-<request_id>``; the same request id again starts nothing and the answer
+says so (``created: false``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from pydantic import BaseModel
+from temporalio.client import Client
+
+from api import case_gateway
+from api.errors import ApiError
+from domain.request import PARequest
+from infra.settings import Settings
+from workflows.messages import CaseStatusView
+
+#: How long a submit waits for the first status (the engine's decision) before answering.
+FIRST_STATUS_WAIT_S = 5.0
+
+
+class SubmitResult(BaseModel):
+    """``POST /cases``: the case id, whether this call started it, and its status."""
+
+    case_id: str
+    request_id: str
+    status: str
+    created: bool
+
+
+def case_id_for(request_id: str) -> str:
+    return f"pa-{request_id}"
+
+
+async def submit(client: Client, request: PARequest, settings: Settings) -> SubmitResult:
+    from workflows.starter import start_case
+
+    from infra.case_config import case_config
+
+    started = await start_case(client, request, case_config(settings), settings.temporal_task_queue)
+    case_id = getattr(started, "case_id", None) or case_id_for(request.request_id)
+    created = bool(getattr(started, "created", getattr(started, "started", True)))
+    status = await _first_status(client, case_id)
+    return SubmitResult(
+        case_id=case_id, request_id=request.request_id, status=status, created=created
+    )
+
+
+async def _first_status(client: Client, case_id: str) -> str:
+    """The case's status once its first task ran; ``received`` if the worker is slow."""
+    try:
+        async with asyncio.timeout(FIRST_STATUS_WAIT_S):
+            view = await case_gateway.query(client, case_id, "status", CaseStatusView)
+            return view.status
+    except (TimeoutError, ApiError):
+        return "received"

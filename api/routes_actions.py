@@ -1,0 +1,150 @@
+"""Actions on a live case, each one Temporal update: info, review, appeal, withdraw,
+renewals and extensions.
+
+Every answer is the update's result model. A case that refuses the action in
+its current state answers ``accepted: false`` with the reason; the API turns
+that into a 409 carrying the reason and the case's status.
+"""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+import structlog
+from fastapi import APIRouter, Depends
+from temporalio.client import Client
+
+from api import case_gateway, deps
+from api.auth import Principal, Role, require
+from api.bodies import (
+    AppealBody,
+    ExtensionBody,
+    ProvideInfoBody,
+    RenewalBody,
+    ReviewBody,
+    WithdrawBody,
+    as_message,
+)
+from api.errors import ApiError, ErrorBody
+from workflows.messages import (
+    AppealInput,
+    AppealResult,
+    ExtendPeriodInput,
+    ExtendPeriodResult,
+    ProvideInfoInput,
+    ProvideInfoResult,
+    RenewalRequestInput,
+    RenewalResult,
+    ReviewDecisionInput,
+    ReviewDecisionResult,
+    UpdateOutcome,
+    WithdrawInput,
+    WithdrawResult,
+)
+
+log = structlog.get_logger("api.actions")
+router = APIRouter(prefix="/cases", tags=["case actions"])
+
+R = TypeVar("R", bound=UpdateOutcome)
+
+REFUSALS = {
+    401: {"model": ErrorBody, "description": "no token or an unknown token"},
+    403: {"model": ErrorBody, "description": "the token's role may not do this"},
+    404: {"model": ErrorBody, "description": "no such case"},
+    409: {"model": ErrorBody, "description": "the case cannot take this now (reason given)"},
+    422: {"model": ErrorBody, "description": "invalid input, field by field"},
+}
+
+
+def refused(outcome: UpdateOutcome) -> ApiError:
+    reason = outcome.reason or "the case cannot take this now"
+    return ApiError(409, "refused", reason, case_status=outcome.status)
+
+
+async def _run(
+    client: Client, case_id: str, update: str, arg: object, result_type: type[R], who: Principal
+) -> R:
+    outcome = await case_gateway.update(client, case_id, update, arg, result_type)
+    log.info(
+        "case action",
+        case=case_id,
+        update=update,
+        accepted=outcome.accepted,
+        status=outcome.status,
+        role=who.role.value,
+    )
+    if not outcome.accepted:
+        raise refused(outcome)
+    return outcome
+
+
+@router.post("/{case_id}/info", response_model=ProvideInfoResult, responses=REFUSALS)
+async def provide_info(
+    body: ProvideInfoBody,
+    case_id: str = Depends(deps.case_id),
+    client: Client = Depends(deps.temporal),
+    who: Principal = Depends(require(Role.INTAKE)),
+) -> ProvideInfoResult:
+    """Add the facts a pended case is waiting for; the request is evaluated again."""
+    arg = as_message(body, ProvideInfoInput)
+    return await _run(client, case_id, "provide_info", arg, ProvideInfoResult, who)
+
+
+@router.post("/{case_id}/review", response_model=ReviewDecisionResult, responses=REFUSALS)
+async def decide_review(
+    body: ReviewBody,
+    case_id: str = Depends(deps.case_id),
+    client: Client = Depends(deps.temporal),
+    who: Principal = Depends(require(Role.REVIEWER)),
+) -> ReviewDecisionResult:
+    """A clinical reviewer approves, denies or pends the case under review."""
+    arg = as_message(body, ReviewDecisionInput)
+    return await _run(client, case_id, "decide_review", arg, ReviewDecisionResult, who)
+
+
+@router.post("/{case_id}/appeal", response_model=AppealResult, responses=REFUSALS)
+async def appeal(
+    body: AppealBody,
+    case_id: str = Depends(deps.case_id),
+    client: Client = Depends(deps.temporal),
+    who: Principal = Depends(require(Role.INTAKE)),
+) -> AppealResult:
+    """Appeal a denial within the appeal window; another reviewer decides."""
+    arg = as_message(body, AppealInput)
+    return await _run(client, case_id, "appeal", arg, AppealResult, who)
+
+
+@router.post("/{case_id}/withdraw", response_model=WithdrawResult, responses=REFUSALS)
+async def withdraw(
+    body: WithdrawBody | None = None,
+    case_id: str = Depends(deps.case_id),
+    client: Client = Depends(deps.temporal),
+    who: Principal = Depends(require(Role.INTAKE)),
+) -> WithdrawResult:
+    """The requester withdraws the case; it ends as `withdrawn`."""
+    arg = as_message(body or WithdrawBody(), WithdrawInput)
+    return await _run(client, case_id, "withdraw", arg, WithdrawResult, who)
+
+
+@router.post("/{case_id}/renewals", response_model=RenewalResult, responses=REFUSALS)
+async def request_renewal(
+    body: RenewalBody | None = None,
+    case_id: str = Depends(deps.case_id),
+    client: Client = Depends(deps.temporal),
+    who: Principal = Depends(require(Role.INTAKE)),
+) -> RenewalResult:
+    """Ask for the next period (Section IV); only the facts that changed are sent."""
+    arg = as_message(body or RenewalBody(), RenewalRequestInput)
+    return await _run(client, case_id, "request_renewal", arg, RenewalResult, who)
+
+
+@router.post("/{case_id}/extensions", response_model=ExtendPeriodResult, responses=REFUSALS)
+async def extend_period(
+    body: ExtensionBody,
+    case_id: str = Depends(deps.case_id),
+    client: Client = Depends(deps.temporal),
+    who: Principal = Depends(require(Role.REVIEWER)),
+) -> ExtendPeriodResult:
+    """A reviewer extends the current period when treatment was paused."""
+    arg = as_message(body, ExtendPeriodInput)
+    return await _run(client, case_id, "extend_period", arg, ExtendPeriodResult, who)

@@ -1,0 +1,43 @@
+"""Claim lines from the claims system, adjudicated live by the case (POLICY.md, Claims).
+
+The answer comes back in the response: paid, partially paid or denied with
+its CARC codes. A reversal is the same line with ``"reversal": true``. The
+workflow answers every well-formed line (a claim the authorization does not
+cover is a denial, not an error), so only malformed input, unknown cases and
+ended cases are refused.
+"""
+
+from __future__ import annotations
+
+import structlog
+from fastapi import APIRouter, Depends
+from temporalio.client import Client
+
+from api import case_gateway, deps
+from api.auth import Principal, Role, require
+from api.routes_actions import REFUSALS
+from domain.claim import ClaimAnswer, ClaimLine
+
+log = structlog.get_logger("api.claims")
+router = APIRouter(prefix="/cases", tags=["claims"])
+
+
+@router.post("/{case_id}/claims", response_model=ClaimAnswer, responses=REFUSALS)
+async def adjudicate_claim(
+    line: ClaimLine,
+    case_id: str = Depends(deps.case_id),
+    client: Client = Depends(deps.temporal),
+    who: Principal = Depends(require(Role.CLAIMS)),
+) -> ClaimAnswer:
+    """Adjudicate one claim line (or its reversal) against the case's authorization."""
+    answer = await case_gateway.update(client, case_id, "adjudicate_claim", line, ClaimAnswer)
+    log.info(
+        "claim adjudicated",
+        case=case_id,
+        claim_status=answer.status,
+        allowed_units=answer.allowed_units,
+        carc=answer.carc_codes,
+        reversal=line.reversal,
+        role=who.role.value,
+    )
+    return answer

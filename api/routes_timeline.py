@@ -1,0 +1,35 @@
+"""``GET /cases/{case_id}/timeline.svg``: the case as a picture (api/timeline_svg.py)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import asyncpg
+from fastapi import APIRouter, Depends, Response
+from temporalio.client import Client
+
+from api import case_view, deps
+from api.auth import READERS, Principal, require
+from api.routes_actions import REFUSALS
+from api.timeline_svg import render_timeline
+
+router = APIRouter(prefix="/cases", tags=["cases"])
+
+
+@router.get(
+    "/{case_id}/timeline.svg",
+    response_class=Response,
+    responses={
+        200: {"content": {"image/svg+xml": {}}, "description": "the timeline as SVG"},
+        **{k: v for k, v in REFUSALS.items() if k in (401, 403, 404)},
+    },
+)
+async def timeline(
+    case_id: str = Depends(deps.case_id),
+    client: Client = Depends(deps.temporal),
+    pool: asyncpg.Pool = Depends(deps.db),
+    _: Principal = Depends(require(*READERS)),
+) -> Response:
+    """Periods, cycles (treatment and rest days), claims and units per rolling 42 days."""
+    data = await case_view.read_timeline(client, pool, case_id, date.today())
+    return Response(render_timeline(data), media_type="image/svg+xml")
