@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 Determination = Literal["approve", "pend", "deny", "review", "not_applicable"]
 X12Action = Literal["A1", "A3", "A4", "CT"]
@@ -50,12 +50,18 @@ class Authorization(BaseModel):
 
 
 class DailyDose(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
     from_day: int
     to_day: int
-    mcg: float
+    mcg: int | float
 
 
 class DosingCycle(BaseModel):
+    """One cycle of a dosing plan (Section V). Frozen: plans are shared between decisions."""
+
+    model_config = ConfigDict(frozen=True)
+
     cycle: int
     phase: str
     cycle_days: int
@@ -68,7 +74,7 @@ class DosingCycle(BaseModel):
 class Dosing(BaseModel):
     """Section V: the dosing plan for the cycles of one period."""
 
-    bsa_m2: float | None = None
+    bsa_m2: int | float | None = None
     basis: Basis | None = None
     weight_kg: float | None = None
     cycles: list[DosingCycle] = Field(default_factory=list)
@@ -89,7 +95,12 @@ class Reason(BaseModel):
 
 
 class TraceNode(BaseModel):
-    """One criterion as evaluated: its verdict, the fact it read and the value it saw."""
+    """One criterion as evaluated: its verdict, the fact it read and the value it saw.
+
+    Frozen: identical subtrees are shared between decisions (see domain.criteria).
+    """
+
+    model_config = ConfigDict(frozen=True)
 
     id: str
     label: str = ""
@@ -98,6 +109,7 @@ class TraceNode(BaseModel):
     fact: str | None = None
     value: Any = None
     children: list[TraceNode] = Field(default_factory=list)
+    review_note: str | None = None
 
 
 class Decision(BaseModel):

@@ -1,0 +1,318 @@
+"""Deciding an initial request against a policy (policy Section III; POLICY.md,
+"Three-valued evaluation and the outcome").
+
+``decide`` evaluates the whole criteria tree once, then applies the outcome
+rules in order:
+
+1. some path (requested or other) fully met -> approve on its track; among
+   several, the one naming the requested regimen, then a requested one, then
+   the first in policy order;
+2. some path met except for an AYA age note -> clinical review;
+3. some requested path blocked only by unknown facts -> pend, listing them;
+4. otherwise deny (a recommendation for a reviewer unless allowed), citing
+   "uses not listed above have inadequate data" when no path fits at all.
+
+Medicare Part B requests are not applicable (Appendix 2). Pure: the as-of date
+is given, nothing reads the clock.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from domain.criteria import Candidate, CompiledCriteria, Evaluation, compile_criteria
+from domain.decision import (
+    X12_BY_DETERMINATION,
+    Authorization,
+    Decision,
+    Dosing,
+    PolicyRef,
+    Reason,
+)
+from domain.dosing import dosing_plan
+from domain.medicare import mac_for_request
+from domain.operators import EvalContext
+from domain.policy import Policy
+from domain.request import PARequest
+from domain.terms import initial_authorization
+from domain.verdict import MET, NOT_MET, UNKNOWN
+
+_COMPILED: dict[int, tuple[Policy, CompiledCriteria]] = {}
+
+
+def compiled(policy: Policy) -> CompiledCriteria:
+    """The policy's criteria tree, compiled once per policy object."""
+    entry = _COMPILED.get(id(policy))
+    if entry is None or entry[0] is not policy:
+        entry = (policy, compile_criteria(policy))
+        _COMPILED[id(policy)] = entry
+    return entry[1]
+
+
+def decide(
+    request: PARequest,
+    policy: Policy,
+    *,
+    as_of: date,
+    prior_cycles: int = 0,
+    allow_automatic_denial: bool = False,
+) -> Decision:
+    """Decide ``request`` under ``policy`` as of ``as_of``.
+
+    ``prior_cycles`` is the system's own record of the member's earlier cycles
+    (Section I, prior therapy: the larger of it and the request's value counts).
+    ``allow_automatic_denial`` is the setting that lets a deny stand without a
+    reviewer; lines of business that require human review of adverse decisions
+    (Medicare Advantage) ignore it.
+    """
+    tree = compiled(policy)
+    start = request.period_start()
+    evaluation = tree.evaluate(request, EvalContext(start=start, prior_cycles=prior_cycles))
+    ref = PolicyRef(id=policy.policy.id, version=policy.policy.version)
+    if request.line_of_business in policy.medicare.not_applicable_lines:
+        return _not_applicable(request, policy, ref, evaluation, as_of)
+
+    candidates = tree.candidates
+    setting = request.therapy.setting
+    requested = [c for c in candidates if setting is None or c.setting == setting]
+    regimen = request.therapy.regimen
+
+    def rank(c: Candidate) -> tuple[bool, bool, int]:
+        return (regimen is None or c.regimen != regimen, c not in requested, c.order)
+
+    met = [c for c in candidates if evaluation.verdict(c) == MET]
+    if met:
+        return _grant("approve", min(met, key=rank), request, policy, ref, evaluation, as_of, start)
+    near = [c for c in candidates if evaluation.verdict(c, relaxed=True) == MET]
+    if near:
+        return _grant("review", min(near, key=rank), request, policy, ref, evaluation, as_of, start)
+    pending = [c for c in requested if evaluation.verdict(c, relaxed=True) == UNKNOWN]
+    if pending:
+        return _pend(pending, request, ref, evaluation, as_of)
+    automated = allow_automatic_denial and not _human_review(policy, request)
+    return _deny(requested, request, policy, ref, evaluation, as_of, automated)
+
+
+def _human_review(policy: Policy, request: PARequest) -> bool:
+    rules = policy.lines_of_business.get(request.line_of_business)
+    return rules is None or rules.human_review_of_adverse_decisions
+
+
+def _decision(determination: str, request: PARequest, ref: PolicyRef, **fields) -> Decision:
+    return Decision(
+        request_id=request.request_id,
+        determination=determination,
+        x12_action=X12_BY_DETERMINATION[determination],
+        policy=ref,
+        **fields,
+    )
+
+
+def _grant(
+    determination: str,
+    cand: Candidate,
+    request: PARequest,
+    policy: Policy,
+    ref: PolicyRef,
+    evaluation: Evaluation,
+    as_of: date,
+    start: date,
+) -> Decision:
+    track = policy.tracks[cand.track]
+    authorization = initial_authorization(policy, cand.track, start)
+    dosing = _dosing(policy, cand.track, authorization, request)
+    reasons = []
+    if determination == "approve":
+        reasons.append(
+            Reason(
+                code="criteria_met",
+                policy_ref=cand.ref,
+                text=f"{cand.id}: {cand.path_label} — criteria met.",
+            )
+        )
+    else:
+        code = str(policy.outcome.review.get("code", "clinical_review"))
+        for leaf in evaluation.review_leaves(cand):
+            reasons.append(
+                Reason(
+                    code=code,
+                    policy_ref=leaf.ref,
+                    text=f"{cand.id}: {cand.path_label} — met except for the age note of "
+                    f"{leaf.id}: {leaf.review_note or leaf.label}",
+                )
+            )
+    if setting_differs(cand, request):
+        reasons.append(
+            Reason(
+                code="other_path",
+                policy_ref=cand.ref,
+                text=f"{cand.id} is met although the request named "
+                f"therapy.setting {request.therapy.setting!r}.",
+            )
+        )
+    reasons.append(
+        Reason(
+            code="authorization_terms",
+            policy_ref=track.ref,
+            text=f"{track.label}: {authorization.days} days {authorization.start.isoformat()} to "
+            f"{authorization.end.isoformat()}, {authorization.cycles} cycle(s); "
+            f"at most {authorization.max_units_per_42_days} units per "
+            f"{policy.units.window_days} days and {authorization.authorized_units} units "
+            f"in the period ({policy.units.ref}).",
+        )
+    )
+    if dosing is None:
+        reasons.append(
+            Reason(
+                code="dosing_needs_weight",
+                policy_ref=policy.dosing.ref,
+                text="No dosing plan: clinical.weight_kg (and clinical.height_cm for a "
+                "mcg/m2 dose) not stated.",
+            )
+        )
+    return _decision(
+        determination,
+        request,
+        ref,
+        automated=determination == "approve",
+        track=cand.track,
+        population=cand.population,
+        path=cand.path,
+        authorization=authorization,
+        dosing=dosing,
+        reasons=reasons,
+        trace=evaluation.trace(),
+        as_of=as_of,
+        aya_review=determination == "review",
+    )
+
+
+def setting_differs(cand: Candidate, request: PARequest) -> bool:
+    setting = request.therapy.setting
+    return setting is not None and cand.setting != setting
+
+
+def _dosing(
+    policy: Policy, track: str, authorization: Authorization, request: PARequest
+) -> Dosing | None:
+    cycles = range(authorization.first_cycle, authorization.first_cycle + authorization.cycles)
+    clinical = request.clinical
+    return dosing_plan(policy, track, cycles, clinical.weight_kg, clinical.height_cm)
+
+
+def _pend(
+    pending: list[Candidate],
+    request: PARequest,
+    ref: PolicyRef,
+    evaluation: Evaluation,
+    as_of: date,
+) -> Decision:
+    leaves = evaluation.unknown_leaves(pending)
+    missing: list[str] = []
+    reasons = []
+    for leaf in leaves:
+        if leaf.fact and leaf.fact not in missing:
+            missing.append(leaf.fact)
+        reasons.append(
+            Reason(
+                code="missing_fact",
+                policy_ref=leaf.ref,
+                text=f"{leaf.id} ({leaf.label}): {leaf.fact or 'a fact'} not stated.",
+            )
+        )
+    paths = {c.path for c in pending}
+    tracks = {c.track for c in pending}
+    populations = {c.population for c in pending}
+    return _decision(
+        "pend",
+        request,
+        ref,
+        automated=True,
+        track=tracks.pop() if len(tracks) == 1 else None,
+        population=populations.pop() if len(populations) == 1 else None,
+        path=paths.pop() if len(paths) == 1 else None,
+        missing_facts=missing,
+        reasons=reasons,
+        trace=evaluation.trace(),
+        as_of=as_of,
+    )
+
+
+def _deny(
+    requested: list[Candidate],
+    request: PARequest,
+    policy: Policy,
+    ref: PolicyRef,
+    evaluation: Evaluation,
+    as_of: date,
+    automated: bool,
+) -> Decision:
+    tree = evaluation.tree
+    gates = [n for n in tree.nodes if n.gate]
+    population = next((n.gate for n in gates if evaluation.strict[n.index] == MET), None)
+    in_population = [c for c in requested if evaluation.relaxed[_gate_of(tree, c)] == MET]
+    explained = in_population or requested
+    reasons: list[Reason] = []
+    if all(evaluation.indication_verdict(c) == NOT_MET for c in requested):
+        not_listed = policy.outcome.not_listed
+        reasons.append(
+            Reason(code=not_listed.code, policy_ref=not_listed.ref, text=not_listed.text)
+        )
+    for leaf in evaluation.failed_leaves(explained):
+        value = evaluation.values[leaf.index]
+        seen = f" (stated: {value})" if leaf.fact else ""
+        reasons.append(
+            Reason(
+                code=leaf.code or "criterion_not_met",
+                policy_ref=leaf.ref,
+                text=f"{leaf.id} ({leaf.label}): not met{seen}.",
+            )
+        )
+    return _decision(
+        "deny",
+        request,
+        ref,
+        automated=automated,
+        population=population,
+        reasons=reasons,
+        trace=evaluation.trace(),
+        as_of=as_of,
+    )
+
+
+def _gate_of(tree: CompiledCriteria, cand: Candidate) -> int:
+    for i in cand.chain:
+        if tree.nodes[i].gate:
+            return i
+    return cand.node
+
+
+def _not_applicable(
+    request: PARequest, policy: Policy, ref: PolicyRef, evaluation: Evaluation, as_of: date
+) -> Decision:
+    medicare = mac_for_request(policy, request)
+    reasons = [
+        Reason(code="medicare_part_b", policy_ref=policy.medicare.ref, text=policy.medicare.text)
+    ]
+    missing: list[str] = []
+    if medicare is None:
+        missing.append("member.state")
+        reasons.append(
+            Reason(
+                code="mac_unknown",
+                policy_ref=policy.medicare.ref,
+                text="The Medicare Administrative Contractor cannot be named: "
+                "service.site_state and member.state are not stated or not in Appendix 2.",
+            )
+        )
+    return _decision(
+        "not_applicable",
+        request,
+        ref,
+        automated=True,
+        medicare=medicare,
+        missing_facts=missing,
+        reasons=reasons,
+        trace=evaluation.trace(),
+        as_of=as_of,
+    )
