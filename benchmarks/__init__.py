@@ -1,0 +1,1 @@
+"""Benchmarks of the real stack against the engine floor (``priorauth bench``)."""

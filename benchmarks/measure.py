@@ -1,0 +1,228 @@
+"""Measuring primitives: closed-loop load, latency percentiles, history markers.
+
+"Decision known" is read from the workflow's history, never by asking the
+worker: the bench long-polls the history (``wait_new_event``) and stops at the
+completion of a marker activity (``record_decision`` for a case, the last no-op
+for the floor). Long polls cost the server one call per batch of new events and
+the worker nothing, and ours and the floor are observed the same way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import WorkflowHandle
+
+
+def percentile(sorted_values: list[float], q: float) -> float:
+    """The q-th percentile (0..100) by linear interpolation between closest ranks."""
+    if not sorted_values:
+        return math.nan
+    if len(sorted_values) == 1:
+        return sorted_values[0]
+    pos = (len(sorted_values) - 1) * q / 100.0
+    lo = math.floor(pos)
+    hi = min(lo + 1, len(sorted_values) - 1)
+    return sorted_values[lo] + (sorted_values[hi] - sorted_values[lo]) * (pos - lo)
+
+
+@dataclass
+class LoadResult:
+    """What a closed-loop run measured: per-operation latencies (s) and the wall time."""
+
+    latencies: list[float] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    wall_s: float = 0.0
+
+    @property
+    def count(self) -> int:
+        return len(self.latencies)
+
+    @property
+    def per_second(self) -> float:
+        return self.count / self.wall_s if self.wall_s > 0 else 0.0
+
+    def summary(self, unit: str = "ms") -> dict[str, Any]:
+        values = sorted(self.latencies)
+        scale = 1000.0 if unit == "ms" else 1.0
+
+        def q(p: float) -> float:
+            return round(percentile(values, p) * scale, 2)
+
+        return {
+            "count": self.count,
+            "errors": len(self.errors),
+            "wall_s": round(self.wall_s, 3),
+            f"p50_{unit}": q(50),
+            f"p95_{unit}": q(95),
+            f"p99_{unit}": q(99),
+            f"max_{unit}": round(values[-1] * scale, 2) if values else math.nan,
+            f"mean_{unit}": round(sum(values) / len(values) * scale, 2) if values else math.nan,
+        }
+
+
+async def closed_loop(
+    total: int,
+    concurrency: int,
+    op: Callable[[int, int], Awaitable[float | None]],
+    *,
+    max_errors: int = 20,
+) -> LoadResult:
+    """Run ``op(index, lane)`` ``total`` times with ``concurrency`` operations in flight.
+
+    ``op`` returns its own latency in seconds (or None to time the whole call).
+    Errors are counted, not raised, up to ``max_errors``; past that the run stops.
+    """
+    result = LoadResult()
+    next_index = 0
+    stop = asyncio.Event()
+
+    async def lane(lane_no: int) -> None:
+        nonlocal next_index
+        while not stop.is_set() and next_index < total:
+            index = next_index
+            next_index += 1
+            started = time.perf_counter()
+            try:
+                took = await op(index, lane_no)
+            except Exception as exc:
+                result.errors.append(f"{type(exc).__name__}: {exc}")
+                if len(result.errors) >= max_errors:
+                    stop.set()
+                continue
+            result.latencies.append(took if took is not None else time.perf_counter() - started)
+
+    began = time.perf_counter()
+    await asyncio.gather(*(lane(i) for i in range(max(1, min(concurrency, total)))))
+    result.wall_s = time.perf_counter() - began
+    return result
+
+
+_CLOSED = {
+    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED,
+    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED,
+    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TIMED_OUT,
+    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED,
+    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED,
+    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW,
+}
+
+
+async def wait_activity_completed(
+    handle: WorkflowHandle, activity_type: str, occurrence: int = 1, *, within_s: float = 120.0
+) -> None:
+    """Return once the ``occurrence``-th ``activity_type`` activity of the run has completed.
+
+    Long-polls the history; raises when the run closes first or the activity fails.
+    """
+
+    async def watch() -> None:
+        seen = 0
+        wanted: int | None = None
+        async for event in handle.fetch_history_events(wait_new_event=True):
+            kind = event.event_type
+            if kind == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+                attrs = event.activity_task_scheduled_event_attributes
+                if attrs.activity_type.name == activity_type:
+                    seen += 1
+                    if seen == occurrence:
+                        wanted = event.event_id
+            elif kind == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
+                attrs = event.activity_task_completed_event_attributes
+                if wanted is not None and attrs.scheduled_event_id == wanted:
+                    return
+            elif kind in (
+                EventType.EVENT_TYPE_ACTIVITY_TASK_FAILED,
+                EventType.EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT,
+            ):
+                failed = (
+                    event.activity_task_failed_event_attributes.scheduled_event_id
+                    if kind == EventType.EVENT_TYPE_ACTIVITY_TASK_FAILED
+                    else event.activity_task_timed_out_event_attributes.scheduled_event_id
+                )
+                if wanted is not None and failed == wanted:
+                    raise RuntimeError(f"{activity_type} failed in {handle.id}")
+            elif kind in _CLOSED:
+                raise RuntimeError(
+                    f"{handle.id} closed ({EventType.Name(kind)}) before {activity_type} completed"
+                )
+        raise RuntimeError(f"history of {handle.id} ended before {activity_type} completed")
+
+    await asyncio.wait_for(watch(), within_s)
+
+
+async def history_events(handle: WorkflowHandle) -> list[Any]:
+    return [event async for event in handle.fetch_history_events()]
+
+
+def activities_scheduled(events: list[Any]) -> list[str]:
+    """Activity type names in the order the run scheduled them."""
+    return [
+        e.activity_task_scheduled_event_attributes.activity_type.name
+        for e in events
+        if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
+    ]
+
+
+def activities_before(events: list[Any], activity_type: str, occurrence: int = 1) -> int:
+    """How many activities the run scheduled up to and including the marker activity."""
+    seen = 0
+    for count, name in enumerate(activities_scheduled(events), start=1):
+        if name == activity_type:
+            seen += 1
+            if seen == occurrence:
+                return count
+    raise ValueError(f"no {activity_type} #{occurrence} in the history")
+
+
+def update_activity_counts(events: list[Any]) -> list[tuple[int, int]]:
+    """Per update in the history: (activities scheduled while it ran, after it returned).
+
+    "After" counts the activities scheduled between its completion and the next
+    update's acceptance (or the end of the history).
+    """
+    spans: list[tuple[int, int]] = []
+    during = after = 0
+    state = "idle"
+    for e in events:
+        kind = e.event_type
+        if kind == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED:
+            if state == "after":
+                spans.append((during, after))
+            during = after = 0
+            state = "during"
+        elif kind == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED:
+            state = "after"
+        elif kind == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+            if state == "during":
+                during += 1
+            elif state == "after":
+                after += 1
+    if state == "after":
+        spans.append((during, after))
+    return spans
+
+
+@dataclass
+class ProcessSample:
+    """CPU seconds and RSS of a process between two moments."""
+
+    pid: int
+    cpu_s: float = 0.0
+
+    @classmethod
+    def start(cls, pid: int) -> ProcessSample:
+        from benchmarks.stack import cpu_seconds
+
+        return cls(pid=pid, cpu_s=cpu_seconds(pid))
+
+    def cpu_used(self) -> float:
+        from benchmarks.stack import cpu_seconds
+
+        return cpu_seconds(self.pid) - self.cpu_s
