@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 
 from domain.claim import ClaimAnswer, ClaimLine
 from domain.clinical_event import ClinicalEvent
-from domain.decision import Authorization, Decision, Dosing, PolicyRef, Reason
+from domain.decision import Authorization, Decision, Dosing
 from domain.request import PARequest
 
 DecisionKind = Literal["initial", "info", "review", "appeal", "renewal", "extension"]
@@ -26,6 +26,8 @@ class EvaluateRequestInput(BaseModel):
     request: PARequest
     as_of: date
     prior_cycles: int = 0
+    # A setting for lines of business whose engine denials stand without a reviewer.
+    allow_automatic_denial: bool = False
 
 
 class MemberHistoryInput(BaseModel):
@@ -202,35 +204,8 @@ class GrantTerms(BaseModel):
     terms: TrackTerms
 
 
-class EvaluateRenewalInput(BaseModel):
-    """A renewal request (Section IV), decided on the case's facts with the changes merged."""
-
-    case_id: str
-    request: PARequest
-    track: str
-    path: str | None = None
-    period: PeriodTerms
-    renewals_used: int
-    cycles_authorized: int
-    prior_cycles: int = 0
-    events: list[ClinicalEvent] = Field(default_factory=list)
-    as_of: date
-
-
-RenewalDetermination = Literal["approve", "review", "pend", "deny", "too_early", "not_renewable"]
-
-
-class RenewalEvaluation(BaseModel):
-    """The decision on a renewal: the next period when approved (or the would-be one in review)."""
-
-    determination: RenewalDetermination
-    window_opens: date | None = None
-    authorization: Authorization | None = None
-    dosing: Dosing | None = None
-    missing_facts: list[str] = Field(default_factory=list)
-    reasons: list[Reason] = Field(default_factory=list)
-    trace: dict[str, Any] | None = None
-    policy: PolicyRef
+# Renewals (Section IV) use the domain's own models: ``domain.renewal.RenewalInput``
+# in, ``domain.renewal.RenewalDecision`` out.
 
 
 __all__ = [
@@ -239,7 +214,6 @@ __all__ = [
     "ClaimAnswer",
     "ClinicalEventInput",
     "CyclePlan",
-    "EvaluateRenewalInput",
     "EvaluateRequestInput",
     "EvaluationResult",
     "GrantTerms",
@@ -251,6 +225,5 @@ __all__ = [
     "PeriodTerms",
     "RecordDecisionInput",
     "RecordResult",
-    "RenewalEvaluation",
     "TrackTerms",
 ]

@@ -14,9 +14,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from activities.models import TrackTerms
 from domain.claim import ClaimAnswer
 from domain.clinical_event import ClinicalEvent
-from domain.decision import Decision, DosingCycle, Reason
+from domain.decision import Decision, Reason
 from domain.request import PARequest
 
 CaseStatus = Literal[
@@ -111,6 +112,7 @@ class PendingReview(BaseModel):
     renewal_facts: dict[str, Any] = Field(default_factory=dict)
     renewal_decision: dict[str, Any] | None = None
     reasons: list[Reason] = Field(default_factory=list)
+    overdue: bool = False
 
 
 class ClaimRecord(BaseModel):
@@ -140,12 +142,10 @@ class CaseState(BaseModel):
 
     periods: list[PeriodState] = Field(default_factory=list)
     period_index: int = 0
-    renewable: bool = False
-    max_renewals: int = 0
     renewals_used: int = 0
-    total_cycles: int = 0
-    cycle_plan: list[DosingCycle] = Field(default_factory=list)
+    terms: TrackTerms | None = None
     cycles: list[CycleState] = Field(default_factory=list)
+    boundaries_logged: list[int] = Field(default_factory=list)
 
     claims: dict[str, ClaimRecord] = Field(default_factory=dict)
     units_paid: int = 0

@@ -1,0 +1,106 @@
+"""The domain engine as activities: thin wrappers over pure calls (policy Sections I, III, IV).
+
+The workflow cannot read the policy file (no I/O in workflows), so these
+activities hand it everything it needs from the policy data: the decision,
+and the track's terms (cycle plan, renewals, total cycles, renewal window).
+Validation problems of the input are non-retryable ``ApplicationError``s;
+business outcomes are results.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from pydantic import ValidationError
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from activities.models import (
+    CyclePlan,
+    EvaluateRequestInput,
+    EvaluationResult,
+    GrantTerms,
+    GrantTermsInput,
+    TrackTerms,
+)
+from domain.dosing import dosing_plan
+from domain.engine import decide
+from domain.policy import Policy
+from domain.renewal import RenewalDecision, RenewalInput, decide_renewal
+from domain.terms import initial_authorization
+
+
+def track_terms(policy: Policy, track_id: str) -> TrackTerms:
+    """What a live case needs of its track (Section I; Section IV window), from the data."""
+    track = policy.tracks[track_id]
+    renewal = track.renewal
+    return TrackTerms(
+        track=track_id,
+        renewable=renewal is not None,
+        max_renewals=renewal.max_renewals if renewal else 0,
+        cycles_per_renewal=renewal.cycles_per_renewal if renewal else 0,
+        renewal_period_days=renewal.period_days if renewal else None,
+        total_cycles=track.total_cycles,
+        renewal_window_days=policy.renewal.window_days_before_end,
+        cycles=[
+            CyclePlan(cycle=n, phase=group.phase, cycle_days=group.cycle_days)
+            for group in track.cycles
+            for n in range(group.from_, group.to + 1)
+        ],
+    )
+
+
+class EvaluationActivities:
+    """Initial and renewal decisions under one policy version."""
+
+    def __init__(self, policy: Policy) -> None:
+        self._policy = policy
+
+    def activities(self) -> list[Callable[..., Any]]:
+        return [self.evaluate_request, self.evaluate_renewal, self.grant_terms]
+
+    @activity.defn
+    def evaluate_request(self, inp: EvaluateRequestInput) -> EvaluationResult:
+        """Section III: approve, pend, review, deny (a recommendation) or not applicable."""
+        try:
+            decision = decide(
+                inp.request,
+                self._policy,
+                as_of=inp.as_of,
+                prior_cycles=inp.prior_cycles,
+                allow_automatic_denial=inp.allow_automatic_denial,
+            )
+        except (ValidationError, ValueError, KeyError) as err:
+            raise ApplicationError(
+                f"the request cannot be evaluated: {err}", type="InvalidRequest", non_retryable=True
+            ) from err
+        terms = track_terms(self._policy, decision.track) if decision.track else None
+        return EvaluationResult(decision=decision, terms=terms)
+
+    @activity.defn
+    def grant_terms(self, inp: GrantTermsInput) -> GrantTerms:
+        """Section I: the initial period of a track a reviewer approves on."""
+        if inp.track not in self._policy.tracks:
+            raise ApplicationError(
+                f"unknown track {inp.track!r}", type="UnknownTrack", non_retryable=True
+            )
+        auth = initial_authorization(self._policy, inp.track, inp.request.period_start())
+        cycles = range(auth.first_cycle, auth.first_cycle + auth.cycles)
+        clinical = inp.request.clinical
+        dosing = dosing_plan(
+            self._policy, inp.track, cycles, clinical.weight_kg, clinical.height_cm
+        )
+        return GrantTerms(
+            authorization=auth, dosing=dosing, terms=track_terms(self._policy, inp.track)
+        )
+
+    @activity.defn
+    def evaluate_renewal(self, inp: RenewalInput) -> RenewalDecision:
+        """Section IV: approve, review, pend, deny, too early or not renewable."""
+        try:
+            return decide_renewal(inp, self._policy)
+        except (ValidationError, ValueError, KeyError) as err:
+            raise ApplicationError(
+                f"the renewal cannot be evaluated: {err}", type="InvalidRequest", non_retryable=True
+            ) from err
