@@ -76,6 +76,7 @@ class Node:
     gate: str | None = None
     skip_at_renewal: bool = False
     is_duration: bool = False
+    null_verdict: int = UNKNOWN
     order: int = 0
 
 
@@ -263,6 +264,9 @@ def compile_criteria(policy: Policy) -> CompiledCriteria:
             node.op = crit.op
             node.argument = policy.value_list(crit.list_name) if crit.list_name else crit.value
             node.test = build_test(crit.op, node.argument)
+            if crit.when_null == "not_met":
+                node.null_verdict = NOT_MET
+                node.test = _null_is_not_met(node.test)
             if crit.review_if is not None:
                 node.review = build_test(crit.review_if.op, crit.review_if.value)
                 node.review_note = " ".join((crit.review_if.note or "").split()) or None
@@ -314,7 +318,7 @@ def _generate(compiled: CompiledCriteria) -> tuple[str, dict[str, Any]]:
                     expr, make = _INLINE[node.op]
                     namespace[f"K{i}"] = make(node.argument)
                     expr = expr.format(F=f"{fact}v", K=f"K{i}")
-                    lines.append(f"    {s} = 1 if {fact} is None else ({expr})")
+                    lines.append(f"    {s} = {node.null_verdict} if {fact} is None else ({expr})")
                 else:
                     namespace[f"T{i}"] = node.test
                     lines.append(f"    {s} = T{i}({fact}v, ctx)")
@@ -360,6 +364,10 @@ def _generate(compiled: CompiledCriteria) -> tuple[str, dict[str, Any]]:
         ]
     )
     return source, namespace
+
+
+def _null_is_not_met(test: Test) -> Test:
+    return lambda v, ctx: NOT_MET if v is None else test(v, ctx)
 
 
 def _combine(fn: str, args: list[str]) -> str:

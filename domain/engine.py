@@ -259,8 +259,7 @@ def _deny(
             Reason(code=not_listed.code, policy_ref=not_listed.ref, text=not_listed.text)
         )
     for leaf in evaluation.failed_leaves(explained):
-        value = evaluation.values[leaf.index]
-        seen = f" (stated: {value})" if leaf.fact else ""
+        seen = f" (stated: {show(evaluation.values[leaf.index])})" if leaf.fact else ""
         reasons.append(
             Reason(
                 code=leaf.code or "criterion_not_met",
@@ -278,6 +277,17 @@ def _deny(
         trace=evaluation.trace(),
         as_of=as_of,
     )
+
+
+def show(value: object) -> str:
+    """A fact value as a reviewer reads it."""
+    if value is None:
+        return "none"
+    if isinstance(value, list | tuple):
+        return ", ".join(map(str, value)) if value else "none"
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
 
 
 def _gate_of(tree: CompiledCriteria, cand: Candidate) -> int:

@@ -203,6 +203,7 @@ class Criterion(_Data):
     value: Any = None
     list_name: str | None = Field(default=None, alias="list")
     review_if: ReviewIf | None = None
+    when_null: Literal["unknown", "not_met"] = "unknown"
     code: str | None = None
     universal: bool = False
     gate: str | None = None

@@ -33,7 +33,7 @@ from domain.decision import (
     TraceNode,
 )
 from domain.dosing import dosing_plan
-from domain.engine import compiled
+from domain.engine import compiled, show
 from domain.facts import merge_facts
 from domain.operators import EvalContext
 from domain.policy import Policy, load_policy
@@ -282,7 +282,7 @@ def _criteria(
                     code=leaf.code or "criterion_not_met",
                     policy_ref=leaf.ref,
                     text=f"{leaf.id} ({leaf.label}): no longer met "
-                    f"(stated: {evaluation.values[leaf.index]}).",
+                    f"(stated: {show(evaluation.values[leaf.index])}).",
                 )
             )
     return verdict, node, missing, failed
