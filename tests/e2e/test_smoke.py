@@ -1,0 +1,88 @@
+"""Smoke: a case runs through the real Temporal dev server and lands in the real PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+from domain.claim import ClaimLine
+from domain.request import PARequest
+from infra.case_config import case_config
+from infra.settings import Settings
+from worker import build_worker
+from workflows.authorization import AuthorizationWorkflow
+from workflows.starter import start_case
+
+
+def _request(request_id: str, today: datetime) -> PARequest:
+    return PARequest.model_validate(
+        {
+            "request_id": request_id,
+            "received_at": today.isoformat(),
+            "urgency": "standard",
+            "line_of_business": "commercial",
+            "member": {"member_id": "M-SMOKE", "first_name": "Ada", "last_name": "Lee",
+                       "date_of_birth": "1980-04-02", "state": "OR"},
+            "prescriber": {"npi": "1234567893", "name": "Dr. A. Smith"},
+            "service": {"hcpcs": "J9039", "ndc": "55513-0160-01",
+                        "requested_start": today.date().isoformat()},
+            "diagnosis": {"icd10_codes": ["C91.00"], "b_cell_precursor": True,
+                          "infant_all": False, "ph_status": "negative",
+                          "relapsed_or_refractory": True},
+            "therapy": {"setting": "relapsed_refractory", "combined_with": [],
+                        "prior_blinatumomab_cycles": 0},
+            "clinical": {"weight_kg": 72.0, "height_cm": 170.0,
+                         "live_vaccine_within_2_weeks": False, "live_vaccine_planned": False},
+        }
+    )  # fmt: skip
+
+
+async def _wait_for_status(handle, wanted: str, within_s: float = 20.0) -> str:
+    status = None
+    for _ in range(int(within_s / 0.1)):
+        status = (await handle.query(AuthorizationWorkflow.status)).status
+        if status == wanted:
+            return status
+        await asyncio.sleep(0.1)
+    return status
+
+
+async def test_an_approvable_request_becomes_an_active_case_recorded_in_postgres(
+    dev_client, db_pool, task_queue
+):
+    settings = Settings(temporal_task_queue=task_queue)
+    now = datetime.now(UTC)
+    request = _request(f"SMOKE-{task_queue}", now)
+
+    async with build_worker(dev_client, db_pool, settings, task_queue=task_queue):
+        started = await start_case(
+            dev_client, request, case_config(settings), task_queue, member_ref_key="k"
+        )
+        assert started.created
+        assert await _wait_for_status(started.handle, "active") == "active"
+
+        answer = await started.handle.execute_update(
+            AuthorizationWorkflow.adjudicate_claim,
+            ClaimLine(
+                claim_id="CLM-SMOKE", line=1, member_id="M-SMOKE",
+                date_of_service=(now + timedelta(days=1)).date(), hcpcs="J9039",
+                ndc="55513-0160-01", units=35, icd10_codes=["C91.00"],
+            ),
+        )  # fmt: skip
+        assert answer.status == "paid" and answer.allowed_units == 35
+
+    case_id = started.case_id
+    async with db_pool.acquire() as conn:
+        decision = await conn.fetchrow(
+            "SELECT determination, policy_id FROM decisions WHERE case_id = $1", case_id
+        )
+        projection = await conn.fetchrow(
+            "SELECT status, track FROM authorizations WHERE case_id = $1", case_id
+        )
+        claim = await conn.fetchrow(
+            "SELECT allowed_units FROM claim_lines WHERE claim_id = 'CLM-SMOKE' AND line = 1"
+        )
+    assert decision["determination"] == "approve"
+    assert decision["policy_id"] == "OHSU-HEALTHSERVICES-0382"
+    assert (projection["status"], projection["track"]) == ("active", "relapsed_refractory")
+    assert claim["allowed_units"] == 35
