@@ -62,7 +62,7 @@ def test_a_clean_line_is_paid_in_full(policy):
     }
 
 
-# --- 1. duplicates ------------------------------------------------------------------------------
+# --- 1. duplicates -------------------------------------------------------------------------------
 
 
 def test_an_identical_line_gets_the_first_answer_again(policy):
@@ -93,7 +93,7 @@ def test_the_same_claim_line_with_different_content_is_denied_16(policy):
     assert not is_replay(line(units=70), ctx(previous=PriorLine(line=line(), answer=first)))
 
 
-# --- 2. HCPCS and NDC (Section VI) -----------------------------------------------------------
+# --- 2. HCPCS and NDC (Section VI) ---------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -118,7 +118,7 @@ def test_the_ndc_matches_any_package_with_or_without_hyphens(policy, ndc):
     assert adjudicate(line(ndc=ndc, hcpcs="j9039"), ctx(), policy).status == "paid"
 
 
-# --- 3. diagnosis (Appendix 1) ---------------------------------------------------------------
+# --- 3. diagnosis (Appendix 1) -------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("codes", [["C92.00"], [], ["C83.5A"]], ids=["other", "none", "C83.5A"])
@@ -132,7 +132,7 @@ def test_a_diagnosis_code_without_the_dot_is_accepted(policy):
     assert adjudicate(line(icd10_codes=["Z51.11", "C9102"]), ctx(), policy).status == "paid"
 
 
-# --- 4. death ---------------------------------------------------------------------------------------
+# --- 4. death ------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -152,7 +152,7 @@ def test_death_is_checked_before_the_period(policy):
     assert answer.carc_codes == ["13"]
 
 
-# --- 5. period and discontinuation -------------------------------------------------------
+# --- 5. period and discontinuation ---------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -189,7 +189,7 @@ def test_a_service_in_a_renewal_period_is_inside_an_approved_period(policy):
     assert adjudicate(line(date_of_service="2027-07-02"), context, policy).status == "paid"
 
 
-# --- 6. the period's total (Section II) -----------------------------------------------------
+# --- 6. the period's total (Section II) ----------------------------------------------------------
 
 
 def test_units_over_the_periods_authorized_total_are_denied_198(policy):
@@ -211,7 +211,7 @@ def test_a_period_already_paid_in_full_denies_the_line_198(policy):
     assert (answer.status, answer.allowed_units, answer.carc_codes) == ("denied", 0, ["198"])
 
 
-# --- 7. 980 units per rolling 42 days (Section II) ----------------------------------------------
+# --- 7. 980 units per rolling 42 days (Section II) -----------------------------------------------
 
 CYCLE_1 = daily(START, 28, 35)  # 980 units on days 1-28 of cycle 1 (2026-12-03 .. 2026-12-30)
 CYCLE_2_DAY_1 = START + timedelta(days=42)  # 2027-01-14
@@ -309,7 +309,7 @@ def test_discarded_drug_billed_with_jw_counts_like_administered_drug(policy):
     assert (answer.allowed_units, answer.carc_codes) == (20, ["119"])
 
 
-# --- reversals ----------------------------------------------------------------------------------
+# --- reversals -----------------------------------------------------------------------------------
 
 
 def paid_line(units: int = 35) -> PriorLine:

@@ -54,7 +54,13 @@ NOT_MET = [
     ("adult_cons_inotuzumab", "A-CONS-INO-4", {"diagnosis.tki_status": "intolerant"}, "deny"),
     ("adult_cons_tki", "A-CONS-TKI-1", {"diagnosis.ph_status": "negative"}, "deny"),
     ("adult_cons_tki", "A-CONS-TKI-2a", {"therapy.combined_with": ["chemotherapy"]}, "deny"),
-    ("adult_maint_ph_neg", "A-MAINT-1", {"therapy.setting": "frontline_induction"}, "deny", "not_listed"),
+    (
+        "adult_maint_ph_neg",
+        "A-MAINT-1",
+        {"therapy.setting": "frontline_induction"},
+        "deny",
+        "not_listed",
+    ),
     ("adult_maint_ph_neg", "A-MAINT-2", {"therapy.combined_with": ["chemotherapy"]}, "deny"),
     ("adult_maint_ph_neg", "A-MAINT-3", {"therapy.regimen": "cog_aall1331"}, "deny"),
     ("adult_maint_ph_neg", "A-MAINT-3", {"therapy.regimen": None}, "deny"),
@@ -64,8 +70,18 @@ NOT_MET = [
         {"diagnosis.ph_status": "positive", "diagnosis.tki_status": "responsive"},
         "deny",
     ),
-    ("adult_maint_ph_pos_refractory", "A-MAINT-4b-2", {"diagnosis.tki_status": "intolerant"}, "deny"),
-    ("adult_maint_ph_pos_refractory", "A-MAINT-4b-1", {"diagnosis.ph_status": "negative"}, "approve"),
+    (
+        "adult_maint_ph_pos_refractory",
+        "A-MAINT-4b-2",
+        {"diagnosis.tki_status": "intolerant"},
+        "deny",
+    ),
+    (
+        "adult_maint_ph_pos_refractory",
+        "A-MAINT-4b-1",
+        {"diagnosis.ph_status": "negative"},
+        "approve",
+    ),
     ("adult_maint_ph_neg", "A-MAINT-DUR", {"therapy.prior_blinatumomab_cycles": 5}, "deny"),
     ("infant_interfant", "P0-MIN", {"member.date_of_birth": born(0, 1, days=1)}, "deny"),
     ("infant_interfant", "P-INF-1", {"diagnosis.infant_all": False}, "deny"),
@@ -79,7 +95,13 @@ NOT_MET = [
     ("ped_mrd", "P-MRD-2", {"therapy.combined_with": ["chemotherapy"]}, "deny"),
     ("ped_mrd", "P-MRD-3", {"diagnosis.complete_remission": "none"}, "deny"),
     ("ped_mrd", "P-MRD-DUR", {"therapy.prior_blinatumomab_cycles": 4}, "deny"),
-    ("ped_cons_ph_pos_tki", "P-CONS-1", {"therapy.setting": "frontline_induction"}, "deny", "not_listed"),
+    (
+        "ped_cons_ph_pos_tki",
+        "P-CONS-1",
+        {"therapy.setting": "frontline_induction"},
+        "deny",
+        "not_listed",
+    ),
     ("ped_cons_ph_pos_tki", "P-CONS-PHPOS-1", {"diagnosis.ph_status": "negative"}, "deny"),
     ("ped_cons_ph_pos_tki", "P-CONS-PHPOS-2", {"therapy.combined_with": ["chemotherapy"]}, "deny"),
     ("ped_cons_ph_pos_tki", "P-CONS-PHPOS-3", {"therapy.tki": "ponatinib"}, "deny"),
@@ -87,7 +109,12 @@ NOT_MET = [
     ("ped_cons_ph_neg", "P-CONS-PHNEG-1", {"diagnosis.ph_status": "positive"}, "deny"),
     ("ped_cons_ph_neg", "P-CONS-PHNEG-2", {"therapy.combined_with": ["ruxolitinib"]}, "deny"),
     ("ped_cons_ph_like_single", "P-CONS-PHLIKE-1", {"diagnosis.ph_status": "positive"}, "deny"),
-    ("ped_cons_ph_like_single", "P-CONS-PHLIKE-2a", {"therapy.combined_with": ["ruxolitinib"]}, "deny"),
+    (
+        "ped_cons_ph_like_single",
+        "P-CONS-PHLIKE-2a",
+        {"therapy.combined_with": ["ruxolitinib"]},
+        "deny",
+    ),
     ("ped_cons_ph_like_chemo_tki", "P-CONS-PHLIKE-2b", {"therapy.combined_with": ["tki"]}, "deny"),
     ("ped_cons_ph_like_chemo_tki", "P-CONS-PHLIKE-3b", {"therapy.tki": "nilotinib"}, "deny"),
     ("ped_rr_single_ph_neg", "P-RR-1", {"diagnosis.relapsed_or_refractory": False}, "deny"),
@@ -99,8 +126,18 @@ NOT_MET = [
         "deny",
     ),
     ("ped_rr_single_ph_neg", "P-RR-SA-DUR", {"therapy.prior_blinatumomab_cycles": 9}, "deny"),
-    ("ped_rr_single_ph_pos_intolerant", "P-RR-SA-2b-2", {"diagnosis.tki_status": "responsive"}, "deny"),
-    ("ped_rr_single_ph_pos_intolerant", "P-RR-SA-2b-1", {"diagnosis.ph_status": "negative"}, "approve"),
+    (
+        "ped_rr_single_ph_pos_intolerant",
+        "P-RR-SA-2b-2",
+        {"diagnosis.tki_status": "responsive"},
+        "deny",
+    ),
+    (
+        "ped_rr_single_ph_pos_intolerant",
+        "P-RR-SA-2b-1",
+        {"diagnosis.ph_status": "negative"},
+        "approve",
+    ),
     ("ped_rr_aall1331", "P-RR-1331-2", {"therapy.combined_with": ["chemotherapy"]}, "deny"),
     (
         "ped_rr_aall1331",
@@ -112,7 +149,7 @@ NOT_MET = [
     ("ped_rr_tki", "P-RR-TKI-2", {"therapy.tki": "bosutinib"}, "deny"),
     ("ped_rr_tki", "P-RR-TKI-3", {"diagnosis.ph_status": "negative"}, "deny"),
     ("ped_rr_tki", "P-RR-TKI-DUR", {"therapy.prior_blinatumomab_cycles": 9}, "deny"),
-]  # fmt: skip
+]
 
 
 @pytest.mark.parametrize(

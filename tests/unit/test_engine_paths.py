@@ -14,39 +14,47 @@ END_210 = date(2027, 6, 30)
 END_168 = date(2027, 5, 19)
 END_28 = date(2026, 12, 30)
 
-# base, path, track, population, days, end, cycles, renewable, renewal days, max renewals, units
+# Section I, by track: days, last day, cycles, renewable, renewal days, max renewals, units
+TERMS = {
+    "relapsed_refractory": (210, END_210, 5, True, 168, 2, 4900),
+    "relapsed_refractory_aall1331": (168, END_168, 3, False, None, 0, 2940),
+    "frontline_induction": (28, END_28, 1, False, None, 0, 980),
+    "consolidation": (210, END_210, 5, False, None, 0, 4900),
+    "mrd_positive": (168, END_168, 4, False, None, 0, 3920),
+    "maintenance": (168, END_168, 1, True, 168, 4, 980),
+    "infant_interfant": (28, END_28, 1, False, None, 0, 980),
+}
+
+# base request, path, track, population
 APPROVALS = [
-    ("adult_rr", "A-RR", "relapsed_refractory", "adult", 210, END_210, 5, True, 168, 2, 4900),
-    ("adult_mrd", "A-MRD", "mrd_positive", "adult", 168, END_168, 4, False, None, 0, 3920),
-    ("adult_frontline", "A-FI", "frontline_induction", "adult", 28, END_28, 1, False, None, 0, 980),
-    ("adult_cons_ph_neg", "A-CONS", "consolidation", "adult", 210, END_210, 5, False, None, 0, 4900),
-    ("adult_cons_inotuzumab", "A-CONS", "consolidation", "adult", 210, END_210, 5, False, None, 0, 4900),
-    ("adult_cons_tki", "A-CONS", "consolidation", "adult", 210, END_210, 5, False, None, 0, 4900),
-    ("adult_maint_ph_neg", "A-MAINT", "maintenance", "adult", 168, END_168, 1, True, 168, 4, 980),
-    ("adult_maint_ph_pos_refractory", "A-MAINT", "maintenance", "adult", 168, END_168, 1, True, 168, 4, 980),
-    ("infant_interfant", "P-INF", "infant_interfant", "pediatric", 28, END_28, 1, False, None, 0, 980),
-    ("ped_mrd", "P-MRD", "mrd_positive", "pediatric", 168, END_168, 4, False, None, 0, 3920),
-    ("ped_cons_ph_pos_tki", "P-CONS", "consolidation", "pediatric", 210, END_210, 5, False, None, 0, 4900),
-    ("ped_cons_ph_neg", "P-CONS", "consolidation", "pediatric", 210, END_210, 5, False, None, 0, 4900),
-    ("ped_cons_ph_like_single", "P-CONS", "consolidation", "pediatric", 210, END_210, 5, False, None, 0, 4900),
-    ("ped_cons_ph_like_chemo_tki", "P-CONS", "consolidation", "pediatric", 210, END_210, 5, False, None, 0, 4900),
-    ("ped_rr_single_ph_neg", "P-RR", "relapsed_refractory", "pediatric", 210, END_210, 5, True, 168, 2, 4900),
-    ("ped_rr_single_ph_pos_intolerant", "P-RR", "relapsed_refractory", "pediatric", 210, END_210, 5, True, 168, 2, 4900),
-    ("ped_rr_aall1331", "P-RR", "relapsed_refractory_aall1331", "pediatric", 168, END_168, 3, False, None, 0, 2940),
-    ("ped_rr_tki", "P-RR", "relapsed_refractory", "pediatric", 210, END_210, 5, True, 168, 2, 4900),
-]  # fmt: skip
+    ("adult_rr", "A-RR", "relapsed_refractory", "adult"),
+    ("adult_mrd", "A-MRD", "mrd_positive", "adult"),
+    ("adult_frontline", "A-FI", "frontline_induction", "adult"),
+    ("adult_cons_ph_neg", "A-CONS", "consolidation", "adult"),
+    ("adult_cons_inotuzumab", "A-CONS", "consolidation", "adult"),
+    ("adult_cons_tki", "A-CONS", "consolidation", "adult"),
+    ("adult_maint_ph_neg", "A-MAINT", "maintenance", "adult"),
+    ("adult_maint_ph_pos_refractory", "A-MAINT", "maintenance", "adult"),
+    ("infant_interfant", "P-INF", "infant_interfant", "pediatric"),
+    ("ped_mrd", "P-MRD", "mrd_positive", "pediatric"),
+    ("ped_cons_ph_pos_tki", "P-CONS", "consolidation", "pediatric"),
+    ("ped_cons_ph_neg", "P-CONS", "consolidation", "pediatric"),
+    ("ped_cons_ph_like_single", "P-CONS", "consolidation", "pediatric"),
+    ("ped_cons_ph_like_chemo_tki", "P-CONS", "consolidation", "pediatric"),
+    ("ped_rr_single_ph_neg", "P-RR", "relapsed_refractory", "pediatric"),
+    ("ped_rr_single_ph_pos_intolerant", "P-RR", "relapsed_refractory", "pediatric"),
+    ("ped_rr_aall1331", "P-RR", "relapsed_refractory_aall1331", "pediatric"),
+    ("ped_rr_tki", "P-RR", "relapsed_refractory", "pediatric"),
+]
 
 
 @pytest.mark.parametrize(
-    ("base", "path", "track", "population", "days", "end", "cycles", "renewable", "renewal_days",
-     "max_renewals", "units"),
-    APPROVALS,
-    ids=[row[0] for row in APPROVALS],
-)  # fmt: skip
+    ("base", "path", "track", "population"), APPROVALS, ids=[row[0] for row in APPROVALS]
+)
 def test_every_path_is_approved_on_its_track_with_the_section_i_terms(
-    evaluate, base, path, track, population, days, end, cycles, renewable, renewal_days,
-    max_renewals, units,
-):  # fmt: skip
+    evaluate, base, path, track, population
+):
+    days, end, cycles, renewable, renewal_days, max_renewals, units = TERMS[track]
     decision = evaluate(request(base))
 
     assert decision.determination == "approve"

@@ -1,0 +1,98 @@
+"""`priorauth evaluate` and `priorauth schema` (CONTRACT.md)."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+from factories import request_dict
+
+import cli
+
+
+@pytest.fixture
+def request_file(tmp_path):
+    def write(data) -> str:
+        path = tmp_path / "request.json"
+        path.write_text(data if isinstance(data, str) else json.dumps(data))
+        return str(path)
+
+    return write
+
+
+def test_evaluate_prints_the_decision_json_of_the_contract(request_file, capsys):
+    code = cli.main(["evaluate", request_file(request_dict())])
+
+    out = json.loads(capsys.readouterr().out)
+    assert code == 0
+    assert {
+        "request_id", "determination", "automated", "x12_action", "track", "population", "path",
+        "policy", "authorization", "dosing", "missing_facts", "medicare", "reasons", "trace",
+    } <= set(out)  # fmt: skip
+    assert (out["determination"], out["x12_action"], out["track"], out["path"]) == (
+        "approve",
+        "A1",
+        "relapsed_refractory",
+        "A-RR",
+    )
+    assert out["authorization"]["end"] == "2027-06-30"
+    assert out["trace"]["id"] == "root"
+    assert out["as_of"] == "2026-12-01"
+
+
+def test_evaluate_reads_stdin_and_takes_an_as_of_date(monkeypatch, capsys):
+    monkeypatch.setattr("sys.stdin", io.StringIO(json.dumps(request_dict())))
+
+    code = cli.main(["evaluate", "-", "--as-of", "2026-12-05", "--no-trace"])
+
+    out = json.loads(capsys.readouterr().out)
+    assert (code, out["as_of"], out["trace"]) == (0, "2026-12-05", None)
+
+
+def test_evaluate_prints_one_line_per_bad_field_and_exits_2(request_file, capsys):
+    data = request_dict("adult_rr", {"member.date_of_birth": "1980-02-30"})
+    data["diagnosis"]["ph_status"] = "maybe"
+    del data["line_of_business"]
+
+    code = cli.main(["evaluate", request_file(data)])
+
+    captured = capsys.readouterr()
+    assert code == 2
+    assert captured.out == ""
+    lines = captured.err.strip().splitlines()
+    assert lines[0] == "line_of_business: Field required"
+    assert lines[1].startswith("member.date_of_birth: Input should be a valid date")
+    assert lines[2].startswith("diagnosis.ph_status: Input should be 'positive', 'negative'")
+    assert len(lines) == 3
+    assert "Traceback" not in captured.err
+
+
+def test_evaluate_refuses_bad_json_in_one_line(request_file, capsys):
+    code = cli.main(["evaluate", request_file("{not json")])
+
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2
+    assert len(err) == 1 and err[0].startswith("request: Invalid JSON")
+
+
+def test_evaluate_reports_a_missing_file(capsys):
+    assert cli.main(["evaluate", "/nonexistent/request.json"]) == 2
+    assert "cannot read" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("kind", "property_name"),
+    [
+        ("request", "received_at"),
+        ("decision", "determination"),
+        ("claim", "date_of_service"),
+        ("clinical-event", "toxicity"),
+        ("scenario", "until_day"),
+    ],
+)
+def test_schema_prints_the_json_schema_of_each_format(capsys, kind, property_name):
+    assert cli.main(["schema", kind]) == 0
+
+    schema = json.loads(capsys.readouterr().out)
+    assert property_name in schema["properties"]
