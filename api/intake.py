@@ -37,24 +37,35 @@ def case_id_for(request_id: str) -> str:
 
 
 async def submit(client: Client, request: PARequest, settings: Settings) -> SubmitResult:
+    from infra.case_config import case_config
     from workflows.starter import start_case
 
-    from infra.case_config import case_config
-
-    started = await start_case(client, request, case_config(settings), settings.temporal_task_queue)
-    case_id = getattr(started, "case_id", None) or case_id_for(request.request_id)
-    created = bool(getattr(started, "created", getattr(started, "started", True)))
-    status = await _first_status(client, case_id)
+    started = await start_case(
+        client,
+        request,
+        case_config(settings),
+        settings.temporal_task_queue,
+        member_ref_key=settings.member_ref_key,
+    )
+    status = await _first_status(client, started.case_id)
     return SubmitResult(
-        case_id=case_id, request_id=request.request_id, status=status, created=created
+        case_id=started.case_id,
+        request_id=request.request_id,
+        status=status,
+        created=started.created,
     )
 
 
 async def _first_status(client: Client, case_id: str) -> str:
-    """The case's status once its first task ran; ``received`` if the worker is slow."""
+    """The status once intake's evaluation ran (``received`` if the worker is slow)."""
+    status = "received"
     try:
         async with asyncio.timeout(FIRST_STATUS_WAIT_S):
-            view = await case_gateway.query(client, case_id, "status", CaseStatusView)
-            return view.status
+            while status == "received":
+                view = await case_gateway.query(client, case_id, "status", CaseStatusView)
+                status = view.status
+                if status == "received":
+                    await asyncio.sleep(0.1)
     except (TimeoutError, ApiError):
-        return "received"
+        pass
+    return status

@@ -81,9 +81,9 @@ async def _run(
 @router.post("/{case_id}/info", response_model=ProvideInfoResult, responses=REFUSALS)
 async def provide_info(
     body: ProvideInfoBody,
+    who: Principal = Depends(require(Role.INTAKE)),
     case_id: str = Depends(deps.case_id),
     client: Client = Depends(deps.temporal),
-    who: Principal = Depends(require(Role.INTAKE)),
 ) -> ProvideInfoResult:
     """Add the facts a pended case is waiting for; the request is evaluated again."""
     arg = as_message(body, ProvideInfoInput)
@@ -93,9 +93,9 @@ async def provide_info(
 @router.post("/{case_id}/review", response_model=ReviewDecisionResult, responses=REFUSALS)
 async def decide_review(
     body: ReviewBody,
+    who: Principal = Depends(require(Role.REVIEWER)),
     case_id: str = Depends(deps.case_id),
     client: Client = Depends(deps.temporal),
-    who: Principal = Depends(require(Role.REVIEWER)),
 ) -> ReviewDecisionResult:
     """A clinical reviewer approves, denies or pends the case under review."""
     arg = as_message(body, ReviewDecisionInput)
@@ -105,9 +105,9 @@ async def decide_review(
 @router.post("/{case_id}/appeal", response_model=AppealResult, responses=REFUSALS)
 async def appeal(
     body: AppealBody,
+    who: Principal = Depends(require(Role.INTAKE)),
     case_id: str = Depends(deps.case_id),
     client: Client = Depends(deps.temporal),
-    who: Principal = Depends(require(Role.INTAKE)),
 ) -> AppealResult:
     """Appeal a denial within the appeal window; another reviewer decides."""
     arg = as_message(body, AppealInput)
@@ -117,9 +117,9 @@ async def appeal(
 @router.post("/{case_id}/withdraw", response_model=WithdrawResult, responses=REFUSALS)
 async def withdraw(
     body: WithdrawBody | None = None,
+    who: Principal = Depends(require(Role.INTAKE)),
     case_id: str = Depends(deps.case_id),
     client: Client = Depends(deps.temporal),
-    who: Principal = Depends(require(Role.INTAKE)),
 ) -> WithdrawResult:
     """The requester withdraws the case; it ends as `withdrawn`."""
     arg = as_message(body or WithdrawBody(), WithdrawInput)
@@ -129,9 +129,9 @@ async def withdraw(
 @router.post("/{case_id}/renewals", response_model=RenewalResult, responses=REFUSALS)
 async def request_renewal(
     body: RenewalBody | None = None,
+    who: Principal = Depends(require(Role.INTAKE)),
     case_id: str = Depends(deps.case_id),
     client: Client = Depends(deps.temporal),
-    who: Principal = Depends(require(Role.INTAKE)),
 ) -> RenewalResult:
     """Ask for the next period (Section IV); only the facts that changed are sent."""
     arg = as_message(body or RenewalBody(), RenewalRequestInput)
@@ -141,9 +141,9 @@ async def request_renewal(
 @router.post("/{case_id}/extensions", response_model=ExtendPeriodResult, responses=REFUSALS)
 async def extend_period(
     body: ExtensionBody,
+    who: Principal = Depends(require(Role.REVIEWER)),
     case_id: str = Depends(deps.case_id),
     client: Client = Depends(deps.temporal),
-    who: Principal = Depends(require(Role.REVIEWER)),
 ) -> ExtendPeriodResult:
     """A reviewer extends the current period when treatment was paused."""
     arg = as_message(body, ExtendPeriodInput)

@@ -35,9 +35,9 @@ _SUBMIT_RESPONSES = {
 async def submit(
     request: PARequest,
     response: Response,
+    who: Principal = Depends(require(Role.INTAKE)),
     client: Client = Depends(deps.temporal),
     settings: Settings = Depends(deps.settings),
-    who: Principal = Depends(require(Role.INTAKE)),
 ) -> SubmitResult:
     """Submit a prior-authorization request (CONTRACT.md); one case per request id."""
     result = await intake.submit(client, request, settings)
@@ -49,9 +49,9 @@ async def submit(
 
 @router.get("", response_model=CaseList, responses={401: REFUSALS[401], 403: REFUSALS[403]})
 async def search(
+    _: Principal = Depends(require(*READERS)),
     f: CaseFilter = Depends(),
     client: Client = Depends(deps.temporal),
-    _: Principal = Depends(require(*READERS)),
 ) -> CaseList:
     """List cases by status, track, escalation and period end (latest run of each case)."""
     return await list_cases(client, f)
@@ -59,10 +59,10 @@ async def search(
 
 @router.get("/{case_id}", response_model=CaseView, responses=REFUSALS)
 async def read(
+    _: Principal = Depends(require(*READERS)),
     case_id: str = Depends(deps.case_id),
     client: Client = Depends(deps.temporal),
     pool: asyncpg.Pool = Depends(deps.db),
-    _: Principal = Depends(require(*READERS)),
 ) -> CaseView:
     """One case: status, periods, cycles, units, status changes, decisions and notices."""
     return await case_view.read_case(client, pool, case_id)

@@ -25,9 +25,9 @@ router = APIRouter(prefix="/cases", tags=["claims"])
 @router.post("/{case_id}/claims", response_model=ClaimAnswer, responses=REFUSALS)
 async def adjudicate_claim(
     line: ClaimLine,
+    who: Principal = Depends(require(Role.CLAIMS)),
     case_id: str = Depends(deps.case_id),
     client: Client = Depends(deps.temporal),
-    who: Principal = Depends(require(Role.CLAIMS)),
 ) -> ClaimAnswer:
     """Adjudicate one claim line (or its reversal) against the case's authorization."""
     answer = await case_gateway.update(client, case_id, "adjudicate_claim", line, ClaimAnswer)

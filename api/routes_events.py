@@ -31,9 +31,9 @@ class EventAccepted(BaseModel):
 @router.post("/{case_id}/events", status_code=202, response_model=EventAccepted, responses=REFUSALS)
 async def clinical_event(
     event: ClinicalEvent,
+    who: Principal = Depends(require(Role.CLINICAL)),
     case_id: str = Depends(deps.case_id),
     client: Client = Depends(deps.temporal),
-    who: Principal = Depends(require(Role.CLINICAL)),
 ) -> EventAccepted:
     """Deliver one clinical event to the case."""
     await case_gateway.signal(client, case_id, "clinical_event", event)

@@ -25,10 +25,10 @@ router = APIRouter(prefix="/cases", tags=["cases"])
     },
 )
 async def timeline(
+    _: Principal = Depends(require(*READERS)),
     case_id: str = Depends(deps.case_id),
     client: Client = Depends(deps.temporal),
     pool: asyncpg.Pool = Depends(deps.db),
-    _: Principal = Depends(require(*READERS)),
 ) -> Response:
     """Periods, cycles (treatment and rest days), claims and units per rolling 42 days."""
     data = await case_view.read_timeline(client, pool, case_id, date.today())

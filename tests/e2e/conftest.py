@@ -1,0 +1,175 @@
+"""The end-to-end stack: API (in process) -> Temporal dev server -> worker -> PostgreSQL.
+
+``stack`` runs a real worker on the test's task queue against the session's
+dev server and the test's fresh database, and an ``httpx.AsyncClient`` talking
+to the FastAPI app over ASGI. ``TOKENS`` holds one bearer token per role.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import json
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+import pytest_asyncio
+from temporalio.client import Client
+
+from infra.settings import Settings
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "requests"
+
+TOKENS = {
+    "intake": "tok-intake",
+    "claims": "tok-claims",
+    "clinical": "tok-clinical",
+    "reviewer": "tok-reviewer",
+    "read-only": "tok-read",
+    "admin": "tok-admin",
+}
+
+
+def auth(role: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {TOKENS[role]}"}
+
+
+def example(name: str) -> dict[str, Any]:
+    return json.loads((EXAMPLES / name).read_text())
+
+
+def today() -> date:
+    return datetime.now(UTC).date()
+
+
+def make_request(
+    request_id: str | None = None,
+    *,
+    start: date | None = None,
+    base: str = "request-approve.json",
+    **changes: Any,
+) -> dict[str, Any]:
+    """An example request with a unique id and member, starting ``start`` (default today).
+
+    ``changes`` are dotted paths (``diagnosis__mrd_percent`` for ``diagnosis.mrd_percent``).
+    """
+    body = copy.deepcopy(example(base))
+    rid = request_id or f"E2E-{uuid.uuid4().hex[:10]}"
+    start = start or today()
+    body["request_id"] = rid
+    body["member"]["member_id"] = f"M-{rid}"
+    received = datetime.combine(start, datetime.min.time(), tzinfo=UTC) + timedelta(hours=9)
+    body["received_at"] = received.isoformat()
+    body["service"]["requested_start"] = start.isoformat()
+    for dotted, value in changes.items():
+        *parents, leaf = dotted.split("__")
+        node = body
+        for part in parents:
+            node = node[part]
+        node[leaf] = value
+    return body
+
+
+def claim_for(request: dict[str, Any], line: int = 1, **changes: Any) -> dict[str, Any]:
+    body = {
+        "claim_id": f"CLM-{request['request_id']}",
+        "line": line,
+        "member_id": request["member"]["member_id"],
+        "date_of_service": request["service"]["requested_start"],
+        "hcpcs": "J9039",
+        "ndc": "55513-0160-01",
+        "units": 63,
+        "modifiers": ["JZ"],
+        "icd10_codes": ["C91.00"],
+    }
+    body.update(changes)
+    return body
+
+
+@dataclass
+class Stack:
+    http: httpx.AsyncClient
+    client: Client
+    pool: asyncpg.Pool
+    settings: Settings
+
+    async def submit(self, request: dict[str, Any], expect: int = 201) -> dict[str, Any]:
+        r = await self.http.post("/cases", json=request, headers=auth("intake"))
+        assert r.status_code == expect, r.text
+        return r.json()
+
+    async def case(self, case_id: str) -> dict[str, Any]:
+        r = await self.http.get(f"/cases/{case_id}", headers=auth("read-only"))
+        assert r.status_code == 200, r.text
+        return r.json()
+
+    async def wait_status(self, case_id: str, wanted: str, within_s: float = 20.0) -> str:
+        status = None
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + within_s
+        while loop.time() < deadline:
+            r = await self.http.get(f"/cases/{case_id}", headers=auth("reviewer"))
+            if r.status_code == 200:
+                status = r.json()["status"]
+                if status == wanted:
+                    return status
+            await asyncio.sleep(0.2)
+        return status or "unknown"
+
+    async def workflow_count(self, query: str, within_s: float = 0.0) -> int:
+        """Visibility count for ``query`` (polled until non-zero for ``within_s``)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + within_s
+        while True:
+            count = (await self.client.count_workflows(query)).count
+            if count or loop.time() >= deadline:
+                return count
+            await asyncio.sleep(0.2)
+
+
+def e2e_settings(task_queue: str, **overrides: Any) -> Settings:
+    tokens = ",".join(f"{token}:{role}" for role, token in TOKENS.items())
+    return Settings(
+        temporal_task_queue=task_queue,
+        api_tokens=tokens,
+        member_ref_key="e2e-member-ref-key",
+        **overrides,
+    )
+
+
+@pytest.fixture
+def settings(task_queue: str) -> Settings:
+    return e2e_settings(task_queue)
+
+
+@pytest_asyncio.fixture
+async def stack(dev_client, db_pool, settings) -> AsyncIterator[Stack]:
+    """A worker on this test's task queue and the API over ASGI."""
+    import worker
+    from api.app import create_app
+
+    app = create_app(settings, client=dev_client, pool=db_pool)
+    transport = httpx.ASGITransport(app=app)
+    async with (
+        worker.build_worker(dev_client, db_pool, settings),
+        httpx.AsyncClient(transport=transport, base_url="http://api.test", timeout=60) as http,
+    ):
+        yield Stack(http=http, client=dev_client, pool=db_pool, settings=settings)
+
+
+@pytest_asyncio.fixture
+async def api_only(dev_client, db_pool, settings) -> AsyncIterator[httpx.AsyncClient]:
+    """The API without a worker: enough for what is refused before any case is touched."""
+    from api.app import create_app
+
+    app = create_app(settings, client=dev_client, pool=db_pool)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://api.test") as http:
+        yield http
