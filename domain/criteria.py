@@ -29,7 +29,7 @@ from datetime import date
 from typing import Any
 
 from domain.decision import TraceNode
-from domain.operators import EvalContext, Test, build_test
+from domain.operators import EvalContext, Test, age_on, build_test
 from domain.policy import Criterion, Policy
 from domain.verdict import MET, NAMES, NOT_MET, UNKNOWN
 
@@ -37,6 +37,7 @@ LEAF, ALL, ANY, NOT = 0, 1, 2, 3
 _FACT_PATH = re.compile(r"^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)*$")
 _TRACE_CACHE_LIMIT = 200_000
 _LIST_OPS = frozenset({"empty", "contains", "contains_any", "codes_in_list"})
+_AGE_OPS = frozenset({"age_at_least", "age_below"})
 
 # Operators inlined by the code generator: expression over F (the fact) and K (the argument).
 _INLINE: dict[str, tuple[str, Callable[[Any], Any]]] = {
@@ -71,6 +72,7 @@ class Node:
     test: Test | None = None
     review: Test | None = None
     review_note: str | None = None
+    review_spec: tuple[str, Any] | None = None
     code: str | None = None
     universal: bool = False
     gate: str | None = None
@@ -96,6 +98,7 @@ class Candidate:
     order: int
     chain: tuple[int, ...]
     indication: tuple[int, ...]
+    gate: int = -1
 
 
 @dataclass(slots=True)
@@ -173,6 +176,17 @@ class CompiledCriteria:
     _run: Callable[..., tuple] | None = None
     _run_renewal: Callable[..., tuple] | None = None
     _traces: dict[tuple, TraceNode] = field(default_factory=dict)
+    _requested: dict[str | None, tuple[Candidate, ...]] = field(default_factory=dict)
+    policy_ref: Any = None
+    gates: tuple[Node, ...] = ()
+
+    def requested(self, setting: str | None) -> tuple[Candidate, ...]:
+        """The paths of the requested ``therapy.setting`` (all of them when not stated)."""
+        found = self._requested.get(setting)
+        if found is None:
+            found = tuple(c for c in self.candidates if setting is None or c.setting == setting)
+            self._requested[setting] = found
+        return found
 
     def evaluate(self, facts: Any, ctx: EvalContext, *, renewal: bool = False) -> Evaluation:
         """Evaluate every node on ``facts`` (a request model).
@@ -269,12 +283,14 @@ def compile_criteria(policy: Policy) -> CompiledCriteria:
                 node.test = _null_is_not_met(node.test)
             if crit.review_if is not None:
                 node.review = build_test(crit.review_if.op, crit.review_if.value)
+                node.review_spec = (crit.review_if.op, crit.review_if.value)
                 node.review_note = " ".join((crit.review_if.note or "").split()) or None
         nodes.append(node)
         return node.index
 
     add(policy.criteria, policy.criteria.ref or "", next(counter))
     compiled = CompiledCriteria(nodes, [], {n.id: n for n in nodes})
+    compiled.gates = tuple(n for n in nodes if n.gate)
     _find_candidates(policy.criteria, compiled, [], None)
     compiled.source, namespace = _generate(compiled)
     code = compile(
@@ -298,34 +314,61 @@ def _generate(compiled: CompiledCriteria) -> tuple[str, dict[str, Any]]:
         if node.kind == LEAF and node.op in _LIST_OPS:
             list_facts.add(node.fact)
 
+    def age_expr(op: str, spec: dict[str, int], age: str) -> str:
+        unit, bound = (0, spec["years"]) if "years" in spec else (1, spec["months"])
+        return f"2 if {age}[{unit}] {'>=' if op == 'age_at_least' else '<'} {bound} else 0"
+
+    def leaf_expr(node: Node, fact: str, age: str | None) -> str:
+        """The verdict of a leaf as one expression (operators inlined where they can be)."""
+        i = node.index
+        if node.op in _AGE_OPS:
+            return f"1 if {age} is None else ({age_expr(node.op, node.argument, age)})"
+        if node.op == "prior_cycles_below":  # Section I: the larger count counts
+            bound = int(node.argument)
+            return (
+                f"0 if pc >= {bound} else (1 if {fact} is None else (2 if {fact} < {bound} else 0))"
+            )
+        if node.op in _INLINE:
+            expr, make = _INLINE[node.op]
+            namespace[f"K{i}"] = make(node.argument)
+            expr = expr.format(F=f"{fact}v", K=f"K{i}")
+            return f"{node.null_verdict} if {fact} is None else ({expr})"
+        namespace[f"T{i}"] = node.test
+        return f"T{i}({fact}v, ctx)"
+
     def body(renewal: bool) -> list[str]:
-        lines = []
+        lines = ["    st = ctx.start", "    pc = ctx.prior_cycles"]
+        ages: dict[str, str] = {}
         for path, name in facts.items():
             lines.append(f"    {name} = r.{path}")
             if path in list_facts:  # values seen are kept hashable (shared trace nodes)
                 lines.append(f"    {name}v = None if {name} is None else tuple({name})")
             else:
                 lines.append(f"    {name}v = {name}")
+            if any(n.kind == LEAF and n.fact == path and n.op in _AGE_OPS for n in nodes):
+                ages[path] = f"{name}a"
+                lines.append(f"    {name}a = None if {name} is None else AGE({name}, st)")
+        namespace["AGE"] = age_on
         relaxed: list[str] = []
         for node in nodes:
             i = node.index
             s, rx = f"s{i}", f"s{i}"
             if node.kind == LEAF:
                 fact = facts[node.fact]
+                age = ages.get(node.fact)
                 if renewal and node.skip_at_renewal:
                     lines.append(f"    {s} = 2")
-                elif node.op in _INLINE:
-                    expr, make = _INLINE[node.op]
-                    namespace[f"K{i}"] = make(node.argument)
-                    expr = expr.format(F=f"{fact}v", K=f"K{i}")
-                    lines.append(f"    {s} = {node.null_verdict} if {fact} is None else ({expr})")
                 else:
-                    namespace[f"T{i}"] = node.test
-                    lines.append(f"    {s} = T{i}({fact}v, ctx)")
+                    lines.append(f"    {s} = {leaf_expr(node, fact, age)}")
                 if node.review is not None and not (renewal and node.skip_at_renewal):
-                    namespace[f"R{i}"] = node.review
                     rx = f"r{i}"
-                    lines.append(f"    {rx} = R{i}({fact}v, ctx) if {s} == 0 else {s}")
+                    review = node.review_spec
+                    if review is not None and review[0] in _AGE_OPS and age is not None:
+                        expr = age_expr(review[0], review[1], age)
+                    else:
+                        namespace[f"R{i}"] = node.review
+                        expr = f"R{i}({fact}v, ctx)"
+                    lines.append(f"    {rx} = ({expr}) if {s} == 0 else {s}")
             elif node.kind == NOT:
                 (child,) = node.children
                 lines.append(f"    {s} = 2 - s{child}")
@@ -341,12 +384,19 @@ def _generate(compiled: CompiledCriteria) -> tuple[str, dict[str, Any]]:
                     lines.append(f"    {rx} = " + _combine(fn, [relaxed[c] for c in kids]))
             relaxed.append(rx)
         values = ", ".join(f"{facts[n.fact]}v" if n.kind == LEAF else "None" for n in nodes)
-        cand_s = ", ".join(
-            f"min({', '.join(f's{i}' for i in c.chain)})" for c in compiled.candidates
-        )
-        cand_r = ", ".join(
-            f"min({', '.join(relaxed[i] for i in c.chain)})" for c in compiled.candidates
-        )
+        # candidates share their prerequisites: each distinct set is combined once
+        groups: dict[tuple[int, ...], str] = {}
+        cand_s, cand_r = [], []
+        for c in compiled.candidates:
+            own, rest = c.chain[0], tuple(sorted(c.chain[1:]))
+            if rest not in groups:
+                groups[rest] = name = f"g{len(groups)}"
+                lines.append(f"    {name} = " + _combine("min", [f"s{i}" for i in rest]))
+                lines.append(f"    {name}r = " + _combine("min", [relaxed[i] for i in rest]))
+            name = groups[rest]
+            cand_s.append(_combine("min", [f"s{own}", name]))
+            cand_r.append(_combine("min", [relaxed[own], f"{name}r"]))
+        cand_s, cand_r = ", ".join(f"({e})" for e in cand_s), ", ".join(f"({e})" for e in cand_r)
         lines.append(f"    strict = [{', '.join(f's{n.index}' for n in nodes)}]")
         lines.append(f"    relaxed = [{', '.join(relaxed)}]")
         lines.append(f"    values = [{values}]")
@@ -371,7 +421,12 @@ def _null_is_not_met(test: Test) -> Test:
 
 
 def _combine(fn: str, args: list[str]) -> str:
-    return args[0] if len(args) == 1 else f"{fn}({', '.join(args)})"
+    if len(args) == 1:
+        return args[0]
+    if len(args) == 2:  # cheaper than a call
+        a, b = args
+        return f"{a} if {a} {'<' if fn == 'min' else '>'} {b} else {b}"
+    return f"{fn}({', '.join(args)})"
 
 
 def _find_candidates(
@@ -416,6 +471,7 @@ def _find_candidates(
                 order=len(compiled.candidates),
                 chain=(node.index, *(s.index for s in siblings)),
                 indication=tuple(indication),
+                gate=next((s.index for s in siblings if s.gate), node.index),
             )
         )
     for child in crit.children():

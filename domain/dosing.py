@@ -26,8 +26,12 @@ def mosteller_bsa(height_cm: float, weight_kg: float) -> float:
 
 def round2(value: float) -> float | int:
     """Half-up to 2 decimals on the decimal reading of ``value``; whole numbers as int."""
-    rounded = Decimal(repr(value)).quantize(_CENT, rounding=ROUND_HALF_UP)
-    return int(rounded) if rounded == rounded.to_integral_value() else float(rounded)
+    hundredths = value * 100
+    if abs(hundredths - math.floor(hundredths) - 0.5) > 1e-6:  # not a tie: plain rounding
+        rounded = round(value, 2)
+        return int(rounded) if rounded == int(rounded) else rounded
+    exact = Decimal(repr(value)).quantize(_CENT, rounding=ROUND_HALF_UP)
+    return int(exact) if exact == exact.to_integral_value() else float(exact)
 
 
 def _row(rows: list[DosingRow], cycle: int) -> DosingRow:
@@ -46,6 +50,7 @@ def _schedule(row: DosingRow, weight_kg: float | None, band: float) -> DoseSched
 
 
 _PLANS: dict[tuple, tuple[DosingCycle, ...] | None] = {}
+_NEEDS_BSA: dict[tuple, bool] = {}
 _PLAN_CACHE_LIMIT = 50_000
 
 
@@ -65,11 +70,14 @@ def dosing_plan(
     band = policy.dosing.weight_band_kg
     at_or_above = None if weight_kg is None else weight_kg >= band
     rows = policy.dosing.tracks[track_id]
-    needs_bsa = any(
-        (s := _schedule(_row(rows, n), weight_kg, band)) is not None and s.basis == "bsa"
-        for n in numbers
-    )
-    key = (id(policy), track_id, numbers, at_or_above, bsa if needs_bsa else None)
+    shape = (id(policy), track_id, numbers, at_or_above)
+    needs_bsa = _NEEDS_BSA.get(shape)
+    if needs_bsa is None:
+        needs_bsa = _NEEDS_BSA[shape] = any(
+            (s := _schedule(_row(rows, n), weight_kg, band)) is not None and s.basis == "bsa"
+            for n in numbers
+        )
+    key = (*shape, bsa if needs_bsa else None)
     planned = _PLANS.get(key)
     if planned is None and key not in _PLANS:
         planned = _plan_cycles(policy, track_id, numbers, weight_kg, bsa)

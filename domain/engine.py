@@ -44,7 +44,9 @@ def compiled(policy: Policy) -> CompiledCriteria:
     """The policy's criteria tree, compiled once per policy object."""
     entry = _COMPILED.get(id(policy))
     if entry is None or entry[0] is not policy:
-        entry = (policy, compile_criteria(policy))
+        tree = compile_criteria(policy)
+        tree.policy_ref = PolicyRef(id=policy.policy.id, version=policy.policy.version)
+        entry = (policy, tree)
         _COMPILED[id(policy)] = entry
     return entry[1]
 
@@ -68,25 +70,25 @@ def decide(
     tree = compiled(policy)
     start = request.period_start()
     evaluation = tree.evaluate(request, EvalContext(start=start, prior_cycles=prior_cycles))
-    ref = PolicyRef(id=policy.policy.id, version=policy.policy.version)
+    ref = tree.policy_ref
     if request.line_of_business in policy.medicare.not_applicable_lines:
         return _not_applicable(request, policy, ref, evaluation, as_of)
 
     candidates = tree.candidates
-    setting = request.therapy.setting
-    requested = [c for c in candidates if setting is None or c.setting == setting]
+    requested = tree.requested(request.therapy.setting)
     regimen = request.therapy.regimen
 
     def rank(c: Candidate) -> tuple[bool, bool, int]:
         return (regimen is None or c.regimen != regimen, c not in requested, c.order)
 
-    met = [c for c in candidates if evaluation.verdict(c) == MET]
-    if met:
+    strict, relaxed = evaluation.candidate_strict, evaluation.candidate_relaxed
+    if MET in strict:
+        met = [c for c in candidates if strict[c.order] == MET]
         return _grant("approve", min(met, key=rank), request, policy, ref, evaluation, as_of, start)
-    near = [c for c in candidates if evaluation.verdict(c, relaxed=True) == MET]
-    if near:
+    if MET in relaxed:
+        near = [c for c in candidates if relaxed[c.order] == MET]
         return _grant("review", min(near, key=rank), request, policy, ref, evaluation, as_of, start)
-    pending = [c for c in requested if evaluation.verdict(c, relaxed=True) == UNKNOWN]
+    pending = [c for c in requested if relaxed[c.order] == UNKNOWN]
     if pending:
         return _pend(pending, request, ref, evaluation, as_of)
     automated = allow_automatic_denial and not _human_review(policy, request)
@@ -248,9 +250,8 @@ def _deny(
     automated: bool,
 ) -> Decision:
     tree = evaluation.tree
-    gates = [n for n in tree.nodes if n.gate]
-    population = next((n.gate for n in gates if evaluation.strict[n.index] == MET), None)
-    in_population = [c for c in requested if evaluation.relaxed[_gate_of(tree, c)] == MET]
+    population = next((n.gate for n in tree.gates if evaluation.strict[n.index] == MET), None)
+    in_population = [c for c in requested if evaluation.relaxed[c.gate] == MET]
     explained = in_population or requested
     reasons: list[Reason] = []
     if all(evaluation.indication_verdict(c) == NOT_MET for c in requested):
@@ -288,13 +289,6 @@ def show(value: object) -> str:
     if isinstance(value, date):
         return value.isoformat()
     return str(value)
-
-
-def _gate_of(tree: CompiledCriteria, cand: Candidate) -> int:
-    for i in cand.chain:
-        if tree.nodes[i].gate:
-            return i
-    return cand.node
 
 
 def _not_applicable(

@@ -56,6 +56,28 @@ def birthday(dob: date, spec: dict[str, int]) -> date:
     return add_months(dob, int(spec["months"]))
 
 
+def age_on(dob: date, day: date) -> tuple[int, int]:
+    """Whole (years, months) of age on ``day``; consistent with ``birthday``:
+    a year is reached on the anniversary (29 February: 1 March in common years),
+    a month on the same day of a later month (or that month's last day)."""
+    years = day.year - dob.year
+    if (day.month, day.day) < (dob.month, dob.day):
+        years -= 1
+    months = (day.year - dob.year) * 12 + day.month - dob.month
+    if day.day < dob.day and day.day < _days_in_month(day.year, day.month):
+        months -= 1
+    return years, months
+
+
+_DAYS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
+def _days_in_month(year: int, month: int) -> int:
+    if month == 2 and calendar.isleap(year):
+        return 29
+    return _DAYS[month - 1]
+
+
 def _is_true(_: Any) -> Test:
     return lambda v, ctx: UNKNOWN if v is None else (MET if v is True else NOT_MET)
 
