@@ -7,10 +7,14 @@ request pends listing exactly the facts that would settle it.
 
 from __future__ import annotations
 
+from typing import get_args
+
 import pytest
 from factories import born, request
 
 from domain.decision import TraceNode
+from domain.engine import compiled
+from domain.request import Tki
 
 
 def find(node: TraceNode, node_id: str) -> TraceNode:
@@ -145,6 +149,14 @@ NOT_MET = [
         {"diagnosis.ph_status": "positive", "diagnosis.tki_status": "responsive"},
         "deny",
     ),
+    ("ped_rr_aall1331", "P-RR-1331-1", {"therapy.regimen": None}, "approve"),  # single agent
+    ("ped_rr_aall1331", "P-RR-1331-DUR", {"therapy.prior_blinatumomab_cycles": 3}, "approve"),
+    (
+        "ped_cons_ph_like_chemo_tki",
+        "P-CONS-PHLIKE-3a-1",
+        {"therapy.combined_with": ["chemotherapy"]},
+        "approve",
+    ),
     ("ped_rr_tki", "P-RR-TKI-1", {"therapy.combined_with": []}, "deny"),
     ("ped_rr_tki", "P-RR-TKI-2", {"therapy.tki": "bosutinib"}, "deny"),
     ("ped_rr_tki", "P-RR-TKI-3", {"diagnosis.ph_status": "negative"}, "deny"),
@@ -236,6 +248,24 @@ UNKNOWN = [
     ("ped_rr_tki", "P-RR-TKI-1", "therapy.combined_with", None),
     ("ped_rr_tki", "P-RR-TKI-2", "therapy.tki", None),
     ("ped_rr_tki", "P-RR-TKI-3", "diagnosis.ph_status", None),
+    ("ped_mrd", "P0-MAX", "member.date_of_birth", None),
+    ("ped_cons_ph_like_chemo_tki", "P-CONS-PHLIKE-2b", "therapy.combined_with", None),
+    ("ped_cons_ph_like_chemo_tki", "P-CONS-PHLIKE-3a-1", "therapy.combined_with", None),
+    ("ped_rr_single_ph_pos_intolerant", "P-RR-SA-2b-1", "diagnosis.ph_status", None),
+    *(
+        (base, leaf, "therapy.prior_blinatumomab_cycles", None)
+        for base, leaf in [
+            ("adult_mrd", "A-MRD-DUR"),
+            ("adult_frontline", "A-FI-DUR"),
+            ("adult_cons_ph_neg", "A-CONS-DUR"),
+            ("adult_maint_ph_neg", "A-MAINT-DUR"),
+            ("infant_interfant", "P-INF-DUR"),
+            ("ped_cons_ph_neg", "P-CONS-DUR"),
+            ("ped_rr_single_ph_neg", "P-RR-SA-DUR"),
+            ("ped_rr_aall1331", "P-RR-1331-DUR"),
+            ("ped_rr_tki", "P-RR-TKI-DUR"),
+        ]
+    ),
 ]  # fmt: skip
 
 
@@ -292,3 +322,22 @@ def test_the_aall1331_total_does_not_stop_the_single_agent_relapsed_track(evalua
 
     assert find(decision.trace, "P-RR-1331-DUR").verdict == "not_met"
     assert (decision.determination, decision.track) == ("approve", "relapsed_refractory")
+
+
+def test_every_tki_a_request_can_name_is_an_adult_tki_so_adult_tki_leaves_are_met_or_unknown(
+    policy,
+):
+    assert sorted(get_args(Tki)) == sorted(policy.lists["adult_tkis"].values)
+
+
+def test_every_leaf_of_the_policy_has_a_flip_in_these_tables(policy):
+    leaves = {n.id for n in compiled(policy).nodes if n.kind == 0}
+    flipped_to_not_met = {row[1] for row in NOT_MET}
+    flipped_to_unknown = {row[1] for row in UNKNOWN}
+    # a TKI named on a request is always an adult TKI (see the test above); a regimen
+    # left null is a stated "no regimen" and is flipped to not met above
+    only_met_or_unknown = {"A-FI-2b", "A-CONS-TKI-2b"}
+    null_is_not_met = {"A-CONS-INO-3", "A-MAINT-3", "P-INF-2", "P-RR-1331-1"}
+
+    assert leaves - flipped_to_not_met == only_met_or_unknown
+    assert leaves - flipped_to_unknown == null_is_not_met
