@@ -27,7 +27,7 @@ from temporalio.client import (
 from temporalio.exceptions import ApplicationError, FailureError
 from temporalio.service import RPCError, RPCStatusCode
 
-from api.errors import ApiError, conflict, not_found
+from api.errors import ApiError, FieldError, conflict, not_found
 
 log = structlog.get_logger("api.gateway")
 
@@ -78,8 +78,19 @@ def _failure_message(exc: BaseException) -> tuple[str, str | None]:
     return str(exc) or "refused", None
 
 
-async def update(client: Client, case_id: str, name: str, arg: Any, result_type: type[T]) -> T:
-    """Run update ``name`` and return its result; a refusal in the result is the caller's."""
+async def update(
+    client: Client,
+    case_id: str,
+    name: str,
+    arg: Any,
+    result_type: type[T],
+    *,
+    input_field: str = "body",
+) -> T:
+    """Run update ``name`` and return its result; a refusal in the result is the caller's.
+
+    ``input_field`` names the part of the body a validator's input error is about.
+    """
     try:
         async with asyncio.timeout(ANSWER_TIMEOUT.total_seconds()):
             return await handle(client, case_id).execute_update(name, arg, result_type=result_type)
@@ -87,7 +98,8 @@ async def update(client: Client, case_id: str, name: str, arg: Any, result_type:
         message, kind = _failure_message(exc.cause)
         log.info("update rejected", case=case_id, update=name, failure_type=kind)
         if kind in INVALID_INPUT_TYPES:
-            raise ApiError(422, "invalid", message) from None
+            errors = [FieldError(field=input_field, message=message)]
+            raise ApiError(422, "invalid", "the input is not valid", errors) from None
         raise conflict(message) from None
     except RPCError as exc:
         if exc.status == RPCStatusCode.NOT_FOUND:

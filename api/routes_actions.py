@@ -64,7 +64,10 @@ def refused(outcome: UpdateOutcome) -> ApiError:
 async def _run(
     client: Client, case_id: str, update: str, arg: object, result_type: type[R], who: Principal
 ) -> R:
-    outcome = await case_gateway.update(client, case_id, update, arg, result_type)
+    field = "facts" if update in ("provide_info", "request_renewal") else "body"
+    outcome = await case_gateway.update(
+        client, case_id, update, arg, result_type, input_field=field
+    )
     log.info(
         "case action",
         case=case_id,
