@@ -398,7 +398,10 @@ def _generate(compiled: CompiledCriteria) -> tuple[str, dict[str, Any]]:
             cand_r.append(_combine("min", [relaxed[own], f"{name}r"]))
         cand_s, cand_r = ", ".join(f"({e})" for e in cand_s), ", ".join(f"({e})" for e in cand_r)
         lines.append(f"    strict = [{', '.join(f's{n.index}' for n in nodes)}]")
-        lines.append(f"    relaxed = [{', '.join(relaxed)}]")
+        lines.append("    relaxed = strict.copy()")
+        lines.extend(
+            f"    relaxed[{i}] = {name}" for i, name in enumerate(relaxed) if name != f"s{i}"
+        )
         lines.append(f"    values = [{values}]")
         lines.append(f"    return strict, relaxed, values, ({cand_s},), ({cand_r},)")
         return lines
