@@ -305,6 +305,9 @@ def _toxicity(events: list[ClinicalEvent], policy: Policy) -> tuple[int, TraceNo
         f"grade {rule.review_from_grade} goes to clinical review)"
     )
     node = _node("IV-4", label, rule.ref, verdict, fact="events.toxicity", value=value)
+    if review:
+        note = f"grade {grade}: clinical review (the label interrupts and restarts at grade 3)"
+        node = node.model_copy(update={"review_note": note})
     return verdict, node, review
 
 

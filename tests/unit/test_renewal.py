@@ -145,6 +145,7 @@ def test_unacceptable_toxicity_in_the_period_denies_and_grade_3_goes_to_review(
     if determination == "review":
         assert decision.authorization is not None  # the would-be grant
         assert decision.automated is False
+        assert decision.trace.children[3].review_note.startswith("grade 3")
 
 
 def test_toxicity_before_the_current_period_does_not_count(policy):
