@@ -53,20 +53,21 @@ def cors_headers(origin: str | None, allowed: frozenset[str]) -> dict[str, str]:
 
 
 def _cors_route_class(allowed: frozenset[str]) -> type[APIRoute]:
-    """An APIRoute whose every response, errors from dependencies included, carries CORS."""
+    """An APIRoute whose every response carries CORS, errors (auth included) too."""
 
     class CorsRoute(APIRoute):
         def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
             handler = super().get_route_handler()
 
             async def with_cors(request: Request) -> Response:
+                cors = cors_headers(request.headers.get("origin"), allowed)
                 try:
                     response = await handler(request)
                 except StarletteHTTPException as exc:
-                    response = JSONResponse(
-                        {"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers
-                    )
-                response.headers.update(cors_headers(request.headers.get("origin"), allowed))
+                    # Rendered by the app's own error handler, which keeps exc.headers.
+                    exc.headers = {**(exc.headers or {}), **cors}
+                    raise
+                response.headers.update(cors)
                 return response
 
             return with_cors

@@ -203,3 +203,46 @@ async def test_without_codec_keys_payloads_pass_through_both_ways() -> None:
 
     assert encoded.json() == PLAIN
     assert decoded.json() == PLAIN
+
+
+async def test_in_the_real_api_only_phi_viewers_decode_and_refusals_keep_cors() -> None:
+    from api.app import create_app
+
+    settings = Settings(
+        codec_keys=format_key("k1", KEY), api_tokens="rev-tok:reviewer,clm-tok:claims"
+    )
+    app = create_app(settings)
+
+    async with _client(app) as client:
+        preflight = await client.options(
+            "/codec/decode",
+            headers={
+                "Origin": UI,
+                "Access-Control-Request-Method": "POST",
+                "Access-Control-Request-Headers": "authorization,content-type,x-namespace",
+            },
+        )
+        anonymous = await client.post(
+            "/codec/encode", json=PLAIN, headers={"Origin": UI, "X-Namespace": "default"}
+        )
+        claims = await client.post(
+            "/codec/encode", json=PLAIN, headers=_ui_headers(Authorization="Bearer clm-tok")
+        )
+        encoded = await client.post(
+            "/codec/encode", json=PLAIN, headers=_ui_headers(Authorization="Bearer rev-tok")
+        )
+        decoded = await client.post(
+            "/codec/decode",
+            json=encoded.json(),
+            headers=_ui_headers(Authorization="Bearer rev-tok"),
+        )
+
+    assert preflight.status_code in (200, 204)
+    assert preflight.headers["access-control-allow-origin"] == UI
+    assert (anonymous.status_code, claims.status_code) == (401, 403)
+    for refused in (anonymous, claims):
+        assert refused.headers["access-control-allow-origin"] == UI
+        assert "payloads" not in refused.json()
+    assert encoded.status_code == 200
+    assert encoded.json() != PLAIN
+    assert decoded.json() == PLAIN
