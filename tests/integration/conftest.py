@@ -43,10 +43,15 @@ class Received:
 
 @dataclass
 class WebhookReceiver:
-    """A tiny HTTP server on 127.0.0.1: answers ``statuses`` in turn, then 200."""
+    """A tiny HTTP server on 127.0.0.1: answers ``statuses`` in turn, then 200.
+
+    With ``gate`` set, each answer waits until the gate opens.
+    """
 
     statuses: list[int] = field(default_factory=list)
     delay: float = 0.0
+    gate: asyncio.Event | None = None
+    arrived: asyncio.Event = field(default_factory=asyncio.Event)
     requests: list[Received] = field(default_factory=list)
     url: str = ""
 
@@ -61,9 +66,12 @@ class WebhookReceiver:
                     headers[name.strip().lower()] = value.strip()
             body = await reader.readexactly(int(headers.get("content-length", "0")))
             self.requests.append(Received(headers=headers, body=json.loads(body or b"{}")))
+            self.arrived.set()
             status = self.statuses.pop(0) if self.statuses else 200
             if self.delay:
                 await asyncio.sleep(self.delay)
+            if self.gate is not None:
+                await self.gate.wait()
             writer.write(
                 f"HTTP/1.1 {status} X\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".encode()
             )

@@ -242,19 +242,17 @@ async def test_unreachable_webhook_is_retried(db_pool):
 
 
 async def test_two_concurrent_attempts_deliver_the_notice_once(db_pool, webhook_receiver):
-    webhook_receiver.delay = 0.3
+    webhook_receiver.gate = asyncio.Event()
     notifier = fast_notifier(db_pool, WebhookChannel(webhook_receiver.url))
+    first = asyncio.create_task(notifier.send_notification(notification()))
+    await asyncio.wait_for(webhook_receiver.arrived.wait(), timeout=10)
 
-    outcomes = await asyncio.gather(
-        notifier.send_notification(notification()),
-        notifier.send_notification(notification()),
-        return_exceptions=True,
-    )
+    with pytest.raises(ApplicationError) as in_flight:
+        await notifier.send_notification(notification())
+    webhook_receiver.gate.set()
+    result = await first
     after = await notifier.send_notification(notification())
 
+    assert in_flight.value.type == "NoticeInFlight"
+    assert (result.status, after.status) == ("sent", "sent")
     assert len(webhook_receiver.requests) == 1
-    sent = [o for o in outcomes if not isinstance(o, BaseException)]
-    in_flight = [o for o in outcomes if isinstance(o, ApplicationError)]
-    assert [r.status for r in sent] == ["sent"]
-    assert [e.type for e in in_flight] == ["NoticeInFlight"]
-    assert after.status == "sent"
