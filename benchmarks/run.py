@@ -1,0 +1,462 @@
+"""``priorauth bench``: our figures and the engine floor's, measured in one run on one stack.
+
+Sections (issue #8):
+
+1. ``decisions``: N requests at concurrency C (closed loop: C in flight);
+   submit-to-decision latency is from ``start_case`` to the completion of the
+   case's ``record_decision`` activity (the decision is durably recorded),
+   read from the history by long poll. The floor runs as many no-op
+   activities as a case runs up to and including ``record_decision``
+   (counted from a warm-up case's history) and is timed to its last one.
+   ``decisions_ratio`` = our decisions/s ÷ the floor's.
+2. ``claims``: claim lines sent as ``adjudicate_claim`` updates to live,
+   approved cases (lane i always writes to case i); the floor's ``claim``
+   update runs as many no-op activities as ours runs before answering.
+   ``claims_ratio`` = our lines/s ÷ the floor's.
+3. ``lifecycle``: the full relapsed/refractory scenario through
+   ``priorauth simulate``'s machinery on the time-skipping test server.
+4. ``open_cases``: approved cases held open (they wait in timers) until
+   there are ``open_cases`` of them; the RSS of the worker and the server,
+   and the same for the floor (``worker_rss_ratio`` = ours ÷ floor).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import platform
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from benchmarks.measure import (
+    LoadResult,
+    ProcessSample,
+    activities_before,
+    activities_scheduled,
+    closed_loop,
+    history_events,
+    update_activity_counts,
+)
+from benchmarks.stack import BenchStack, peak_rss_bytes, rss_bytes
+from benchmarks.targets import DECISION_MARKER, FloorTarget, OpenedCase, OursTarget
+
+SECTIONS = ("decisions", "claims", "lifecycle", "open_cases")
+MB = 1024 * 1024
+
+
+@dataclass
+class BenchConfig:
+    decisions: int = 500
+    concurrency: int = 50
+    warmup: int = 20
+    claim_lines: int = 1000
+    claim_cases: int | None = None  # default: one live case per lane
+    open_cases: int = 5000
+    open_floor: bool = True
+    lifecycle_runs: int = 1
+    scenario: Path | None = None
+    sections: tuple[str, ...] = SECTIONS
+    keep_dir: Path | None = None
+    worker_log_level: str = "INFO"
+    quick: bool = False
+    progress: bool = True
+
+    @classmethod
+    def quick_config(cls, **overrides: Any) -> BenchConfig:
+        values: dict[str, Any] = {
+            "decisions": 20,
+            "concurrency": 5,
+            "warmup": 3,
+            "claim_lines": 20,
+            "open_cases": 50,
+            "lifecycle_runs": 1,
+            "quick": True,
+        }
+        values.update(overrides)
+        return cls(**values)
+
+
+@dataclass
+class Progress:
+    enabled: bool = True
+    began: float = field(default_factory=time.perf_counter)
+
+    def __call__(self, text: str) -> None:
+        if self.enabled:
+            print(f"[{time.perf_counter() - self.began:7.1f}s] {text}", flush=True)
+
+
+def _ratio(ours: float, floor: float) -> float:
+    return round(ours / floor, 3) if floor > 0 else 0.0
+
+
+def _load() -> list[float]:
+    try:
+        return [round(x, 2) for x in os.getloadavg()]
+    except OSError:
+        return []
+
+
+class Bench:
+    def __init__(self, config: BenchConfig) -> None:
+        self.cfg = config
+        self.say = Progress(config.progress)
+        self.results: dict[str, Any] = {}
+        self.ours_cases: list[OpenedCase] = []
+        self.floor_cases: list[OpenedCase] = []
+        self.decision_activities = 3
+        self.claim_activities = 1
+
+    # ------------------------------------------------------------------ run
+
+    async def run(self) -> dict[str, Any]:
+        cfg = self.cfg
+        self.results["meta"] = self._meta()
+        live = [s for s in cfg.sections if s != "lifecycle"]
+        if live:
+            self.say("starting the stack (dev server, PostgreSQL, worker, floor worker)")
+            async with BenchStack(
+                worker_log_level=cfg.worker_log_level, keep_dir=cfg.keep_dir
+            ) as stack:
+                self.stack = stack
+                self.ours = OursTarget(stack.client, stack.ours_queue, _member_ref_key())
+                self.floor = FloorTarget(stack.client, stack.floor_queue)
+                self.results["meta"]["idle_rss_mb"] = {
+                    "worker": round(rss_bytes(stack.ours.pid) / MB, 1),
+                    "floor_worker": round(rss_bytes(stack.floor.pid) / MB, 1),
+                    "server": round(rss_bytes(stack.server_pid) / MB, 1),
+                }
+                await self._calibrate()
+                if "decisions" in cfg.sections:
+                    self.results["decisions"] = await self._decisions()
+                if "claims" in cfg.sections:
+                    self.results["claims"] = await self._claims()
+                if "open_cases" in cfg.sections:
+                    self.results["open_cases"] = await self._open_cases()
+        if "lifecycle" in cfg.sections:
+            self.results["lifecycle"] = await self._lifecycle()
+        self.results["meta"]["load_after"] = _load()
+        self.results["meta"]["wall_s"] = round(time.perf_counter() - self.say.began, 1)
+        self.results["goals"] = goals(self.results, cfg)
+        return self.results
+
+    def _meta(self) -> dict[str, Any]:
+        import temporalio
+
+        cfg = self.cfg
+        return {
+            "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "quick": cfg.quick,
+            "settings": {
+                "decisions": cfg.decisions,
+                "concurrency": cfg.concurrency,
+                "warmup": cfg.warmup,
+                "claim_lines": cfg.claim_lines,
+                "claim_cases": cfg.claim_cases or cfg.concurrency,
+                "open_cases": cfg.open_cases,
+                "lifecycle_runs": cfg.lifecycle_runs,
+            },
+            "host": {
+                "cpus": os.cpu_count(),
+                "python": platform.python_version(),
+                "temporalio": temporalio.__version__,
+                "load_before": _load(),
+            },
+        }
+
+    # ----------------------------------------------------------- calibrate
+
+    async def _calibrate(self) -> None:
+        """Warm both workers up and count the activities a case runs before its decision."""
+        cfg = self.cfg
+        warm = max(1, cfg.warmup)
+        self.say(f"warm-up: {warm} cases and {warm} floor runs")
+        result = await self._open_many(self.ours, warm, min(cfg.concurrency, 10), self.ours_cases)
+        self._raise_on_errors("warm-up (ours)", result)
+        events = await history_events(self.ours_cases[0].handle)
+        self.decision_activities = activities_before(events, DECISION_MARKER)
+        self.activities_at_rest = len(activities_scheduled(events))
+        self.floor.decision_activities = self.decision_activities
+        result = await self._open_many(self.floor, warm, min(cfg.concurrency, 10), self.floor_cases)
+        self._raise_on_errors("warm-up (floor)", result)
+        self.say(
+            f"a case runs {self.decision_activities} activities up to its decision "
+            f"({self.activities_at_rest} until it rests in its timers)"
+        )
+
+    @staticmethod
+    def _raise_on_errors(what: str, result: LoadResult) -> None:
+        if result.errors:
+            raise RuntimeError(f"{what}: {len(result.errors)} failed, first: {result.errors[0]}")
+
+    async def _open_many(
+        self, target: Any, count: int, concurrency: int, keep: list[OpenedCase]
+    ) -> LoadResult:
+        base = target.started
+
+        async def op(i: int, _lane: int) -> float:
+            from benchmarks.targets import open_and_decide
+
+            took, case = await open_and_decide(target, base + i)
+            keep.append(case)
+            return took
+
+        return await closed_loop(count, concurrency, op)
+
+    async def _measured(self, target: Any, run: Any) -> tuple[LoadResult, dict[str, float]]:
+        """Run ``run()`` and note the CPU the worker and the server used meanwhile."""
+        stack = self.stack
+        worker_pid = stack.ours.pid if target is self.ours else stack.floor.pid
+        worker = ProcessSample.start(worker_pid)
+        server = ProcessSample.start(stack.server_pid)
+        client_cpu = time.process_time()
+        result = await run()
+        n = max(1, result.count)
+        return result, {
+            "worker_cpu_ms_per_op": round(worker.cpu_used() * 1000 / n, 2),
+            "server_cpu_ms_per_op": round(server.cpu_used() * 1000 / n, 2),
+            "bench_client_cpu_ms_per_op": round((time.process_time() - client_cpu) * 1000 / n, 2),
+        }
+
+    # ----------------------------------------------------------- decisions
+
+    async def _decisions(self) -> dict[str, Any]:
+        cfg = self.cfg
+        out: dict[str, Any] = {
+            "n": cfg.decisions,
+            "concurrency": cfg.concurrency,
+            "activities_before_decision": self.decision_activities,
+            "activities_per_case": self.activities_at_rest,
+            "latency": "start_workflow -> the decision's record_decision activity completed "
+            "(floor: its last no-op activity), read from the history by long poll",
+        }
+        for target, keep in ((self.floor, self.floor_cases), (self.ours, self.ours_cases)):
+            self.say(f"decisions: {cfg.decisions} {target.name} at concurrency {cfg.concurrency}")
+            first = len(keep)
+            result, cpu = await self._measured(
+                target,
+                lambda target=target, keep=keep: self._open_many(
+                    target, cfg.decisions, cfg.concurrency, keep
+                ),
+            )
+            summary = result.summary()
+            summary["per_second"] = round(result.per_second, 2)
+            summary.update(cpu)
+            if result.errors:
+                summary["first_error"] = result.errors[0]
+            if target is self.ours:
+                summary["recorded"] = await self._recorded_decisions(keep[first:])
+            out[target.name] = summary
+            self.say(
+                f"  {target.name}: {summary['per_second']}/s, p50 {summary['p50_ms']} ms, "
+                f"p99 {summary['p99_ms']} ms"
+            )
+        out["decisions_ratio"] = _ratio(out["ours"]["per_second"], out["floor"]["per_second"])
+        out["p99_ratio"] = _ratio(out["floor"]["p99_ms"], out["ours"]["p99_ms"])
+        return out
+
+    async def _recorded_decisions(self, cases: list[OpenedCase]) -> dict[str, Any]:
+        """What PostgreSQL holds for these cases: one decision row each, which determinations."""
+        ids = [c.handle.id for c in cases]
+        rows = await self.stack.pool.fetch(
+            "SELECT determination, count(*) AS n, count(DISTINCT case_id) AS cases "
+            "FROM decisions WHERE case_id = ANY($1::text[]) GROUP BY determination",
+            ids,
+        )
+        return {
+            "rows": sum(r["n"] for r in rows),
+            "cases": sum(r["cases"] for r in rows),
+            "determinations": {r["determination"]: r["n"] for r in rows},
+        }
+
+    # -------------------------------------------------------------- claims
+
+    async def _claims(self) -> dict[str, Any]:
+        cfg = self.cfg
+        lanes = cfg.claim_cases or cfg.concurrency
+        lanes = max(1, min(lanes, cfg.claim_lines))
+        out: dict[str, Any] = {"lines": cfg.claim_lines, "concurrency": lanes, "cases": lanes}
+        self.say(f"claims: opening {lanes} live cases of each")
+        ours_cases: list[OpenedCase] = []
+        floor_cases: list[OpenedCase] = []
+        self._raise_on_errors(
+            "claims setup (ours)", await self._open_many(self.ours, lanes, lanes, ours_cases)
+        )
+        self.ours_cases.extend(ours_cases)
+        starts = await self._period_starts(ours_cases)
+
+        # One claim per case first (warm): how many activities ours runs per line.
+        statuses: Counter[str] = Counter()
+        await asyncio.gather(
+            *(self.ours.claim(c, starts[c.handle.id]) for c in ours_cases),
+        )
+        spans = update_activity_counts(await history_events(ours_cases[0].handle))
+        during, after = spans[-1] if spans else (1, 0)
+        self.claim_activities = during
+        self.floor.claim_activities = during
+        out["activities_per_line"] = {"before_answer": during, "after_answer": after}
+        out["latency"] = (
+            "execute_update(adjudicate_claim) round trip (floor: a `claim` update running "
+            f"{during} no-op activit{'y' if during == 1 else 'ies'})"
+        )
+
+        self._raise_on_errors(
+            "claims setup (floor)", await self._open_many(self.floor, lanes, lanes, floor_cases)
+        )
+        self.floor_cases.extend(floor_cases)
+        await asyncio.gather(*(self.floor.claim(c, date.today()) for c in floor_cases))
+
+        for target, cases in ((self.floor, floor_cases), (self.ours, ours_cases)):
+            self.say(f"claims: {cfg.claim_lines} lines to {target.name} over {lanes} cases")
+            seen: Counter[str] = Counter()
+
+            async def op(
+                _i: int, lane: int, target: Any = target, cases: Any = cases, seen: Any = seen
+            ) -> None:
+                case = cases[lane]
+                seen[await target.claim(case, starts.get(case.handle.id, date.today()))] += 1
+
+            result, cpu = await self._measured(
+                target, lambda op=op: closed_loop(cfg.claim_lines, lanes, op)
+            )
+            summary = result.summary()
+            summary["per_second"] = round(result.per_second, 2)
+            summary.update(cpu)
+            summary["answers"] = dict(seen)
+            if result.errors:
+                summary["first_error"] = result.errors[0]
+            out[target.name] = summary
+            if target is self.ours:
+                statuses.update(seen)
+            self.say(
+                f"  {target.name}: {summary['per_second']} lines/s, p50 {summary['p50_ms']} ms, "
+                f"p99 {summary['p99_ms']} ms"
+            )
+        out["claims_ratio"] = _ratio(out["ours"]["per_second"], out["floor"]["per_second"])
+        out["p99_ratio"] = _ratio(out["floor"]["p99_ms"], out["ours"]["p99_ms"])
+        return out
+
+    async def _period_starts(self, cases: list[OpenedCase]) -> dict[str, date]:
+        rows = await self.stack.pool.fetch(
+            "SELECT case_id, periods FROM authorizations WHERE case_id = ANY($1::text[])",
+            [c.handle.id for c in cases],
+        )
+        starts = {}
+        for row in rows:
+            periods = row["periods"] or []
+            if periods:
+                starts[row["case_id"]] = date.fromisoformat(periods[0]["start"])
+        today = datetime.now(UTC).date()
+        return {c.handle.id: starts.get(c.handle.id, today) for c in cases}
+
+    # ---------------------------------------------------------- open cases
+
+    async def _open_cases(self) -> dict[str, Any]:
+        cfg = self.cfg
+        stack = self.stack
+        out: dict[str, Any] = {"target": cfg.open_cases}
+        for target, keep, proc in (
+            (self.ours, self.ours_cases, stack.ours),
+            *([(self.floor, self.floor_cases, stack.floor)] if cfg.open_floor else []),
+        ):
+            missing = max(0, cfg.open_cases - len(keep))
+            self.say(
+                f"open cases: {len(keep)} {target.name} open, opening {missing} more "
+                f"at concurrency {cfg.concurrency}"
+            )
+            result = await self._open_many(target, missing, cfg.concurrency, keep)
+            await asyncio.sleep(3.0)  # let the last tasks and projections settle
+            running = await _count_running(stack.client, target.task_queue)
+            section = {
+                "open": running,
+                "opened_now": result.count,
+                "open_per_second": round(result.per_second, 2),
+                "errors": len(result.errors),
+                "worker_rss_mb": round(rss_bytes(proc.pid) / MB, 1),
+                "worker_peak_rss_mb": round(peak_rss_bytes(proc.pid) / MB, 1),
+                "server_rss_mb": round(rss_bytes(stack.server_pid) / MB, 1),
+            }
+            if target is self.ours:
+                section["statuses"] = await self._statuses(keep)
+                if stack.postgres_pid:
+                    section["postgres_rss_mb"] = round(rss_bytes(stack.postgres_pid) / MB, 1)
+            out[target.name] = section
+            self.say(
+                f"  {target.name}: {running} open, worker {section['worker_rss_mb']} MB "
+                f"(peak {section['worker_peak_rss_mb']}), server {section['server_rss_mb']} MB"
+            )
+        if "floor" in out:
+            out["worker_rss_ratio"] = _ratio(
+                out["ours"]["worker_rss_mb"], out["floor"]["worker_rss_mb"]
+            )
+        return out
+
+    async def _statuses(self, cases: list[OpenedCase]) -> dict[str, int]:
+        rows = await self.stack.pool.fetch(
+            "SELECT status, count(*) AS n FROM authorizations WHERE case_id = ANY($1::text[]) "
+            "GROUP BY status",
+            [c.handle.id for c in cases],
+        )
+        return {r["status"]: r["n"] for r in rows}
+
+    # ----------------------------------------------------------- lifecycle
+
+    async def _lifecycle(self) -> dict[str, Any]:
+        from benchmarks.lifecycle import run_lifecycle
+
+        self.say(f"lifecycle: {self.cfg.lifecycle_runs} run(s) of the full scenario")
+        return await run_lifecycle(self.cfg.scenario, runs=self.cfg.lifecycle_runs)
+
+
+async def _count_running(client: Any, task_queue: str) -> int:
+    try:
+        count = await client.count_workflows(
+            f"TaskQueue = '{task_queue}' AND ExecutionStatus = 'Running'"
+        )
+        return count.count
+    except Exception:
+        return -1
+
+
+def _member_ref_key() -> str:
+    from infra.settings import Settings
+
+    return Settings().member_ref_key
+
+
+# ------------------------------------------------------------------ goals
+
+
+def goals(results: dict[str, Any], cfg: BenchConfig) -> dict[str, Any]:
+    """Issue #8's goals, each with its figure and whether it is met (None: not measured)."""
+    out: dict[str, Any] = {}
+    dec = results.get("decisions") or {}
+    claims = results.get("claims") or {}
+    open_ = (results.get("open_cases") or {}).get("ours") or {}
+    out["decisions_ratio >= 0.8"] = _goal(dec.get("decisions_ratio"), lambda v: v >= 0.8)
+    out["claims_ratio >= 0.8"] = _goal(claims.get("claims_ratio"), lambda v: v >= 0.8)
+    p99 = (dec.get("ours") or {}).get("p99_ms")
+    out[f"p99 submit-to-decision < 1000 ms at C={cfg.concurrency}"] = _goal(p99, lambda v: v < 1000)
+    if cfg.concurrency != 50:
+        out[f"p99 submit-to-decision < 1000 ms at C={cfg.concurrency}"]["note"] = (
+            "the goal is stated at C=50"
+        )
+    rss = open_.get("worker_rss_mb")
+    out[f"{open_.get('open', cfg.open_cases)} open cases, worker RSS < 1024 MB"] = _goal(
+        rss, lambda v: v < 1024
+    )
+    return out
+
+
+def _goal(value: Any, test: Any) -> dict[str, Any]:
+    if value is None:
+        return {"value": None, "met": None}
+    return {"value": value, "met": bool(test(value))}
+
+
+async def run_bench(config: BenchConfig) -> dict[str, Any]:
+    return await Bench(config).run()
