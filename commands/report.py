@@ -9,7 +9,10 @@ for standard and expedited requests separately and together. Definitions:
 - **final initial determination**: the latest decision of kind ``initial``,
   ``info`` (after a pend) or ``review`` (by a clinical reviewer) whose
   determination is ``approve``, ``deny`` or ``not_applicable``. Pends and
-  routings to review are not determinations. Appeals, renewals and extensions
+  routings to review are not determinations, nor is an engine ``deny`` that
+  is only a recommendation to a reviewer (its decision is not ``automated``:
+  no adverse decision is automated, POLICY.md Section III); the reviewer's
+  decision is. Appeals, renewals and extensions
   are not initial determinations.
 - **percent approved / denied**: approved (denied) requests over requests
   approved or denied. ``not_applicable`` answers (Medicare Part B, policy
@@ -39,6 +42,8 @@ WITH final_initial AS (
     SELECT DISTINCT ON (case_id) case_id, determination, urgency, received_at, decided_at
     FROM decisions
     WHERE kind = ANY($3::text[]) AND determination IN ('approve', 'deny', 'not_applicable')
+      AND NOT (kind IN ('initial', 'info') AND determination = 'deny'
+               AND decision ->> 'automated' = 'false')
     ORDER BY case_id, decided_at DESC, id DESC
 ), last_appeal AS (
     SELECT DISTINCT ON (case_id) case_id, determination

@@ -7,7 +7,7 @@ import json
 from datetime import timedelta
 
 import pytest
-from case_factories import RECEIVED, decision_input
+from case_factories import RECEIVED, decision, decision_input
 
 import cli
 from activities.store import CaseStore
@@ -16,8 +16,9 @@ HOUR = timedelta(hours=1)
 
 
 async def _seed(store: CaseStore) -> None:
-    def d(case, n, kind, determination, hours, urgency="standard", received=RECEIVED):
+    def d(case, n, kind, determination, hours, urgency="standard", received=RECEIVED, **kw):
         return decision_input(
+            **kw,
             decision_key=f"{case}/{n}",
             case_id=case,
             request_id=case,
@@ -32,7 +33,7 @@ async def _seed(store: CaseStore) -> None:
         d("A", 1, "initial", "approve", 2),
         d("B", 1, "initial", "pend", 1),
         d("B", 2, "info", "approve", 10),
-        d("C", 1, "initial", "review", 1),
+        d("C", 1, "initial", "deny", 1, decision=decision("deny", automated=False)),
         d("C", 2, "review", "deny", 4),
         d("C", 3, "appeal", "approve", 200),
         d("D", 1, "review", "deny", 6, "expedited"),
@@ -40,6 +41,8 @@ async def _seed(store: CaseStore) -> None:
         d("E", 1, "initial", "approve", 3, "expedited"),
         d("G", 1, "initial", "not_applicable", 1),
         d("H", 1, "initial", "pend", 1),
+        d("I", 1, "initial", "deny", 1, decision=decision("deny", automated=False)),
+        d("J", 1, "initial", "deny", 2, "expedited", decision=decision("deny", automated=True)),
         d("F", 1, "initial", "approve", 1, received=RECEIVED + timedelta(days=40)),
         d("A", 2, "renewal", "deny", 24 * 190),
     ]:
@@ -78,18 +81,18 @@ async def test_metrics_json_gives_cms_measures_per_urgency(seeded, db_url, monke
     }
     expedited = report["by_urgency"]["expedited"]
     assert (expedited["requests"], expedited["percent_approved"], expedited["percent_denied"]) == (
-        2,
-        50.0,
-        50.0,
+        3,
+        33.3,
+        66.7,
     )
     assert (expedited["appealed"], expedited["percent_approved_after_appeal"]) == (1, 0.0)
     assert (expedited["average_hours_to_decision"], expedited["median_hours_to_decision"]) == (
-        4.5,
-        4.5,
+        3.67,
+        3.0,
     )
     overall = report["by_urgency"]["all"]
-    assert overall["requests"] == 6
-    assert (overall["percent_approved"], overall["median_hours_to_decision"]) == (60.0, 3.5)
+    assert overall["requests"] == 7  # I (a deny recommendation still in review) is not decided
+    assert (overall["percent_approved"], overall["median_hours_to_decision"]) == (50.0, 3.0)
 
 
 async def test_metrics_window_selects_by_the_final_initial_determination(
@@ -109,7 +112,7 @@ async def test_metrics_table_shows_each_urgency(seeded, db_url, monkeypatch, cap
     assert code == 0
     rows = {line.split("│")[1].strip(): line for line in out.splitlines() if "│" in line}
     assert "2 (66.7%)" in rows["standard"] and "1 (100%)" in rows["standard"]
-    assert "0 (0%)" in rows["expedited"] and "4.5" in rows["expedited"]
+    assert "0 (0%)" in rows["expedited"] and "3.67" in rows["expedited"]
 
 
 async def test_metrics_refuse_a_window_that_ends_before_it_starts(db_url, monkeypatch, capsys):
