@@ -15,9 +15,11 @@ Payload keys per kind (all optional; dates ISO ``YYYY-MM-DD``):
   ``reasons`` (optional). (Section III, rule 3: exactly the unknown facts.)
 - ``review_assignment``: ``reviewer_id`` or ``queue``, ``due_by``,
   ``urgency``, ``stage`` (initial, renewal, appeal), ``reasons``.
-- ``denial``, ``renewal_refused``: ``reasons`` (list of ``{code, policy_ref,
-  text}``), ``appeal_deadline``, ``appeal_window_days``, ``reviewer_id``,
-  ``window_opens`` (a renewal asked for too early, Section IV.2).
+- ``denial``: ``reasons`` (list of ``{code, policy_ref, text}``),
+  ``appeal_deadline``, ``appeal_window_days`` (0 with no deadline: decided on
+  appeal, no further appeal), ``reviewer_id``.
+- ``renewal_refused``: ``reasons``, ``window_opens`` (a renewal asked for too
+  early, Section IV.2), ``appeal_deadline``, ``appeal_window_days``.
 - ``not_applicable``: ``medicare`` (``{jurisdiction, contractor}``),
   ``reasons``. (Appendix 2.)
 - ``renewal_window_open``: ``period_end``, ``window_opens``,
@@ -27,7 +29,8 @@ Payload keys per kind (all optional; dates ISO ``YYYY-MM-DD``):
 - ``escalation``: ``stage``, ``due_by``, ``hours_left``, ``urgency``.
   (Decision clocks.)
 - ``appeal_received``: ``reason``, ``due_by``.
-- ``withdrawn``, ``discontinued``: ``date``, ``reason``.
+- ``withdrawn``, ``discontinued``: ``date``, ``reason`` (for ``discontinued``
+  the event type: ``discontinued`` or ``death``).
 - ``period_extended``: ``days``, ``period_end``, ``rationale``, ``reviewer_id``.
 """
 
@@ -121,18 +124,31 @@ def _review(p: Mapping[str, Any]) -> list[str]:
     return lines + (["Why it needs review:", *reasons] if reasons else [])
 
 
-def _denial(p: Mapping[str, Any]) -> list[str]:
-    lines = ["The request is not approved, for these reasons:"]
-    lines += _reasons(p) or [f"- {NOT_STATED}"]
-    if p.get("window_opens"):
-        lines.append(f"A renewal can be requested from {p['window_opens']} (policy Section IV).")
+def _appeal_rights(p: Mapping[str, Any]) -> str:
     window = p.get("appeal_window_days")
-    lines.append(
+    if not p.get("appeal_deadline") and window == 0:
+        return "This decision was made on appeal: no further appeal to the plan is available."
+    return (
         "Your appeal rights: you or the prescriber may appeal this decision"
         + (f" within {window} days" if window else "")
         + f", by {_v(p, 'appeal_deadline')}. The appeal is decided by a reviewer other "
         "than the one who made this decision. Send any records that support the request."
     )
+
+
+def _denial(p: Mapping[str, Any]) -> list[str]:
+    lines = ["The request is not approved, for these reasons:"]
+    lines += _reasons(p) or [f"- {NOT_STATED}"]
+    return [*lines, _appeal_rights(p)]
+
+
+def _renewal_refused(p: Mapping[str, Any]) -> list[str]:
+    lines = ["The renewal is not approved, for these reasons:"]
+    lines += _reasons(p) or [f"- {NOT_STATED}"]
+    if p.get("window_opens"):
+        lines.append(f"A renewal can be requested from {p['window_opens']} (policy Section IV).")
+    if p.get("appeal_deadline"):
+        lines.append(_appeal_rights(p))
     return lines
 
 
@@ -194,9 +210,10 @@ def _withdrawn(p: Mapping[str, Any]) -> list[str]:
 
 
 def _discontinued(p: Mapping[str, Any]) -> list[str]:
+    what = "A death was" if p.get("reason") == "death" else "Discontinued treatment was"
     return [
-        f"Treatment was reported discontinued on {_v(p, 'date')}; "
-        "the authorization does not cover later dates of service."
+        f"{what} reported for {_v(p, 'date')}; the case is closed and the authorization "
+        "does not cover later dates of service."
     ]
 
 
@@ -232,7 +249,7 @@ BODIES: dict[str, Callable[[Mapping[str, Any]], list[str]]] = {
     "pend": _pend,
     "review_assignment": _review,
     "denial": _denial,
-    "renewal_refused": _denial,
+    "renewal_refused": _renewal_refused,
     "not_applicable": _not_applicable,
     "renewal_window_open": _window_open,
     "renewal_reminder": _reminder,

@@ -88,3 +88,21 @@ def test_notice_text_never_shows_member_identity():
     )
 
     assert not any(phi in text for phi in ("M-1", "Ada", "1980-04-02"))
+
+
+def test_a_denial_on_appeal_says_no_further_appeal_is_available():
+    text = render("denial", {"reasons": [], "appeal_deadline": None, "appeal_window_days": 0})
+
+    assert "no further appeal" in text
+    assert "appeal this decision" not in text
+
+
+def test_a_renewal_asked_too_early_names_the_day_the_window_opens():
+    text = render(
+        "renewal_refused",
+        {"reasons": [{"text": "too early", "policy_ref": "IV"}], "window_opens": "2027-06-01"},
+    )
+
+    assert "- too early (policy IV)" in text
+    assert "from 2027-06-01" in text
+    assert "appeal" not in text
