@@ -11,6 +11,16 @@ credentials and so is never behind auth). The caller passes its auth
 dependencies, applied to ``POST`` only; auth failures keep their CORS headers so
 the UI can show them. Mounted by the API at ``/codec``; ``priorauth dev`` points
 the UI at it when ``CODEC_KEYS`` is set.
+
+The Temporal UI sends no bearer token of ours, only cookies (its codec setting
+"Include cross-origin credentials"). So a person allowed to see PHI opens a
+browser session once: ``POST /codec/session`` with their bearer token (from the
+API's ``/docs``, "Authorize", or curl) sets an HttpOnly, SameSite=Lax cookie
+holding it, and later ``/encode``/``/decode`` calls without an Authorization
+header are checked against that cookie by the same auth dependencies.
+``DELETE /codec/session`` ends it. The cookie is sent only when the UI and the
+API are the same site (same host name, any port: open the UI on the host name
+the codec endpoint uses).
 """
 
 from __future__ import annotations
@@ -36,6 +46,8 @@ log = structlog.get_logger("codec_server")
 DEFAULT_UI_ORIGINS = ("http://localhost:8233", "http://127.0.0.1:8233")
 ALLOWED_HEADERS = "Authorization, Content-Type, X-Namespace"
 ALLOWED_METHODS = "POST, OPTIONS"
+SESSION_COOKIE = "priorauth_codec"
+SESSION_SECONDS = 8 * 3600
 
 
 def cors_headers(origin: str | None, allowed: frozenset[str]) -> dict[str, str]:
@@ -60,6 +72,7 @@ def _cors_route_class(allowed: frozenset[str]) -> type[APIRoute]:
             handler = super().get_route_handler()
 
             async def with_cors(request: Request) -> Response:
+                request = _with_session_token(request)
                 cors = cors_headers(request.headers.get("origin"), allowed)
                 try:
                     response = await handler(request)
@@ -75,11 +88,26 @@ def _cors_route_class(allowed: frozenset[str]) -> type[APIRoute]:
     return CorsRoute
 
 
+def _with_session_token(request: Request) -> Request:
+    """The request, with the session cookie's token as its bearer when it has none."""
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token or "authorization" in request.headers:
+        return request
+    scope = dict(request.scope)
+    scope["headers"] = [*request.scope["headers"], (b"authorization", f"Bearer {token}".encode())]
+    return Request(scope, request.receive)
+
+
 async def _read_payloads(request: Request) -> Payloads:
     try:
         return json_format.ParseDict(await request.json(), Payloads())
     except (ValueError, json_format.ParseError, TypeError, AttributeError) as exc:
         raise HTTPException(400, "body must be Payloads protobuf JSON") from exc
+
+
+def _mount_path(request: Request) -> str:
+    """Where this router is mounted (``/codec``), so the cookie goes to its routes only."""
+    return request.url.path.rsplit("/", 1)[0] or "/"
 
 
 def _payloads_json(payloads: Payloads) -> JSONResponse:
@@ -93,7 +121,7 @@ def codec_router(
     allowed_origins: Sequence[str] = DEFAULT_UI_ORIGINS,
     codec: PayloadCodec | None = None,
 ) -> APIRouter:
-    """POST /encode and /decode (behind ``dependencies``) plus their CORS preflights.
+    """POST /encode and /decode (behind ``dependencies``), their CORS preflights, /session.
 
     ``codec`` defaults to the one built from ``settings.codec_keys``; with no
     keys the routes return payloads unchanged, as a client without a codec would.
@@ -129,5 +157,31 @@ def codec_router(
     @router.options("/decode", include_in_schema=False)
     async def preflight() -> Response:
         return Response(status_code=204)
+
+    @router.post(
+        "/session",
+        dependencies=guarded,
+        status_code=204,
+        summary="Open a browser session for the Temporal UI's codec calls (sets a cookie)",
+    )
+    async def open_session(request: Request) -> Response:
+        token = request.headers["authorization"].partition(" ")[2].strip()
+        response = Response(status_code=204)
+        response.set_cookie(
+            SESSION_COOKIE,
+            token,
+            max_age=SESSION_SECONDS,
+            path=_mount_path(request),
+            httponly=True,
+            samesite="lax",
+            secure=request.url.scheme == "https",
+        )
+        return response
+
+    @router.delete("/session", status_code=204, summary="End the browser session")
+    async def close_session(request: Request) -> Response:
+        response = Response(status_code=204)
+        response.delete_cookie(SESSION_COOKIE, path=_mount_path(request), httponly=True)
+        return response
 
     return router

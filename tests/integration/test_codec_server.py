@@ -246,3 +246,65 @@ async def test_in_the_real_api_only_phi_viewers_decode_and_refusals_keep_cors() 
     assert encoded.status_code == 200
     assert encoded.json() != PLAIN
     assert decoded.json() == PLAIN
+
+
+async def test_a_browser_session_cookie_stands_in_for_the_bearer_token() -> None:
+    async with _client(_app()) as client:
+        no_session = await client.post(
+            "/codec/decode", json=PLAIN, headers={"Origin": UI, "X-Namespace": "default"}
+        )
+        opened = await client.post("/codec/session", headers={"Authorization": f"Bearer {TOKEN}"})
+        # The Temporal UI's call: cookies ("Include cross-origin credentials"), no bearer.
+        encoded = await client.post(
+            "/codec/encode", json=PLAIN, headers={"Origin": UI, "X-Namespace": "default"}
+        )
+        closed = await client.delete("/codec/session")
+        after = await client.post(
+            "/codec/decode", json=encoded.json(), headers={"Origin": UI, "X-Namespace": "default"}
+        )
+
+    assert no_session.status_code == 401
+    assert opened.status_code == 204
+    cookie = opened.headers["set-cookie"].lower()
+    assert cookie.startswith("priorauth_codec=")
+    assert "httponly" in cookie and "samesite=lax" in cookie and "path=/codec" in cookie
+    assert encoded.status_code == 200
+    assert base64.b64decode(encoded.json()["payloads"][0]["metadata"]["encoding"]) == ENCODING
+    assert encoded.headers["access-control-allow-credentials"] == "true"
+    assert closed.status_code == 204
+    assert after.status_code == 401
+
+
+async def test_a_session_is_opened_only_with_a_valid_token() -> None:
+    async with _client(_app()) as client:
+        refused = await client.post("/codec/session", headers={"Authorization": "Bearer wrong"})
+
+    assert refused.status_code == 401
+    assert "set-cookie" not in refused.headers
+
+
+async def test_a_session_cookie_with_a_bad_token_is_refused() -> None:
+    async with _client(_app()) as client:
+        client.cookies.set("priorauth_codec", "stolen-or-stale")
+        response = await client.post(
+            "/codec/decode", json=PLAIN, headers={"Origin": UI, "X-Namespace": "default"}
+        )
+
+    assert response.status_code == 401
+
+
+async def test_in_the_real_api_only_phi_viewers_open_a_session() -> None:
+    from api.app import create_app
+
+    app = create_app(Settings(codec_keys=format_key("k1", KEY), api_tokens="r:reviewer,c:claims"))
+
+    async with _client(app) as client:
+        claims = await client.post("/codec/session", headers={"Authorization": "Bearer c"})
+        reviewer = await client.post("/codec/session", headers={"Authorization": "Bearer r"})
+        decoded = await client.post("/codec/decode", json=PLAIN, headers={"Origin": UI})
+
+    assert claims.status_code == 403
+    assert "set-cookie" not in claims.headers
+    assert reviewer.status_code == 204
+    assert decoded.status_code == 200
+    assert decoded.json() == PLAIN
