@@ -173,3 +173,35 @@ async def api_only(dev_client, db_pool, settings) -> AsyncIterator[httpx.AsyncCl
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://api.test") as http:
         yield http
+
+
+@dataclass
+class LiveApi:
+    """The API served over real HTTP (uvicorn on a free port), for the CLI."""
+
+    url: str
+    stack: Stack
+
+
+@pytest_asyncio.fixture
+async def live_api(stack) -> AsyncIterator[LiveApi]:
+    import uvicorn
+
+    from api.app import create_app
+    from infra.devserver import free_port
+
+    port = free_port()
+    app = create_app(stack.settings, client=stack.client, pool=stack.pool)
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+    )
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        if task.done():
+            task.result()
+        await asyncio.sleep(0.05)
+    try:
+        yield LiveApi(url=f"http://127.0.0.1:{port}", stack=stack)
+    finally:
+        server.should_exit = True
+        await task
