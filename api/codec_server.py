@@ -43,7 +43,13 @@ from infra.settings import Settings
 
 log = structlog.get_logger("codec_server")
 
-DEFAULT_UI_ORIGINS = ("http://localhost:8233", "http://127.0.0.1:8233")
+#: The Temporal UI of `priorauth dev` (:8233) and of docker-compose (:8080).
+DEFAULT_UI_ORIGINS = (
+    "http://localhost:8233",
+    "http://127.0.0.1:8233",
+    "http://localhost:8080",
+    "http://127.0.0.1:8080",
+)
 ALLOWED_HEADERS = "Authorization, Content-Type, X-Namespace"
 ALLOWED_METHODS = "POST, OPTIONS"
 SESSION_COOKIE = "priorauth_codec"
