@@ -57,8 +57,11 @@ SESSION_SECONDS = 8 * 3600
 
 
 def cors_headers(origin: str | None, allowed: frozenset[str]) -> dict[str, str]:
-    """CORS response headers for ``origin``; none when it is not an allowed UI origin."""
-    if origin is None or ("*" not in allowed and origin not in allowed):
+    """CORS response headers for ``origin``; none unless it is one of the listed UI origins.
+
+    No wildcard: these responses carry PHI and are sent with credentials.
+    """
+    if origin is None or origin not in allowed:
         return {}
     return {
         "Access-Control-Allow-Origin": origin,

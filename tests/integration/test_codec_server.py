@@ -308,3 +308,11 @@ async def test_in_the_real_api_only_phi_viewers_open_a_session() -> None:
     assert reviewer.status_code == 204
     assert decoded.status_code == 200
     assert decoded.json() == PLAIN
+
+
+async def test_a_wildcard_origin_setting_allows_no_one() -> None:
+    async with _client(_app(allowed_origins=["*"])) as client:
+        response = await client.post("/codec/decode", json=PLAIN, headers=_ui_headers())
+
+    assert response.status_code == 200
+    assert "access-control-allow-origin" not in response.headers
