@@ -248,7 +248,10 @@ def render_timeline(data: TimelineData) -> str:
         )
 
     # units against the 42-day window
-    series = rolling_units(data.claims, first, last)
+    # The window is drawn up to today (or the last claim): later days are not known yet.
+    known = [c.date_of_service for c in data.claims] + ([data.as_of] if data.as_of else [])
+    series_end = min(last, max(known)) if known else last
+    series = rolling_units(data.claims, first, series_end) if series_end >= first else []
     limit = data.max_units_per_42_days
     peak = max([u for _, u in series] + [limit])
     top = peak * 1.1 or 1

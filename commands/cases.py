@@ -131,6 +131,14 @@ def _rows_table(title: str, columns: list[str], rows: list[list[Any]]):
     return table
 
 
+def _when(timestamp: str | None) -> str:
+    """``2026-11-27T18:56:54.002883Z`` -> ``2026-11-27 18:56:54Z`` for tables."""
+    if not timestamp:
+        return ""
+    day, _, clock = timestamp.partition("T")
+    return f"{day} {clock[:8]}Z" if clock else day
+
+
 def _show_outcome(args: argparse.Namespace, title: str, result: dict[str, Any]) -> int:
     if args.json:
         _print_json(result)
@@ -259,7 +267,7 @@ def _status(args: argparse.Namespace, api: ApiClient) -> int:
                 "periods",
                 ["#", "kind", "start", "end", "cycles", "units paid / authorized"],
                 [
-                    [p["index"], p["kind"], p["start"], p["end"], p["cycles"],
+                    [p["index"] + 1, p["kind"], p["start"], p["end"], p["cycles"],
                      f"{p.get('units_paid', 0)} / {p['authorized_units']}"]
                     for p in periods
                 ],
@@ -296,7 +304,7 @@ def _status(args: argparse.Namespace, api: ApiClient) -> int:
                 "decisions",
                 ["decided at", "kind", "determination", "by", "reason"],
                 [
-                    [d["decided_at"], d["kind"], d["determination"],
+                    [_when(d["decided_at"]), d["kind"], d["determination"],
                      d.get("reviewer_id") or ("engine" if d["automated"] else ""),
                      (d.get("reasons") or [{}])[0].get("code", "")]
                     for d in case["decisions"]
@@ -309,7 +317,7 @@ def _status(args: argparse.Namespace, api: ApiClient) -> int:
                 "notices",
                 ["created", "kind", "to", "status"],
                 [
-                    [n["created_at"], n["kind"], n["recipient"], n["status"]]
+                    [_when(n["created_at"]), n["kind"], n["recipient"], n["status"]]
                     for n in case["notifications"]
                 ],
             )
