@@ -61,7 +61,8 @@ async def _serve(args: argparse.Namespace) -> None:
         loop.add_signal_handler(sig, stop.set)
 
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    codec_endpoint = f"http://127.0.0.1:{api_port}/codec" if settings.codec_keys else None
+    # One host name for the UI and the codec endpoint, or the browser drops the login cookie.
+    codec_endpoint = f"http://localhost:{api_port}/codec" if settings.codec_keys else None
     server = DevServer(
         port=args.temporal_port,
         ui_port=args.ui_port,
@@ -103,7 +104,7 @@ def _print_urls(settings, args: argparse.Namespace, api_port: int) -> None:
                 "priorauth dev is up:",
                 f"  Temporal UI     http://localhost:{args.ui_port}",
                 f"  Temporal gRPC   localhost:{args.temporal_port}",
-                f"  API docs        http://{settings.api_host}:{api_port}/docs",
+                f"  API docs        http://localhost:{api_port}/docs",
                 f"  data            {settings.data_dir}",
                 "Ctrl-C stops everything.",
             ]

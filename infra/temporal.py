@@ -14,7 +14,11 @@ from temporalio.common import (
     SearchAttributeKey,
 )
 from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.converter import DataConverter, PayloadCodec
+from temporalio.converter import (
+    DataConverter,
+    DefaultFailureConverterWithEncodedAttributes,
+    PayloadCodec,
+)
 
 AUTH_STATUS = SearchAttributeKey.for_keyword("AuthStatus")
 AUTH_TRACK = SearchAttributeKey.for_keyword("AuthTrack")
@@ -55,10 +59,18 @@ def search_attribute_types() -> dict[str, str]:
 
 
 def data_converter(codec: PayloadCodec | None = None) -> DataConverter:
-    """Pydantic models on the wire; payloads encrypted when a codec is given."""
+    """Pydantic models on the wire; payloads encrypted when a codec is given.
+
+    With a codec, failure messages and stack traces are moved into an encoded
+    attribute too, so an error text can never carry PHI into the history.
+    """
     if codec is None:
         return pydantic_data_converter
-    return dataclasses.replace(pydantic_data_converter, payload_codec=codec)
+    return dataclasses.replace(
+        pydantic_data_converter,
+        payload_codec=codec,
+        failure_converter_class=DefaultFailureConverterWithEncodedAttributes,
+    )
 
 
 async def connect(
