@@ -28,6 +28,7 @@ from temporalio.exceptions import ApplicationError, FailureError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.errors import ApiError, FieldError, conflict, not_found
+from infra.temporal import AUTH_STATUS
 
 log = structlog.get_logger("api.gateway")
 
@@ -53,8 +54,6 @@ async def closed_status(client: Client, case_id: str) -> str | None:
         raise
     if desc.status == WorkflowExecutionStatus.RUNNING:
         return None
-    from infra.temporal import AUTH_STATUS
-
     status = desc.typed_search_attributes.get(AUTH_STATUS)
     return status or (desc.status.name.lower() if desc.status else "closed")
 

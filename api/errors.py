@@ -19,6 +19,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from temporalio.service import RPCError, RPCStatusCode
 
 log = structlog.get_logger("api")
 
@@ -164,6 +165,17 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(
             _body(request, err), status_code=exc.status_code, headers=getattr(exc, "headers", None)
         )
+
+    @app.exception_handler(RPCError)
+    async def _temporal(request: Request, exc: RPCError) -> JSONResponse:
+        log.error("temporal call failed", path=request.url.path, rpc_status=exc.status.name)
+        unavailable = exc.status in (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED)
+        err = (
+            ApiError(503, "unavailable", "Temporal is unavailable; try again")
+            if unavailable
+            else ApiError(502, "temporal_error", "Temporal refused the call")
+        )
+        return JSONResponse(_body(request, err), status_code=err.status_code)
 
     @app.middleware("http")
     async def _correlate(request: Request, call_next):

@@ -40,3 +40,22 @@ async def test_an_unknown_route_and_a_wrong_method_keep_the_error_shape(api_only
     assert r.status_code == 404 and r.json()["error"] == "not_found"
     r = await api_only.delete("/cases", headers=auth("admin"))
     assert r.status_code == 405 and r.json()["error"] == "method_not_allowed"
+
+
+async def test_temporal_being_down_is_503_not_a_traceback(settings):
+    from infra.devserver import free_port
+    from infra.temporal import connect
+
+    port = free_port()
+    from infra.devserver import DevServer
+
+    server = DevServer(port=port, ui_port=None)
+    await server.start()
+    client = await connect(server.address)
+    server.stop()
+    app = create_app(settings, client=client, pool=object())
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://api.test") as http:
+        r = await http.get("/cases", headers=auth("reviewer"))
+    assert r.status_code == 503, r.text
+    assert r.json()["error"] == "unavailable" and r.json()["correlation_id"]
