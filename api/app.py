@@ -37,7 +37,10 @@ def create_app(
     settings: Settings, *, client: Client | None = None, pool: asyncpg.Pool | None = None
 ) -> FastAPI:
     """Build the API; it opens its own client and pool unless the caller shares them."""
-    tokens = TokenTable(parse_tokens(settings.api_tokens))
+    parsed = parse_tokens(settings.api_tokens)
+    if not parsed:
+        log.warning("no API tokens configured: every call but /healthz is refused (set API_TOKENS)")
+    tokens = TokenTable(parsed)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
