@@ -126,9 +126,12 @@ def pend_then_info() -> dict[str, Any]:
 
 
 def review_deny_appeal() -> dict[str, Any]:
-    # A 16-year-old meeting every adult condition: the AYA note sends it to review.
-    data = request("relapsed_refractory", request_id="REQ-APPEAL")
-    data["member"]["date_of_birth"] = "2010-06-01"
+    # A 20-year-old on Ph-like single-agent consolidation (a pediatric use): the AYA
+    # note ("up to 30") sends it to clinical review.
+    data = request("consolidation", request_id="REQ-APPEAL")
+    data["member"]["date_of_birth"] = "2006-06-01"
+    data["diagnosis"]["ph_status"] = "ph_like"
+    data["therapy"]["combined_with"] = []
     return {
         "request": data,
         "events": [

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
+import uuid
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -67,6 +68,7 @@ class Cases:
 
     async def start(self, track: str = "relapsed_refractory", **changes: Any) -> WorkflowHandle:
         """Start a case of ``track`` (examples/example_requests.py) at business day 0."""
+        changes.setdefault("request_id", f"REQ-{uuid.uuid4().hex[:10]}")  # one server, many tests
         request = PARequest.model_validate(example_requests.request(track, **changes))
         self.anchor = await self.env.get_current_time()
         config = case_config(self.settings, clock_anchor=self.anchor)

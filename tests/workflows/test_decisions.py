@@ -1,0 +1,207 @@
+"""The initial decision and what follows it (DESIGN.md, Case statuses; POLICY.md Section III).
+
+pend -> info -> approve; pend deadline -> review with escalation; review ->
+denial -> appeal to another reviewer -> approval; automatic denial (a setting)
+ending unappealed; Medicare Part B; withdrawal; refusals in the wrong state.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from temporalio.client import WorkflowUpdateFailedError
+
+from infra.settings import Settings
+from infra.temporal import AUTH_ESCALATED, AUTH_PERIOD_END, AUTH_STATUS, AUTH_TRACK, MEMBER_REF
+from workflows.authorization import AuthorizationWorkflow as W
+from workflows.messages import (
+    AppealInput,
+    ProvideInfoInput,
+    ReviewDecisionInput,
+    WithdrawInput,
+)
+
+
+async def statuses(handle) -> list[str]:
+    return [c.status for c in (await handle.query(W.history)).status_changes]
+
+
+async def notices(handle) -> list[str]:
+    return [n.kind for n in (await handle.query(W.history)).notifications]
+
+
+async def test_pended_request_is_approved_when_the_missing_fact_arrives(cases, db_pool):
+    handle = await cases.start("mrd_positive", diagnosis={"mrd_percent": None})
+    await cases.to_day(0.5)
+    status = await handle.query(W.status)
+    assert status.status == "pended"
+    assert status.missing_facts == ["diagnosis.mrd_percent"]
+    assert status.pend_deadline is not None
+
+    with pytest.raises(WorkflowUpdateFailedError):  # the validator: not a valid value
+        await handle.execute_update(
+            W.provide_info, ProvideInfoInput(facts={"diagnosis.mrd_percent": "lots"})
+        )
+
+    await cases.to_day(3)
+    outcome = await handle.execute_update(
+        W.provide_info, ProvideInfoInput(facts={"diagnosis.mrd_percent": 0.4})
+    )
+    assert outcome.accepted and outcome.determination == "approve"
+    assert outcome.status == "active"
+    status = await handle.query(W.status)
+    assert status.track == "mrd_positive"
+    assert status.period_start == date(2026, 12, 3)  # a later decision does not move it
+    assert await statuses(handle) == ["received", "pended", "active"]
+    assert await notices(handle) == ["pend", "approval"]
+    kinds = await db_pool.fetch(
+        "SELECT kind, determination FROM decisions WHERE case_id = $1 ORDER BY id", handle.id
+    )
+    assert [(r["kind"], r["determination"]) for r in kinds] == [
+        ("initial", "pend"),
+        ("info", "approve"),
+    ]
+    desc = await handle.describe()
+    assert desc.typed_search_attributes[AUTH_STATUS] == "active"
+    assert desc.typed_search_attributes[AUTH_TRACK] == "mrd_positive"
+    assert desc.typed_search_attributes[AUTH_PERIOD_END].date() == date(2027, 5, 19)
+    assert desc.typed_search_attributes[MEMBER_REF].startswith("m_")
+
+
+async def test_pend_deadline_sends_the_case_to_review_and_escalates_before_the_clock(cases):
+    handle = await cases.start("mrd_positive", diagnosis={"mrd_percent": None})
+    await cases.to_day(14.5)  # the 14-day pend deadline passed
+    status = await handle.query(W.status)
+    assert status.status == "in_review"
+    assert status.review_kind == "initial"
+    assert not status.escalated
+    await cases.to_day(14.5 + 2.6)  # 72 h clock, escalated 12 h before it runs out
+    status = await handle.query(W.status)
+    assert status.escalated
+    assert (await handle.describe()).typed_search_attributes[AUTH_ESCALATED] is True
+    assert await notices(handle) == ["pend", "review_assignment", "escalation"]
+    outcome = await handle.execute_update(
+        W.decide_review,
+        ReviewDecisionInput(reviewer_id="rph-1", determination="approve", rationale="MRD 0.3%"),
+    )
+    assert outcome.accepted and outcome.status == "active"
+    assert (await handle.describe()).typed_search_attributes[AUTH_ESCALATED] is False
+
+
+async def test_review_denial_is_appealed_to_another_reviewer_who_approves(cases, db_pool):
+    # 20 years old, Ph-like single-agent consolidation (a pediatric use): the AYA note
+    # ("up to 30") sends it to clinical review.
+    handle = await cases.start(
+        "consolidation",
+        member={"date_of_birth": "2006-06-01"},
+        diagnosis={"ph_status": "ph_like"},
+        therapy={"combined_with": []},
+    )
+    await cases.to_day(0.5)
+    assert (await handle.query(W.status)).status == "in_review"
+
+    refused = await handle.execute_update(W.appeal, AppealInput(reason="too soon"))
+    assert not refused.accepted and "denied" in refused.reason
+
+    await cases.to_day(1)
+    denied = await handle.execute_update(
+        W.decide_review,
+        ReviewDecisionInput(
+            reviewer_id="rph-1", determination="deny", rationale="not AYA-eligible"
+        ),
+    )
+    assert denied.accepted and denied.status == "denied"
+    status = await handle.query(W.status)
+    assert (status.appeal_deadline.date() - date(2026, 12, 2)).days == 180  # commercial
+
+    await cases.to_day(20)
+    appealed = await handle.execute_update(W.appeal, AppealInput(reason="oncologist's letter"))
+    assert appealed.accepted and appealed.status == "in_review"
+
+    same = await handle.execute_update(
+        W.decide_review, ReviewDecisionInput(reviewer_id="rph-1", determination="approve")
+    )
+    assert not same.accepted and "other than the one who denied" in same.reason
+
+    approved = await handle.execute_update(
+        W.decide_review,
+        ReviewDecisionInput(reviewer_id="md-2", determination="approve", rationale="letter"),
+    )
+    assert approved.accepted and approved.status == "active"
+    assert (await handle.query(W.status)).period_start == date(2026, 12, 3)
+    assert await statuses(handle) == [
+        "received",
+        "in_review",
+        "denied",
+        "appealed",
+        "in_review",
+        "active",
+    ]
+    assert await notices(handle) == [
+        "review_assignment",
+        "denial",
+        "appeal_received",
+        "review_assignment",
+        "approval",
+    ]
+    rows = await db_pool.fetch(
+        "SELECT kind, determination, reviewer_id FROM decisions WHERE case_id = $1 ORDER BY id",
+        handle.id,
+    )
+    assert [(r["kind"], r["determination"], r["reviewer_id"]) for r in rows] == [
+        ("initial", "review", None),
+        ("review", "deny", "rph-1"),
+        ("appeal", "approve", "md-2"),
+    ]
+
+
+async def test_engine_denial_goes_to_a_reviewer_by_default(cases):
+    handle = await cases.start("relapsed_refractory", diagnosis={"b_cell_precursor": False})
+    await cases.to_day(0.5)
+    status = await handle.query(W.status)
+    assert status.status == "in_review"
+    assert status.determination == "deny"
+
+
+async def test_automatic_denial_closes_as_denied_when_the_appeal_window_passes(cases):
+    cases.settings = Settings(notify_channel="log", auto_deny_lines_of_business="medicaid")
+    handle = await cases.start(
+        "relapsed_refractory", line_of_business="medicaid", diagnosis={"b_cell_precursor": False}
+    )
+    await cases.to_day(0.5)
+    assert (await handle.query(W.status)).status == "denied"
+    await cases.to_day(61)  # medicaid: 60-day appeal window
+    result = await handle.result()
+    assert result.status == "denied"
+    assert await statuses(handle) == ["received", "denied"]
+
+
+async def test_medicare_part_b_is_not_applicable_and_names_the_contractor(cases):
+    handle = await cases.start("relapsed_refractory", line_of_business="medicare_part_b")
+    result = await handle.result()
+    assert result.status == "not_applicable"
+    assert await notices(handle) == ["not_applicable"]
+
+
+async def test_withdrawal_ends_an_active_case(cases):
+    handle = await cases.start("consolidation")
+    await cases.to_day(5)
+    nothing = await handle.execute_update(
+        W.decide_review, ReviewDecisionInput(reviewer_id="rph-1", determination="approve")
+    )
+    assert not nothing.accepted and nothing.reason == "no review is open: the case is active"
+    outcome = await handle.execute_update(W.withdraw, WithdrawInput(reason="changed plans"))
+    assert outcome.accepted and outcome.status == "withdrawn"
+    result = await handle.result()
+    assert result.status == "withdrawn"
+    assert await statuses(handle) == ["received", "active", "withdrawn"]
+    assert (await handle.describe()).typed_search_attributes[AUTH_STATUS] == "withdrawn"
+
+
+async def test_starting_the_same_request_twice_is_one_case(cases):
+    first = await cases.start("consolidation", request_id="REQ-TWICE")
+    second = await cases.start("consolidation", request_id="REQ-TWICE")
+    assert first.id == second.id == "pa-REQ-TWICE"
+    await cases.to_day(0.5)
+    assert (await second.query(W.status)).status == "active"
