@@ -437,8 +437,9 @@ def goals(results: dict[str, Any], cfg: BenchConfig) -> dict[str, Any]:
     dec = results.get("decisions") or {}
     claims = results.get("claims") or {}
     open_ = (results.get("open_cases") or {}).get("ours") or {}
-    out["decisions_ratio >= 0.8"] = _goal(dec.get("decisions_ratio"), lambda v: v >= 0.8)
-    out["claims_ratio >= 0.8"] = _goal(claims.get("claims_ratio"), lambda v: v >= 0.8)
+    # (goal names avoid the word "ratio": every key with it is a comparison)
+    out["decisions/s ours/floor >= 0.8"] = _goal(dec.get("decisions_ratio"), lambda v: v >= 0.8)
+    out["claim lines/s ours/floor >= 0.8"] = _goal(claims.get("claims_ratio"), lambda v: v >= 0.8)
     p99 = (dec.get("ours") or {}).get("p99_ms")
     out[f"p99 submit-to-decision < 1000 ms at C={cfg.concurrency}"] = _goal(p99, lambda v: v < 1000)
     if cfg.concurrency != 50:

@@ -92,7 +92,9 @@ def run_bench_command(args: argparse.Namespace) -> int:
         print(f"priorauth bench: {exc}")
         return 2
     from benchmarks.run import run_bench
+    from infra.logging import configure_logging
 
+    configure_logging("WARNING", "console")  # the in-process simulation worker, as simulate does
     try:
         results = asyncio.run(_until_signalled(run_bench(config)))
     except RuntimeError as exc:
