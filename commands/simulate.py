@@ -119,11 +119,10 @@ def command(args: argparse.Namespace) -> int:
         for line in problems:
             print(line, file=sys.stderr)
         return 2
-    from infra.logging import configure_logging
     from infra.settings import get_settings
 
     settings = get_settings()
-    configure_logging("WARNING", "console")
+    _log_to_stderr()
     try:
         run = asyncio.run(simulate(scenario, settings))
     except SimulationStalled as err:
@@ -137,6 +136,32 @@ def command(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     return 0
+
+
+def _log_to_stderr() -> None:
+    """Only the result JSON on stdout: warnings (ours and Temporal core's) go to stderr."""
+    import logging
+
+    import structlog
+    from temporalio.runtime import (
+        LogForwardingConfig,
+        LoggingConfig,
+        Runtime,
+        TelemetryConfig,
+        TelemetryFilter,
+    )
+
+    from infra.logging import configure_logging
+
+    configure_logging("WARNING", "console")
+    structlog.configure(logger_factory=structlog.PrintLoggerFactory(sys.stderr))
+    core = LoggingConfig(
+        filter=TelemetryFilter(core_level="ERROR", other_level="ERROR"),
+        forwarding=LogForwardingConfig(logger=logging.getLogger("temporalio.core")),
+    )
+    Runtime.set_default(
+        Runtime(telemetry=TelemetryConfig(logging=core)), error_if_already_set=False
+    )
 
 
 # ------------------------------------------------------------------ the stack
@@ -347,8 +372,9 @@ async def _send(handle: Any, event: ScenarioEvent) -> tuple[ClaimAnswer | None, 
     except WorkflowUpdateFailedError as err:
         cause = err.cause
         return _closed_claim(event, "rejected"), f"rejected: {getattr(cause, 'message', cause)}"
-    except RPCError as err:
-        return _closed_claim(event, "closed"), f"the case is closed: {err.message}"
+    except RPCError:
+        status = (await handle.query(W.status)).status
+        return _closed_claim(event, f"the case is {status}"), f"the case is closed ({status})"
     return None, "" if outcome.accepted else outcome.reason
 
 

@@ -1,0 +1,69 @@
+"""`priorauth simulate FILE|-` as a user runs it (CONTRACT.md, "Scenario").
+
+A bad scenario prints one line per bad field and exits 2 (no traceback, no
+server started); a good one prints the result JSON on stdout and nothing else.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def simulate(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, str(ROOT / "cli.py"), "simulate", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=300,
+    )
+
+
+def test_a_bad_scenario_prints_one_line_per_bad_field_and_exits_2():
+    bad = {
+        "request": {"request_id": "R", "received_at": "2026-12-01", "line_of_business": "x"},
+        "events": [{"day": 3, "action": "fly"}],
+    }
+    done = simulate("-", stdin=json.dumps(bad))
+    assert done.returncode == 2
+    assert done.stdout == ""
+    lines = done.stderr.strip().splitlines()
+    assert lines == [
+        "stdin: request.received_at: Input should have timezone info",
+        "stdin: request.line_of_business: Input should be 'commercial', 'medicaid', "
+        "'medicare_advantage' or 'medicare_part_b'",
+        "stdin: request.member: Field required",
+        "stdin: events.0.action: Input should be 'decide_review', 'claim', 'clinical_event', "
+        "'renewal_request', 'provide_info', 'extend_period', 'appeal' or 'withdraw'",
+    ]
+    assert "Traceback" not in done.stderr
+
+
+def test_unreadable_or_non_json_input_is_one_line_and_exit_2():
+    missing = simulate("no/such/scenario.json")
+    assert missing.returncode == 2
+    assert missing.stderr.strip() == "no/such/scenario.json: cannot read: No such file or directory"
+    garbage = simulate("-", stdin="not json")
+    assert garbage.returncode == 2
+    assert garbage.stderr.startswith("stdin: not JSON:")
+
+
+def test_a_scenario_prints_the_result_json_with_refused_events():
+    done = simulate(str(ROOT / "examples" / "scenarios" / "withdrawn.json"))
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["status"] == "withdrawn"
+    assert [s["status"] for s in result["status_changes"]] == ["received", "active", "withdrawn"]
+    assert [(c["status"], c["carc_codes"]) for c in result["claims"]] == [
+        ("paid", []),
+        ("denied", ["197"]),
+    ]
+    assert result["refusals"] == [
+        {"day": 10, "action": "claim", "reason": "the case is closed (withdrawn)"}
+    ]
