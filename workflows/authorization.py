@@ -179,7 +179,7 @@ class AuthorizationWorkflow:
                 await self._project()
             if self._finished:
                 break
-            if self._continue or workflow.info().is_continue_as_new_suggested():
+            if self._continue or self._history_is_long():
                 await self._continue_as_new()
             await self._wait()
         self._disarm()
@@ -194,6 +194,13 @@ class AuthorizationWorkflow:
             cycles_started=s.cycles_started,
             units_paid=s.units_paid,
             reason=s.last_reason,
+        )
+
+    def _history_is_long(self) -> bool:
+        info = workflow.info()
+        return (
+            info.is_continue_as_new_suggested()
+            or info.get_current_history_length() > self._config.continue_as_new_after_events
         )
 
     async def _continue_as_new(self) -> None:
@@ -460,10 +467,14 @@ class AuthorizationWorkflow:
 
     async def _intake(self) -> None:
         s = self.s
-        if MEMBER_REF not in workflow.info().typed_search_attributes:
-            workflow.upsert_search_attributes(
-                [MEMBER_REF.value_set(self._input.member_ref), AUTH_STATUS.value_set("received")]
-            )
+        # Searchable from the start (the starter sets MemberRef and AuthStatus too).
+        workflow.upsert_search_attributes(
+            [
+                MEMBER_REF.value_set(self._input.member_ref),
+                AUTH_STATUS.value_set("received"),
+                AUTH_ESCALATED.value_set(False),
+            ]
+        )
         history = await workflow.execute_activity_method(
             CaseStore.member_history,
             MemberHistoryInput(member_ref=self._input.member_ref, exclude_case_id=s.case_id),
@@ -1269,6 +1280,7 @@ class AuthorizationWorkflow:
             )
         )
         s.renewals_used += 1
+        s.renewal_pending_info = None
         s.missing_facts = []
         self._close_review()
         workflow.upsert_search_attributes(

@@ -66,16 +66,25 @@ class Cases:
         self.workflow_ids: list[str] = []
         self.anchor: datetime | None = None
 
-    async def start(self, track: str = "relapsed_refractory", **changes: Any) -> WorkflowHandle:
-        """Start a case of ``track`` (examples/example_requests.py) at business day 0."""
+    async def start(
+        self,
+        track: str = "relapsed_refractory",
+        *,
+        config: dict[str, Any] | None = None,
+        **changes: Any,
+    ) -> WorkflowHandle:
+        """Start a case of ``track`` (examples/example_requests.py) at business day 0.
+
+        ``changes`` are merged over the request, ``config`` over the CaseConfig.
+        """
         changes.setdefault("request_id", f"REQ-{uuid.uuid4().hex[:10]}")  # one server, many tests
         request = PARequest.model_validate(example_requests.request(track, **changes))
         self.anchor = await self.env.get_current_time()
-        config = case_config(self.settings, clock_anchor=self.anchor)
+        case = case_config(self.settings, clock_anchor=self.anchor)
         started = await start_case(
             self.env.client,
             request,
-            config,
+            case.model_copy(update=config or {}),
             self.task_queue,
             member_ref_key=self.settings.member_ref_key,
         )

@@ -109,3 +109,20 @@ async def test_death_discontinues_and_later_claims_are_denied_until_the_period_e
         "SELECT count(*) FROM clinical_events WHERE case_id = $1", handle.id
     )
     assert rows == 1
+
+
+async def test_a_long_history_continues_as_new_without_losing_a_claim(cases):
+    handle = await cases.start("consolidation", config={"continue_as_new_after_events": 60})
+    answers = []
+    for day in range(2, 12):
+        await cases.to_day(day)
+        line = cases.claim(f"H-{day}", f"2026-12-{day + 1:02d}", units=35)
+        answers.append(await claim(handle, line))
+    assert all(a.status == "paid" for a in answers)
+    status = await handle.query(W.status)
+    assert status.run > 1
+    assert status.units_paid == 350
+    # Every answer crossed into the later runs: the same lines get the same answers.
+    again = await claim(handle, cases.claim("H-2", "2026-12-03", units=35))
+    assert again == answers[0]
+    assert (await handle.query(W.status)).units_paid == 350

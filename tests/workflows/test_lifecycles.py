@@ -94,3 +94,26 @@ async def test_non_renewable_track_refuses_renewal_and_completes(cases, track):
     assert "renewal_refused" in kinds(run)
     assert "renewal_window" not in statuses(run)
     assert statuses(run) == ["received", "active", "completed"]
+
+
+@pytest.mark.parametrize(
+    ("name", "status", "statuses"),
+    [
+        ("pend_then_info", "active", ["received", "pended", "active"]),
+        (
+            "review_deny_appeal",
+            "active",
+            ["received", "in_review", "denied", "appealed", "in_review", "active"],
+        ),
+        (
+            "renewal_too_early_then_expiry",
+            "expired",
+            ["received", "active", "renewal_window", "expired"],
+        ),
+        ("withdrawn", "withdrawn", ["received", "active", "withdrawn"]),
+    ],
+)
+async def test_example_scenario_ends_as_documented(cases, name, status, statuses):
+    run = await cases.scenario(name)
+    assert run.result.status == status
+    assert [c.status for c in run.result.status_changes] == statuses
