@@ -58,6 +58,7 @@ class BenchConfig:
     open_cases: int = 5000
     open_floor: bool = True
     lifecycle_runs: int = 1
+    rounds: int = 2  # alternating ours/floor turns in decisions and claims
     scenario: Path | None = None
     sections: tuple[str, ...] = SECTIONS
     keep_dir: Path | None = None
@@ -74,6 +75,7 @@ class BenchConfig:
             "claim_lines": 20,
             "open_cases": 50,
             "lifecycle_runs": 1,
+            "rounds": 1,
             "quick": True,
         }
         values.update(overrides)
@@ -159,6 +161,7 @@ class Bench:
                 "claim_cases": cfg.claim_cases or cfg.concurrency,
                 "open_cases": cfg.open_cases,
                 "lifecycle_runs": cfg.lifecycle_runs,
+                "rounds": cfg.rounds,
             },
             "host": {
                 "cpus": os.cpu_count(),
@@ -177,7 +180,7 @@ class Bench:
         self.say(f"warm-up: {warm} cases and {warm} floor runs")
         result = await self._open_many(self.ours, warm, min(cfg.concurrency, 10), self.ours_cases)
         self._raise_on_errors("warm-up (ours)", result)
-        events = await history_events(self.ours_cases[0].handle)
+        events = await _at_rest(self.ours_cases[0].handle)
         self.decision_activities = activities_before(events, DECISION_MARKER)
         self.activities_at_rest = len(activities_scheduled(events))
         self.floor.decision_activities = self.decision_activities
@@ -207,20 +210,51 @@ class Bench:
 
         return await closed_loop(count, concurrency, op)
 
-    async def _measured(self, target: Any, run: Any) -> tuple[LoadResult, dict[str, float]]:
-        """Run ``run()`` and note the CPU the worker and the server used meanwhile."""
+    async def _compare(
+        self, total: int, run: Any, settle_s: float = 1.0
+    ) -> dict[str, tuple[LoadResult, dict[str, float]]]:
+        """Run ``run(target, count)`` for the floor and ours in alternating rounds.
+
+        ``total`` operations each, split over ``rounds`` turns (floor, ours, ours,
+        floor, ...), so a change in the machine's background load weighs on both
+        alike. Returns each target's pooled result and its CPU per operation (worker,
+        server and this process), measured from /proc around each turn.
+        """
         stack = self.stack
-        worker_pid = stack.ours.pid if target is self.ours else stack.floor.pid
-        worker = ProcessSample.start(worker_pid)
-        server = ProcessSample.start(stack.server_pid)
-        client_cpu = time.process_time()
-        result = await run()
-        n = max(1, result.count)
-        return result, {
-            "worker_cpu_ms_per_op": round(worker.cpu_used() * 1000 / n, 2),
-            "server_cpu_ms_per_op": round(server.cpu_used() * 1000 / n, 2),
-            "bench_client_cpu_ms_per_op": round((time.process_time() - client_cpu) * 1000 / n, 2),
-        }
+        rounds = max(1, min(self.cfg.rounds, total))
+        sizes = [total // rounds + (1 if i < total % rounds else 0) for i in range(rounds)]
+        pooled = {t.name: LoadResult() for t in (self.floor, self.ours)}
+        cpu = {t.name: [0.0, 0.0, 0.0] for t in (self.floor, self.ours)}
+        for turn, size in enumerate(sizes):
+            order = (self.floor, self.ours) if turn % 2 == 0 else (self.ours, self.floor)
+            for target in order:
+                worker_pid = stack.ours.pid if target is self.ours else stack.floor.pid
+                worker = ProcessSample.start(worker_pid)
+                server = ProcessSample.start(stack.server_pid)
+                client_cpu = time.process_time()
+                result = await run(target, size)
+                used = cpu[target.name]
+                used[0] += worker.cpu_used()
+                used[1] += server.cpu_used()
+                used[2] += time.process_time() - client_cpu
+                acc = pooled[target.name]
+                acc.latencies += result.latencies
+                acc.errors += result.errors
+                acc.wall_s += result.wall_s
+                await asyncio.sleep(settle_s)  # the turn's trailing work, before the next
+        out = {}
+        for name, result in pooled.items():
+            n = max(1, result.count)
+            w, srv, c = cpu[name]
+            out[name] = (
+                result,
+                {
+                    "worker_cpu_ms_per_op": round(w * 1000 / n, 2),
+                    "server_cpu_ms_per_op": round(srv * 1000 / n, 2),
+                    "bench_client_cpu_ms_per_op": round(c * 1000 / n, 2),
+                },
+            )
+        return out
 
     # ----------------------------------------------------------- decisions
 
@@ -234,22 +268,25 @@ class Bench:
             "latency": "start_workflow -> the decision's record_decision activity completed "
             "(floor: its last no-op activity), read from the history by long poll",
         }
-        for target, keep in ((self.floor, self.floor_cases), (self.ours, self.ours_cases)):
-            self.say(f"decisions: {cfg.decisions} {target.name} at concurrency {cfg.concurrency}")
-            first = len(keep)
-            result, cpu = await self._measured(
-                target,
-                lambda target=target, keep=keep: self._open_many(
-                    target, cfg.decisions, cfg.concurrency, keep
-                ),
-            )
+        keeps = {self.floor.name: self.floor_cases, self.ours.name: self.ours_cases}
+        first = len(self.ours_cases)
+        self.say(
+            f"decisions: {cfg.decisions} each, ours and floor at concurrency "
+            f"{cfg.concurrency}, in {cfg.rounds} alternating round(s)"
+        )
+        measured = await self._compare(
+            cfg.decisions,
+            lambda target, n: self._open_many(target, n, cfg.concurrency, keeps[target.name]),
+        )
+        for target in (self.floor, self.ours):
+            result, cpu = measured[target.name]
             summary = result.summary()
             summary["per_second"] = round(result.per_second, 2)
             summary.update(cpu)
             if result.errors:
                 summary["first_error"] = result.errors[0]
             if target is self.ours:
-                summary["recorded"] = await self._recorded_decisions(keep[first:])
+                summary["recorded"] = await self._recorded_decisions(self.ours_cases[first:])
             out[target.name] = summary
             self.say(
                 f"  {target.name}: {summary['per_second']}/s, p50 {summary['p50_ms']} ms, "
@@ -290,9 +327,8 @@ class Bench:
         starts = await self._period_starts(ours_cases)
 
         # One claim per case first (warm): how many activities ours runs per line.
-        statuses: Counter[str] = Counter()
-        await asyncio.gather(
-            *(self.ours.claim(c, starts[c.handle.id]) for c in ours_cases),
+        await _all_or_raise(
+            "claims warm-up (ours)", [self.ours.claim(c, starts[c.handle.id]) for c in ours_cases]
         )
         spans = update_activity_counts(await history_events(ours_cases[0].handle))
         during, after = spans[-1] if spans else (1, 0)
@@ -308,30 +344,36 @@ class Bench:
             "claims setup (floor)", await self._open_many(self.floor, lanes, lanes, floor_cases)
         )
         self.floor_cases.extend(floor_cases)
-        await asyncio.gather(*(self.floor.claim(c, date.today()) for c in floor_cases))
+        await _all_or_raise(
+            "claims warm-up (floor)", [self.floor.claim(c, date.today()) for c in floor_cases]
+        )
 
-        for target, cases in ((self.floor, floor_cases), (self.ours, ours_cases)):
-            self.say(f"claims: {cfg.claim_lines} lines to {target.name} over {lanes} cases")
-            seen: Counter[str] = Counter()
+        cases_of = {self.floor.name: floor_cases, self.ours.name: ours_cases}
+        answers: dict[str, Counter[str]] = {self.floor.name: Counter(), self.ours.name: Counter()}
 
-            async def op(
-                _i: int, lane: int, target: Any = target, cases: Any = cases, seen: Any = seen
-            ) -> None:
+        async def lines(target: Any, n: int) -> LoadResult:
+            cases, seen = cases_of[target.name], answers[target.name]
+
+            async def op(_i: int, lane: int) -> None:
                 case = cases[lane]
                 seen[await target.claim(case, starts.get(case.handle.id, date.today()))] += 1
 
-            result, cpu = await self._measured(
-                target, lambda op=op: closed_loop(cfg.claim_lines, lanes, op)
-            )
+            return await closed_loop(n, lanes, op)
+
+        self.say(
+            f"claims: {cfg.claim_lines} lines each over {lanes} cases, in {cfg.rounds} "
+            "alternating round(s)"
+        )
+        measured = await self._compare(cfg.claim_lines, lines)
+        for target in (self.floor, self.ours):
+            result, cpu = measured[target.name]
             summary = result.summary()
             summary["per_second"] = round(result.per_second, 2)
             summary.update(cpu)
-            summary["answers"] = dict(seen)
+            summary["answers"] = dict(answers[target.name])
             if result.errors:
                 summary["first_error"] = result.errors[0]
             out[target.name] = summary
-            if target is self.ours:
-                statuses.update(seen)
             self.say(
                 f"  {target.name}: {summary['per_second']} lines/s, p50 {summary['p50_ms']} ms, "
                 f"p99 {summary['p99_ms']} ms"
@@ -410,6 +452,27 @@ class Bench:
 
         self.say(f"lifecycle: {self.cfg.lifecycle_runs} run(s) of the full scenario")
         return await run_lifecycle(self.cfg.scenario, runs=self.cfg.lifecycle_runs)
+
+
+async def _all_or_raise(what: str, calls: list[Any]) -> None:
+    results = await asyncio.gather(*calls, return_exceptions=True)
+    failed = [r for r in results if isinstance(r, BaseException)]
+    if failed:
+        raise RuntimeError(f"{what}: {len(failed)} failed, first: {failed[0]!r}")
+
+
+async def _at_rest(handle: Any, within_s: float = 15.0) -> list[Any]:
+    """The case's history once it waits in a timer (its intake done), or as it is then."""
+    from temporalio.api.enums.v1 import EventType
+
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within_s
+    while True:
+        events = await history_events(handle)
+        resting = any(e.event_type == EventType.EVENT_TYPE_TIMER_STARTED for e in events)
+        if resting or loop.time() >= deadline:
+            return events
+        await asyncio.sleep(0.2)
 
 
 async def _count_running(client: Any, task_queue: str) -> int:

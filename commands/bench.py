@@ -39,6 +39,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--no-open-floor", action="store_true", help="skip the floor's open-cases memory figure"
     )
+    p.add_argument(
+        "--rounds", type=int, help="alternating ours/floor turns per comparison (default 2)"
+    )
     p.add_argument("--lifecycle-runs", type=int, help="runs of the full scenario (default 1)")
     p.add_argument("--scenario", type=Path, help="the lifecycle scenario (default: the full R/R)")
     p.add_argument(
@@ -64,6 +67,7 @@ def _config(args: argparse.Namespace) -> Any:
         "claim_cases",
         "open_cases",
         "lifecycle_runs",
+        "rounds",
         "scenario",
         "keep_dir",
     ):
