@@ -100,15 +100,12 @@ SHORT = timedelta(seconds=30)
 NOTICE_TIMEOUT = timedelta(minutes=5)
 
 REF_PERIOD = "I"
-REF_UNITS = "II"
 REF_RENEWAL = "IV"
 REF_CLOCKS = "Decision clocks and appeals"
-REF_MEDICARE = "Appendix 2"
 WITHDRAWABLE = frozenset(
     {"received", "pended", "in_review", "appealed", "active", "renewal_window"}
 )
 INFO_STATUSES = frozenset({"pended", "in_review", "appealed"})
-CARC_DUPLICATE = "16"
 
 
 def _fingerprint(line: ClaimLine) -> str:
@@ -751,20 +748,8 @@ class AuthorizationWorkflow:
         fingerprint = _fingerprint(line)
         async with self._lock:
             seen = s.claims.get(key)
-            if seen is not None:
-                if seen.fingerprint == fingerprint:
-                    return seen.answer
-                return ClaimAnswer(
-                    claim_id=line.claim_id,
-                    line=line.line,
-                    status="denied",
-                    allowed_units=0,
-                    denied_units=line.units,
-                    carc_codes=[CARC_DUPLICATE],
-                    message="claim id + line already adjudicated with different content",
-                    policy_ref="Claims against an authorization",
-                    reversal=line.reversal,
-                )
+            if seen is not None and seen.fingerprint == fingerprint:
+                return seen.answer  # the same line again: the first answer, nothing counted
             answer = await workflow.execute_activity_method(
                 ClaimsLedger.adjudicate_claim,
                 AdjudicateClaimInput(
@@ -779,6 +764,8 @@ class AuthorizationWorkflow:
                 retry_policy=RETRY,
                 summary=f"claim {line.claim_id}/{line.line}{' reversal' if line.reversal else ''}",
             )
+            if seen is not None:
+                return answer  # another content under a known claim id + line (CARC 16)
             s.claims[key] = ClaimRecord(
                 fingerprint=fingerprint, answer=answer, date_of_service=line.date_of_service
             )

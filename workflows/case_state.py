@@ -34,9 +34,6 @@ CaseStatus = Literal[
     "discontinued",
     "not_applicable",
 ]
-TERMINAL_STATUSES: frozenset[str] = frozenset(
-    {"expired", "completed", "withdrawn", "not_applicable"}
-)
 LIVE_STATUSES: frozenset[str] = frozenset({"active", "renewal_window"})
 ReviewKind = Literal["initial", "appeal", "renewal"]
 
