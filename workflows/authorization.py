@@ -239,12 +239,18 @@ class AuthorizationWorkflow:
         return self._midnight(period.end + timedelta(days=1))
 
     def _window_opens(self, period: PeriodState) -> date | None:
-        if not self._renewal_possible():
+        """Section IV.2: ``end - N`` days (N from the policy data), when a renewal is possible."""
+        if self._terms is None or not self._renewal_possible():
             return None
-        return period.end - timedelta(days=self._terms_window_days())
+        return period.end - timedelta(days=self._terms.renewal_window_days)
 
-    def _terms_window_days(self) -> int:
-        return self._terms.renewal_window_days if self._terms else 0
+    def _reminders_due(self, period: PeriodState, opens: date) -> list[tuple[int, datetime]]:
+        """The renewal reminders not sent yet: (days before the end, when)."""
+        return [
+            (days, self._midnight(max(opens, period.end - timedelta(days=days))))
+            for days in self._config.renewal_reminder_days
+            if self._notice_key("renewal_reminder", days) not in self.s.notices_sent
+        ]
 
     @property
     def _terms(self) -> TrackTerms | None:
@@ -281,12 +287,10 @@ class AuthorizationWorkflow:
                 if opens is not None:
                     if s.status == "active":
                         candidates.append((self._midnight(opens), f"renewal window opens {opens}"))
-                    for days in self._config.renewal_reminder_days:
-                        if self._notice_key("renewal_reminder", days) not in s.notices_sent:
-                            day = max(opens, period.end - timedelta(days=days))
-                            candidates.append(
-                                (self._midnight(day), f"renewal reminder, {days} days left")
-                            )
+                    candidates += [
+                        (when, f"renewal reminder, {days} days before the end")
+                        for days, when in self._reminders_due(period, opens)
+                    ]
             if s.status in LIVE_STATUSES and s.cycles:
                 last = s.cycles[-1]
                 if last.cycle not in s.boundaries_logged and last.cycle_days:
@@ -416,9 +420,8 @@ class AuthorizationWorkflow:
                     "max_renewals": self._terms.max_renewals if self._terms else 0,
                 },
             )
-        for days in self._config.renewal_reminder_days:
-            due = self._midnight(max(opens, period.end - timedelta(days=days)))
-            if now >= due and self._notice_key("renewal_reminder", days) not in s.notices_sent:
+        for days, when in self._reminders_due(period, opens):
+            if now >= when:
                 left = (period.end - self._today()).days + 1
                 await self._notify(
                     "renewal_reminder",
@@ -554,7 +557,7 @@ class AuthorizationWorkflow:
             )
             self._finish(s.last_reason)
         elif det == "deny" and decision.automated:
-            await self._deny(None, decision.reasons, automated=True)
+            await self._deny(None, decision.reasons)
         else:
             # review, a deny recommendation (no adverse decision is automated), or an
             # approve without terms: a clinical reviewer decides.
@@ -687,9 +690,8 @@ class AuthorizationWorkflow:
             workflow.upsert_search_attributes([AUTH_ESCALATED.value_set(value)])
             self.s.escalated = value
 
-    async def _deny(
-        self, reviewer: str | None, reasons: list[Reason], *, automated: bool, rationale: str = ""
-    ) -> None:
+    async def _deny(self, reviewer: str | None, reasons: list[Reason], rationale: str = "") -> None:
+        """A denial (by a reviewer, or by the engine where a setting allows): appeal window."""
         s = self.s
         self._close_review()
         s.denied_by = reviewer
@@ -858,6 +860,7 @@ class AuthorizationWorkflow:
                     text=inp.rationale or f"reviewer {inp.determination}",
                 )
             ]
+            grant = None
             if inp.determination == "approve":
                 grant = await self._terms_for_approval(inp.track)
                 if grant is None:
@@ -867,43 +870,22 @@ class AuthorizationWorkflow:
                         review_kind=review.kind,
                         reason="no track to approve on: name one (track)",
                     )
-                await self._record_decision(
-                    kind,
-                    "approve",
-                    False,
-                    reviewer=inp.reviewer_id,
-                    rationale=inp.rationale,
-                    decision=s.decision,
-                )
-                auth, terms = grant
-                s.terms = terms
-                if inp.track:
-                    s.track = inp.track
+            await self._record_decision(
+                kind,
+                inp.determination,
+                False,
+                reviewer=inp.reviewer_id,
+                rationale=inp.rationale,
+                decision=s.decision,
+            )
+            if grant is not None:
+                auth, s.terms = grant
                 await self._grant(auth, s.decision if not inp.track else None, reasons)
             elif inp.determination == "deny":
-                await self._record_decision(
-                    kind,
-                    "deny",
-                    False,
-                    reviewer=inp.reviewer_id,
-                    rationale=inp.rationale,
-                    decision=s.decision,
-                )
                 base = s.decision.reasons if s.decision else []
-                await self._deny(
-                    inp.reviewer_id, [*reasons, *base], automated=False, rationale=inp.rationale
-                )
+                await self._deny(inp.reviewer_id, [*reasons, *base], inp.rationale)
             else:
-                await self._record_decision(
-                    kind,
-                    "pend",
-                    False,
-                    reviewer=inp.reviewer_id,
-                    rationale=inp.rationale,
-                    decision=s.decision,
-                )
-                missing = s.decision.missing_facts if s.decision else []
-                await self._pend(list(missing), reasons)
+                await self._pend(list(s.decision.missing_facts if s.decision else []), reasons)
             return ReviewDecisionResult(
                 accepted=True,
                 status=s.status,

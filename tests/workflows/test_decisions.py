@@ -162,6 +162,18 @@ async def test_engine_denial_goes_to_a_reviewer_by_default(cases):
     status = await handle.query(W.status)
     assert status.status == "in_review"
     assert status.determination == "deny"
+    # The reviewer may still approve: the requested setting's track and its terms.
+    approved = await handle.execute_update(
+        W.decide_review,
+        ReviewDecisionInput(reviewer_id="md-1", determination="approve", rationale="B-ALL"),
+    )
+    assert approved.accepted and approved.status == "active"
+    status = await handle.query(W.status)
+    assert (status.track, status.period_end, status.units_authorized) == (
+        "relapsed_refractory",
+        date(2027, 6, 30),
+        4900,
+    )
 
 
 async def test_automatic_denial_closes_as_denied_when_the_appeal_window_passes(cases):
