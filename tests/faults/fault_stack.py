@@ -293,6 +293,8 @@ async def until_answered(send: Callable[[], Awaitable[T]], *, attempt_s: float =
     """
     while True:
         attempt = asyncio.ensure_future(send())
+        # An abandoned attempt ends with an error nobody awaits: take it here.
+        attempt.add_done_callback(lambda t: t.cancelled() or t.exception())
         try:
             done, _ = await asyncio.wait({attempt}, timeout=attempt_s)
         except asyncio.CancelledError:
@@ -346,3 +348,58 @@ async def table_counts(conn: asyncpg.Connection, case_ids: list[str]) -> dict[st
 
 def days(n: int) -> timedelta:
     return timedelta(days=n)
+
+
+# ---------------------------------------------------------------------------
+# A webhook receiver for the notifications channel
+
+
+class WebhookReceiver:
+    """A minimal HTTP server taking the notices' POSTs (``NOTIFY_CHANNEL=webhook``).
+
+    ``hold = True`` keeps every request open without an answer (a slow
+    receiver), so a delivery is in flight for as long as the test wants;
+    otherwise each request is answered 200. ``keys`` lists the
+    ``Idempotency-Key`` of every request received, in order.
+    """
+
+    def __init__(self) -> None:
+        self.hold = False
+        self.keys: list[str] = []
+        self.arrived = asyncio.Event()
+        self._server: asyncio.Server | None = None
+        self._held: list[asyncio.StreamWriter] = []
+        self.port = 0
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/notices"
+
+    async def start(self) -> None:
+        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+        self.port = self._server.sockets[0].getsockname()[1]
+
+    async def stop(self) -> None:
+        for writer in self._held:
+            writer.transport.abort()
+        if self._server is not None:
+            self._server.close()
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                headers = dict(
+                    line.split(": ", 1) for line in head.decode("latin-1").split("\r\n")[1:] if line
+                )
+                lowered = {k.lower(): v for k, v in headers.items()}
+                await reader.readexactly(int(lowered.get("content-length", "0")))
+                self.keys.append(lowered.get("idempotency-key", ""))
+                self.arrived.set()
+                if self.hold:
+                    self._held.append(writer)
+                    return
+                writer.write(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n")
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError, asyncio.LimitOverrunError):
+            writer.transport.abort()

@@ -21,6 +21,7 @@ from fault_stack import (
     NOT_APPLICABLE,
     PEND,
     REVIEW,
+    WebhookReceiver,
     claim,
     days,
     eventually,
@@ -57,6 +58,9 @@ CHANGES = {
 #: Cases of each kind before the crash and while no worker runs (20 in all).
 FIRST_WAVE = {"approved": 10, "pended": 2, "review": 2, "not_applicable": 1, "withdrawn": 1}
 WHILE_DOWN = {"approved": 2, "pended": 1, "not_applicable": 1}
+#: How long a crash may keep one case from answering: the restart, then one 30 s
+#: activity timeout and a retry; not the 5-minute timeout of a notice delivery.
+CRASH_BOUND_S = 75.0
 #: A restart, plus the 30 s timeout of each activity the killed worker held, plus a retry.
 RECOVERY_S = 120.0
 
@@ -243,3 +247,74 @@ async def test_worker_killed_mid_batch_loses_and_duplicates_nothing(
         assert ClaimAnswer.model_validate(row["answer"]) == given
     assert counts["clinical_events"] == {c.id: int(c.kind == "approved") for c in cases}
     print(f"recovered {recovered_in:.1f}s after the restart; {time.monotonic() - started_at:.1f}s")
+
+
+async def test_case_answers_claims_soon_after_its_worker_dies_delivering_a_notice(
+    dev_server, dev_client: Client, db_url, db_pool, task_queue, workers, fault_settings
+):
+    """The worker dies while the approval notice is being delivered (the receiver is slow).
+
+    The notice must still be delivered, under the same idempotency key and in
+    one outbox row, and the case must answer claims again within
+    CRASH_BOUND_S of the new worker's start. Intake holds the case while it
+    notifies, so a delivery attempt lost with its worker blocks every claim of
+    the case for as long as Temporal takes to give that attempt up.
+    """
+    receiver = WebhookReceiver()
+    await receiver.start()
+    receiver.hold = True
+    env = {"NOTIFY_CHANNEL": "webhook", "NOTIFY_WEBHOOK_URL": receiver.url}
+    try:
+        first = await workers.start(dev_server.address, db_url, **env)
+        now = datetime.now(UTC)
+        tag = task_queue.removeprefix("tq-")
+        member_id = f"M-{tag}"
+        started = await start_case(
+            dev_client,
+            request(f"NOTICE-{tag}", member_id, received_at=now),
+            case_config(fault_settings),
+            task_queue,
+            member_ref_key=fault_settings.member_ref_key,
+        )
+        async with asyncio.timeout(60):
+            await receiver.arrived.wait()
+        key = receiver.keys[0]
+        assert key == f"{started.case_id}:approval:0:0"
+        first.kill()
+        receiver.hold = False
+
+        restarted = time.monotonic()
+        await workers.start(dev_server.address, db_url, **env)
+        line = claim(f"CLM-{tag}", member_id, now.date(), units=UNITS)
+        answering = asyncio.ensure_future(
+            until_answered(
+                lambda: started.handle.execute_update(AuthorizationWorkflow.adjudicate_claim, line)
+            )
+        )
+        done, _ = await asyncio.wait({answering}, timeout=CRASH_BOUND_S)
+        if not done:
+            answering.cancel()
+            row = await db_pool.fetchrow(
+                "SELECT status, attempts, lease_until FROM notifications WHERE key = $1", key
+            )
+            raise AssertionError(
+                f"no claim answer {CRASH_BOUND_S:.0f}s after the restart: the case is still "
+                f"held by the notice lost with the killed worker (outbox row: {dict(row or {})})"
+            )
+        answer = answering.result()
+        assert (answer.status, answer.allowed_units) == ("paid", UNITS)
+        print(f"answered {time.monotonic() - restarted:.1f}s after the restart")
+
+        notices = await db_pool.fetch(
+            "SELECT key, status FROM notifications WHERE case_id = $1", started.case_id
+        )
+        assert [(r["key"], r["status"]) for r in notices] == [(key, "sent")]
+        # Redelivered under the same key, so the receiver can drop the repeat.
+        assert receiver.keys.count(key) >= 2
+        assert set(receiver.keys) == {key}
+        lines = await db_pool.fetchval(
+            "SELECT count(*) FROM claim_lines WHERE case_id = $1", started.case_id
+        )
+        assert lines == 1
+    finally:
+        await receiver.stop()
