@@ -98,6 +98,7 @@ with workflow.unsafe.imports_passed_through():
 RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=60))
 SHORT = timedelta(seconds=30)
 NOTICE_TIMEOUT = timedelta(minutes=5)
+NOTICE_HEARTBEAT = timedelta(seconds=60)
 
 REF_PERIOD = "I"
 REF_RENEWAL = "IV"
@@ -155,6 +156,8 @@ class AuthorizationWorkflow:
         self._timer_task: asyncio.Task[None] | None = None
         self._armed: tuple[datetime, str] | None = None
         self._timer_fired = False
+        self._outbox: list[NotificationInput] = []
+        self._sender: asyncio.Task[None] | None = None
 
     # ------------------------------------------------------------------ run
 
@@ -180,7 +183,7 @@ class AuthorizationWorkflow:
                 await self._continue_as_new()
             await self._wait()
         self._disarm()
-        await workflow.wait_condition(workflow.all_handlers_finished)
+        await workflow.wait_condition(self._quiet)
         await self._project()
         return CaseResult(
             case_id=s.case_id,
@@ -202,7 +205,7 @@ class AuthorizationWorkflow:
 
     async def _continue_as_new(self) -> None:
         self._disarm()
-        await workflow.wait_condition(workflow.all_handlers_finished)
+        await workflow.wait_condition(self._quiet)
         if self._finished:
             return
         if self._project_pending:
@@ -383,7 +386,7 @@ class AuthorizationWorkflow:
             workflow.upsert_search_attributes([AUTH_ESCALATED.value_set(True)])
             left = max(0, int((review.due_at - now).total_seconds() // 3600))
             self._log("escalated", f"{review.kind} review escalated, {left} h left", REF_CLOCKS)
-            await self._notify(
+            self._notify(
                 "escalation",
                 {
                     "stage": review.kind,
@@ -411,7 +414,7 @@ class AuthorizationWorkflow:
             return
         if s.status == "active":
             await self._set_status("renewal_window", f"renewal window open from {opens}")
-            await self._notify(
+            self._notify(
                 "renewal_window_open",
                 {
                     "period_end": period.end.isoformat(),
@@ -423,7 +426,7 @@ class AuthorizationWorkflow:
         for days, when in self._reminders_due(period, opens):
             if now >= when:
                 left = (period.end - self._today()).days + 1
-                await self._notify(
+                self._notify(
                     "renewal_reminder",
                     {"period_end": period.end.isoformat(), "days_left": left},
                     n=days,
@@ -457,10 +460,10 @@ class AuthorizationWorkflow:
         payload = {"period_end": period.end.isoformat(), "cycles_total": s.cycles_started}
         if self._renewal_possible():
             await self._set_status("expired", "the period ended without a renewal")
-            await self._notify("expiry", payload)
+            self._notify("expiry", payload)
         else:
             await self._set_status("completed", "the last allowed period ended")
-            await self._notify("completed", payload)
+            self._notify("completed", payload)
         self._finish(s.last_reason)
 
     # -------------------------------------------------------------- intake
@@ -546,7 +549,7 @@ class AuthorizationWorkflow:
             await self._set_status(
                 "not_applicable", _first_reason(decision.reasons, "Medicare Part B")
             )
-            await self._notify(
+            self._notify(
                 "not_applicable",
                 {
                     "medicare": decision.medicare.model_dump(mode="json")
@@ -603,7 +606,7 @@ class AuthorizationWorkflow:
             reasons[0].policy_ref if reasons else REF_PERIOD,
         )
         await self._set_status("active", f"approved on {s.track}")
-        await self._notify(
+        self._notify(
             "approval",
             {
                 "track": s.track,
@@ -625,7 +628,7 @@ class AuthorizationWorkflow:
         if s.status != "pended" or s.pend_deadline is None:
             s.pend_deadline = self._now() + timedelta(days=self._config.pend_deadline_days)
         await self._set_status("pended", "waiting for " + (", ".join(missing) or "information"))
-        await self._notify(
+        self._notify(
             "pend",
             {
                 "missing_facts": missing,
@@ -669,7 +672,7 @@ class AuthorizationWorkflow:
             await self._set_status("in_review", text)
         else:
             self._changed()
-        await self._notify(
+        self._notify(
             "review_assignment",
             {
                 "queue": "clinical-review" if kind != "appeal" else "appeal-review",
@@ -699,7 +702,7 @@ class AuthorizationWorkflow:
         can_appeal = s.appeals_used < self._config.max_appeals
         s.appeal_deadline = self._now() + window if can_appeal else None
         await self._set_status("denied", rationale or _first_reason(reasons, "criteria not met"))
-        await self._notify(
+        self._notify(
             "denial",
             {
                 "reasons": _reasons(reasons),
@@ -722,15 +725,11 @@ class AuthorizationWorkflow:
             self._close_review()
             s.renewal_pending_info = None
             await self._set_status("discontinued", f"{event.type} reported for {event.date}")
-            await self._notify(
-                "discontinued", {"date": event.date.isoformat(), "reason": event.type}
-            )
+            self._notify("discontinued", {"date": event.date.isoformat(), "reason": event.type})
         elif s.status in ("received", "pended", "in_review", "appealed", "denied"):
             self._close_review()
             await self._set_status("discontinued", f"{event.type} reported for {event.date}")
-            await self._notify(
-                "discontinued", {"date": event.date.isoformat(), "reason": event.type}
-            )
+            self._notify("discontinued", {"date": event.date.isoformat(), "reason": event.type})
             self._finish(s.last_reason)
 
     def _finish(self, reason: str) -> None:
@@ -936,7 +935,7 @@ class AuthorizationWorkflow:
                 REF_PERIOD,
                 inp.reviewer_id,
             )
-            await self._notify(
+            self._notify(
                 "period_extended",
                 {
                     "days": inp.days,
@@ -975,7 +974,7 @@ class AuthorizationWorkflow:
             )
             await self._set_status("appealed", inp.reason or "appeal received")
             clock = self._config.decision_clock(s.request.line_of_business, s.request.urgency)
-            await self._notify(
+            self._notify(
                 "appeal_received",
                 {"reason": inp.reason, "due_by": (self._now() + clock).isoformat()},
             )
@@ -1000,9 +999,7 @@ class AuthorizationWorkflow:
                 )
             self._close_review()
             await self._set_status("withdrawn", inp.reason or "withdrawn by the requester")
-            await self._notify(
-                "withdrawn", {"date": self._today().isoformat(), "reason": inp.reason}
-            )
+            self._notify("withdrawn", {"date": self._today().isoformat(), "reason": inp.reason})
             self._finish(s.last_reason)
             return WithdrawResult(accepted=True, status=s.status, reason="case withdrawn")
 
@@ -1195,7 +1192,7 @@ class AuthorizationWorkflow:
         elif det == "pend":
             s.renewal_pending_info = facts
             s.missing_facts = list(evaluation.missing_facts)
-            await self._notify(
+            self._notify(
                 "pend",
                 {
                     "missing_facts": evaluation.missing_facts,
@@ -1212,7 +1209,7 @@ class AuthorizationWorkflow:
                 ),
             )
         else:
-            await self._notify(
+            self._notify(
                 "renewal_refused",
                 {
                     "reasons": _reasons(evaluation.reasons),
@@ -1268,7 +1265,7 @@ class AuthorizationWorkflow:
             actor,
         )
         await self._set_status("active", f"renewal {s.renewals_used} approved")
-        await self._notify(
+        self._notify(
             "renewal_approved",
             {
                 "track": s.track,
@@ -1318,7 +1315,7 @@ class AuthorizationWorkflow:
                 REF_RENEWAL,
                 inp.reviewer_id,
             )
-            await self._notify(
+            self._notify(
                 "renewal_refused",
                 {
                     "reasons": [
@@ -1330,7 +1327,7 @@ class AuthorizationWorkflow:
         else:
             self._close_review()
             s.renewal_pending_info = review.renewal_facts
-            await self._notify("pend", {"missing_facts": s.missing_facts, "reasons": []})
+            self._notify("pend", {"missing_facts": s.missing_facts, "reasons": []})
         self._changed()
         return ReviewDecisionResult(
             accepted=True,
@@ -1448,7 +1445,13 @@ class AuthorizationWorkflow:
     def _notice_key(self, kind: str, n: int) -> str:
         return f"{self.s.case_id}:{kind}:{self.s.period_index}:{n}"
 
-    async def _notify(self, kind: str, payload: dict[str, Any], *, n: int | None = None) -> None:
+    def _notify(self, kind: str, payload: dict[str, Any], *, n: int | None = None) -> None:
+        """Queue a notice (key ``case:kind:period:n``); the case does not wait for delivery.
+
+        Notices go out one after the other, in order, from a task of their own, so
+        a slow or lost delivery never holds claims or decisions; the queue is
+        drained before the run continues as new or ends.
+        """
         s = self.s
         if n is None:
             prefix = f"{s.case_id}:{kind}:{s.period_index}:"
@@ -1460,19 +1463,36 @@ class AuthorizationWorkflow:
         now = self._now()
         s.notifications.append(NoticeRecord(kind=kind, key=key, at=now, day=self._day(now)))
         npi = s.request.prescriber.npi or "unknown"
-        await workflow.execute_activity_method(
-            Notifier.send_notification,
+        self._outbox.append(
             NotificationInput(
                 key=key,
                 case_id=s.case_id,
                 kind=kind,
                 recipient=f"{self._config.notification_recipient}:{npi}",
                 payload=payload,
-            ),
-            start_to_close_timeout=NOTICE_TIMEOUT,
-            retry_policy=RETRY,
-            summary=f"notify {kind}",
+            )
         )
+        if self._sender is None or self._sender.done():
+            self._sender = asyncio.create_task(self._send_notices())
+
+    async def _send_notices(self) -> None:
+        while self._outbox:
+            notice = self._outbox[0]
+            await workflow.execute_activity_method(
+                Notifier.send_notification,
+                notice,
+                start_to_close_timeout=NOTICE_TIMEOUT,
+                # The notifier heartbeats between delivery attempts: a lost worker's
+                # attempt is retried within this, not after the whole timeout.
+                heartbeat_timeout=NOTICE_HEARTBEAT,
+                retry_policy=RETRY,
+                summary=f"notify {notice.kind}",
+            )
+            self._outbox.pop(0)
+
+    def _quiet(self) -> bool:
+        """No handler running and no notice waiting: the run may end or continue as new."""
+        return workflow.all_handlers_finished() and not self._outbox
 
     async def _record_decision(
         self,
