@@ -1154,7 +1154,7 @@ class AuthorizationWorkflow:
                 period_start=period.start,
                 period_end=period.end,
                 as_of=today,
-                events=[e for e in s.clinical_events if period.start <= e.date <= today],
+                events=s.clinical_events,  # the engine reads those of the current period
                 policy_id=s.decision.policy.id if s.decision else None,
                 allow_automatic_denial=s.request.line_of_business
                 in self._config.auto_deny_lines_of_business,
