@@ -169,40 +169,20 @@ def _log_to_stderr() -> None:
 
 async def simulate(scenario: Scenario, settings: Any) -> SimulationRun:
     """Start a time-skipping server, a PostgreSQL and a worker; run the scenario."""
-    from temporalio.testing import WorkflowEnvironment
-
-    from infra.devserver import test_server_binary
+    from infra.devserver import start_time_skipping_env
     from infra.postgres import create_pool
-    from infra.temporal import data_converter
     from worker import build_worker
 
     async with scratch_database(settings.database_url) as url:
         pool = await create_pool(url, min_size=1, max_size=4)
-        env = await WorkflowEnvironment.start_time_skipping(
-            data_converter=data_converter(), test_server_existing_path=test_server_binary()
-        )
+        env = await start_time_skipping_env()
         try:
-            await register_search_attributes(env.client)
             task_queue = f"simulate-{uuid.uuid4().hex[:12]}"
             async with build_worker(env.client, pool, settings, task_queue=task_queue):
                 return await run_scenario(env, scenario, task_queue=task_queue, settings=settings)
         finally:
             await env.shutdown()
             await pool.close()
-
-
-async def register_search_attributes(client: Any) -> None:
-    """The custom search attributes, added directly (the test server lists none)."""
-    from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
-
-    from infra.temporal import SEARCH_ATTRIBUTES
-
-    await client.operator_service.add_search_attributes(
-        AddSearchAttributesRequest(
-            namespace=client.namespace,
-            search_attributes={key.name: key.indexed_value_type for key in SEARCH_ATTRIBUTES},
-        )
-    )
 
 
 @contextlib.asynccontextmanager

@@ -113,3 +113,16 @@ class DevServer:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
+
+
+async def start_time_skipping_env():
+    """The time-skipping test server (offline binary) with our converter and search attributes."""
+    from temporalio.testing import WorkflowEnvironment
+
+    from infra.temporal import data_converter, ensure_search_attributes
+
+    env = await WorkflowEnvironment.start_time_skipping(
+        data_converter=data_converter(), test_server_existing_path=test_server_binary()
+    )
+    await ensure_search_attributes(env.client)
+    return env

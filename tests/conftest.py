@@ -101,15 +101,9 @@ async def dev_client(dev_server):
 @pytest_asyncio.fixture(scope="session")
 async def time_skipping_env():
     """The time-skipping test server, with the custom search attributes registered."""
-    from temporalio.testing import WorkflowEnvironment
+    from infra.devserver import start_time_skipping_env
 
-    from infra.devserver import test_server_binary
-    from infra.temporal import data_converter, ensure_search_attributes
-
-    env = await WorkflowEnvironment.start_time_skipping(
-        data_converter=data_converter(), test_server_existing_path=test_server_binary()
-    )
-    await ensure_search_attributes(env.client)
+    env = await start_time_skipping_env()
     yield env
     await env.shutdown()
 

@@ -15,14 +15,12 @@ import functools
 import json
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import Any
 
-import pytest_asyncio
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError
-from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from activities.channels import Notice
@@ -59,20 +57,6 @@ def retried_after_success(fn: Callable[..., Any], injected: Counter) -> Callable
 
     wrapper.__dict__.pop("__temporal_activity_definition", None)
     return activity.defn(name=name)(wrapper)
-
-
-@pytest_asyncio.fixture(scope="session")
-async def skipping_env() -> AsyncIterator[WorkflowEnvironment]:
-    from commands.simulate import register_search_attributes
-    from infra.devserver import test_server_binary
-    from infra.temporal import data_converter
-
-    env = await WorkflowEnvironment.start_time_skipping(
-        data_converter=data_converter(), test_server_existing_path=test_server_binary()
-    )
-    await register_search_attributes(env.client)
-    yield env
-    await env.shutdown()
 
 
 REQUEST = {
@@ -164,7 +148,7 @@ def _scenario() -> Scenario:
 
 
 async def test_after_a_case_with_every_write_retried_postgres_alone_tells_it_once(
-    skipping_env, db_pool, task_queue
+    time_skipping_env, db_pool, task_queue
 ):
     from commands.simulate import run_scenario
     from workflows import WORKFLOWS
@@ -184,15 +168,19 @@ async def test_after_a_case_with_every_write_retried_postgres_alone_tells_it_onc
     scenario = _scenario()
     settings = Settings(notify_channel="log")
     async with Worker(
-        skipping_env.client,
+        time_skipping_env.client,
         task_queue=task_queue,
         workflows=WORKFLOWS,
         activities=activities,
         activity_executor=concurrent.futures.ThreadPoolExecutor(max_workers=2),
     ):
-        run = await run_scenario(skipping_env, scenario, task_queue=task_queue, settings=settings)
+        run = await run_scenario(
+            time_skipping_env, scenario, task_queue=task_queue, settings=settings
+        )
         with contextlib.suppress(RPCError):
-            await skipping_env.client.get_workflow_handle(run.workflow_id).terminate("test over")
+            await time_skipping_env.client.get_workflow_handle(run.workflow_id).terminate(
+                "test over"
+            )
     case = run.workflow_id
     result = run.result
 

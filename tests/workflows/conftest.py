@@ -19,11 +19,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
-# With only tests/ on sys.path, this directory would shadow the `workflows` package
-# (as a namespace package): put the project root first and forget such a shadow.
-sys.path[:0] = [str(ROOT), str(ROOT / "examples")]
-if getattr(sys.modules.get("workflows"), "__file__", "") is None:
-    del sys.modules["workflows"]
+sys.path.insert(0, str(ROOT / "examples"))  # example_requests: the sample request per track
 
 import example_requests  # noqa: E402
 import pytest_asyncio  # noqa: E402
@@ -32,7 +28,7 @@ from temporalio.service import RPCError  # noqa: E402
 from temporalio.testing import WorkflowEnvironment  # noqa: E402
 from temporalio.worker import Replayer  # noqa: E402
 
-from commands.simulate import SimulationRun, register_search_attributes, run_scenario  # noqa: E402
+from commands.simulate import SimulationRun, run_scenario  # noqa: E402
 from domain.claim import ClaimLine  # noqa: E402
 from domain.request import PARequest  # noqa: E402
 from domain.scenario import Scenario  # noqa: E402
@@ -122,23 +118,6 @@ class Cases:
                 **extra,
             }
         )
-
-
-@pytest_asyncio.fixture(scope="session")
-async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
-    """The time-skipping test server with our search attributes.
-
-    Overrides the shared fixture: the test server does not implement
-    ListSearchAttributes, so the attributes are added directly.
-    """
-    from infra.devserver import test_server_binary
-
-    env = await WorkflowEnvironment.start_time_skipping(
-        data_converter=data_converter(), test_server_existing_path=test_server_binary()
-    )
-    await register_search_attributes(env.client)
-    yield env
-    await env.shutdown()
 
 
 @pytest_asyncio.fixture
