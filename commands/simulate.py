@@ -40,7 +40,6 @@ from domain.scenario import (
     ScenarioResult,
     StatusChangeOut,
 )
-from workflows.starter import case_histories
 
 DEFAULT_REVIEWER = "scenario-reviewer"
 #: Wall seconds an event may take before the run is called stalled (an activity failing).
@@ -283,6 +282,8 @@ async def run_scenario(
     await to_day(last_day)
     result = await _result(handle, claims, refusals)
     wall = time.perf_counter() - started_wall
+    from workflows.starter import case_histories
+
     histories = await case_histories(client, handle.id)
     return SimulationRun(
         result=result,
