@@ -61,6 +61,9 @@ async def _serve(args: argparse.Namespace) -> None:
         loop.add_signal_handler(sig, stop.set)
 
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    dev_token = None if settings.api_tokens else _dev_token(settings)
+    if dev_token:
+        settings = settings.model_copy(update={"api_tokens": f"{dev_token}:admin"})
     # One host name for the UI and the codec endpoint, or the browser drops the login cookie.
     codec_endpoint = f"http://localhost:{api_port}/codec" if settings.codec_keys else None
     server = DevServer(
@@ -85,7 +88,11 @@ async def _serve(args: argparse.Namespace) -> None:
                     from commands.demo import load_demo
 
                     await load_demo(client, pool, settings)
-                _print_urls(settings, args, api_port)
+                while not api.started:
+                    if api_task.done():
+                        raise RuntimeError(f"the API could not start on port {api_port}")
+                    await asyncio.sleep(0.05)
+                _print_urls(settings, args, api_port, dev_token)
                 await stop.wait()
         finally:
             api.should_exit = True
@@ -97,7 +104,18 @@ async def _serve(args: argparse.Namespace) -> None:
         print("priorauth dev: stopped")
 
 
-def _print_urls(settings, args: argparse.Namespace, api_port: int) -> None:
+def _dev_token(settings) -> str:
+    """An admin token for this data dir (kept in it), when API_TOKENS configures none."""
+    import secrets
+
+    path = settings.data_dir / "dev-token"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(24))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def _print_urls(settings, args: argparse.Namespace, api_port: int, dev_token: str | None) -> None:
     print(
         "\n".join(
             [
@@ -106,6 +124,7 @@ def _print_urls(settings, args: argparse.Namespace, api_port: int) -> None:
                 f"  Temporal gRPC   localhost:{args.temporal_port}",
                 f"  API docs        http://localhost:{api_port}/docs",
                 f"  data            {settings.data_dir}",
+                *([f"  API token       export PRIORAUTH_TOKEN={dev_token}"] if dev_token else []),
                 "Ctrl-C stops everything.",
             ]
         ),
