@@ -58,9 +58,9 @@ CHANGES = {
 #: Cases of each kind before the crash and while no worker runs (20 in all).
 FIRST_WAVE = {"approved": 10, "pended": 2, "review": 2, "not_applicable": 1, "withdrawn": 1}
 WHILE_DOWN = {"approved": 2, "pended": 1, "not_applicable": 1}
-#: How long a crash may keep one case from answering: the restart, then one 30 s
-#: activity timeout and a retry; not the 5-minute timeout of a notice delivery.
-CRASH_BOUND_S = 75.0
+#: How long a crash may keep one case from answering claims: the restart and a
+#: workflow task retry; not the time Temporal takes to give up a lost delivery.
+CRASH_BOUND_S = 45.0
 #: A restart, plus the 30 s timeout of each activity the killed worker held, plus a retry.
 RECOVERY_S = 120.0
 
@@ -249,16 +249,16 @@ async def test_worker_killed_mid_batch_loses_and_duplicates_nothing(
     print(f"recovered {recovered_in:.1f}s after the restart; {time.monotonic() - started_at:.1f}s")
 
 
-async def test_case_answers_claims_soon_after_its_worker_dies_delivering_a_notice(
+async def test_worker_killed_delivering_a_notice_holds_no_claim_and_the_notice_stays_owed(
     dev_server, dev_client: Client, db_url, db_pool, task_queue, workers, fault_settings
 ):
     """The worker dies while the approval notice is being delivered (the receiver is slow).
 
-    The notice must still be delivered, under the same idempotency key and in
-    one outbox row, and the case must answer claims again within
-    CRASH_BOUND_S of the new worker's start. Intake holds the case while it
-    notifies, so a delivery attempt lost with its worker blocks every claim of
-    the case for as long as Temporal takes to give that attempt up.
+    The case must answer claims within CRASH_BOUND_S of the new worker's
+    start, although the lost delivery is only retried once its heartbeat
+    timeout and its outbox lease run out (minutes); and the notice must stay
+    owed: one outbox row under its key, and its delivery still pending in
+    Temporal, to be retried under the same key.
     """
     receiver = WebhookReceiver()
     await receiver.start()
@@ -306,11 +306,16 @@ async def test_case_answers_claims_soon_after_its_worker_dies_delivering_a_notic
         print(f"answered {time.monotonic() - restarted:.1f}s after the restart")
 
         notices = await db_pool.fetch(
-            "SELECT key, status FROM notifications WHERE case_id = $1", started.case_id
+            "SELECT key FROM notifications WHERE case_id = $1", started.case_id
         )
-        assert [(r["key"], r["status"]) for r in notices] == [(key, "sent")]
-        # Redelivered under the same key, so the receiver can drop the repeat.
-        assert receiver.keys.count(key) >= 2
+        assert [r["key"] for r in notices] == [key]
+        description = await started.handle.describe()
+        owed = [
+            p
+            for p in description.raw_description.pending_activities
+            if p.activity_type.name == "send_notification"
+        ]
+        assert len(owed) == 1, "the lost delivery is no longer owed"
         assert set(receiver.keys) == {key}
         lines = await db_pool.fetchval(
             "SELECT count(*) FROM claim_lines WHERE case_id = $1", started.case_id
