@@ -4,13 +4,15 @@
 minimal workflow, run on the same server by a worker built the same way, so a
 ratio (ours / floor) says how much of the cost is ours rather than the engine's:
 
-- ``FloorWorkflow.run`` executes ``decision_activities`` no-op activities one
-  after another (as many as the real case runs before its decision is known),
-  then marks itself decided and waits, as an open case waits in its timers;
+- ``FloorWorkflow.run`` executes the ``decision_plan``: no-op activities one
+  after another, "r" for one the server dispatches and "l" for a local one,
+  as many of each and in the order the real case runs them before its
+  decision is known; then it marks itself decided and waits, as an open case
+  waits in its timers;
 - the bench learns "decision known" from the history, exactly as for a case:
   the completion of the last of those activities;
-- the ``claim`` update runs ``claim_activities`` no-op activities and returns
-  (a claim line costs the real case one ledger activity);
+- the ``claim`` update runs the ``claim_plan`` the same way and returns (what
+  the real case runs for a claim line before it answers: the ledger);
 - the ``finish`` signal ends it.
 
 Registered only by the bench's own floor worker (``benchmarks.floor_worker``),
@@ -29,8 +31,8 @@ FLOOR_WORKFLOW = "BenchFloorWorkflow"
 
 
 class FloorInput(BaseModel):
-    decision_activities: int = 3
-    claim_activities: int = 1
+    decision_plan: str = "rrr"  # "r": an activity the server dispatches, "l": a local one
+    claim_plan: str = "r"
     hold_days: int = 365
 
 
@@ -63,20 +65,29 @@ async def noop(inp: NoopInput) -> NoopResult:
     return NoopResult(step=inp.step)
 
 
+async def _run_plan(plan: str) -> None:
+    for step, kind in enumerate(plan):
+        if kind == "l":
+            await workflow.execute_local_activity(
+                noop, NoopInput(step=step), start_to_close_timeout=timedelta(seconds=30)
+            )
+        else:
+            await workflow.execute_activity(
+                noop, NoopInput(step=step), start_to_close_timeout=timedelta(seconds=30)
+            )
+
+
 @workflow.defn(name=FLOOR_WORKFLOW)
 class FloorWorkflow:
     def __init__(self) -> None:
         self._decided = False
         self._finished = False
-        self._claim_activities = 1
+        self._claim_plan = "r"
 
     @workflow.run
     async def run(self, inp: FloorInput) -> FloorDecided:
-        self._claim_activities = inp.claim_activities
-        for step in range(inp.decision_activities):
-            await workflow.execute_activity(
-                noop, NoopInput(step=step), start_to_close_timeout=timedelta(seconds=30)
-            )
+        self._claim_plan = inp.claim_plan
+        await _run_plan(inp.decision_plan)
         self._decided = True
         with contextlib.suppress(TimeoutError):
             await workflow.wait_condition(
@@ -86,10 +97,7 @@ class FloorWorkflow:
 
     @workflow.update
     async def claim(self, inp: FloorClaim) -> FloorClaimAnswer:
-        for step in range(self._claim_activities):
-            await workflow.execute_activity(
-                noop, NoopInput(step=step), start_to_close_timeout=timedelta(seconds=30)
-            )
+        await _run_plan(self._claim_plan)
         return FloorClaimAnswer(claim_id=inp.claim_id, line=inp.line)
 
     @workflow.query

@@ -10,6 +10,7 @@ the worker nothing, and ours and the floor are observed the same way.
 from __future__ import annotations
 
 import asyncio
+import json
 import math
 import time
 from collections.abc import Awaitable, Callable
@@ -114,12 +115,45 @@ _CLOSED = {
 }
 
 
+LOCAL_ACTIVITY_MARKER = "core_local_activity"
+
+
+def local_activity_type(event: Any) -> str | None:
+    """The activity type of a local activity's marker event, else None."""
+    if event.event_type != EventType.EVENT_TYPE_MARKER_RECORDED:
+        return None
+    attrs = event.marker_recorded_event_attributes
+    if attrs.marker_name != LOCAL_ACTIVITY_MARKER or "data" not in attrs.details:
+        return None
+    payloads = attrs.details["data"].payloads
+    try:
+        return json.loads(payloads[0].data).get("activity_type") if payloads else None
+    except ValueError:
+        return None
+
+
+def activity_steps(events: list[Any]) -> list[tuple[str, str]]:
+    """Activities in history order as (kind, type): kind "r" (a task the server
+    dispatches, at its scheduling) or "l" (a local activity, at its marker)."""
+    steps: list[tuple[str, str]] = []
+    for e in events:
+        if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+            steps.append(("r", e.activity_task_scheduled_event_attributes.activity_type.name))
+        else:
+            local = local_activity_type(e)
+            if local is not None:
+                steps.append(("l", local))
+    return steps
+
+
 async def wait_activity_completed(
     handle: WorkflowHandle, activity_type: str, occurrence: int = 1, *, within_s: float = 120.0
 ) -> None:
     """Return once the ``occurrence``-th ``activity_type`` activity of the run has completed.
 
-    Long-polls the history; raises when the run closes first or the activity fails.
+    Counts activities the server dispatches (done at their completion event) and
+    local activities (done at their marker). Long-polls the history; raises when
+    the run closes first or the activity fails.
     """
 
     async def watch() -> None:
@@ -127,7 +161,11 @@ async def wait_activity_completed(
         wanted: int | None = None
         async for event in handle.fetch_history_events(wait_new_event=True):
             kind = event.event_type
-            if kind == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+            if local_activity_type(event) == activity_type:
+                seen += 1
+                if seen == occurrence:
+                    return
+            elif kind == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
                 attrs = event.activity_task_scheduled_event_attributes
                 if attrs.activity_type.name == activity_type:
                     seen += 1
@@ -162,48 +200,48 @@ async def history_events(handle: WorkflowHandle) -> list[Any]:
 
 
 def activities_scheduled(events: list[Any]) -> list[str]:
-    """Activity type names in the order the run scheduled them."""
-    return [
-        e.activity_task_scheduled_event_attributes.activity_type.name
-        for e in events
-        if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
-    ]
+    """Activity types (dispatched and local) in the order the run ran them."""
+    return [name for _, name in activity_steps(events)]
 
 
-def activities_before(events: list[Any], activity_type: str, occurrence: int = 1) -> int:
-    """How many activities the run scheduled up to and including the marker activity."""
+def plan_until(events: list[Any], activity_type: str, occurrence: int = 1) -> str:
+    """The kinds ("r"/"l") of the activities run up to and including the marker activity."""
     seen = 0
-    for count, name in enumerate(activities_scheduled(events), start=1):
+    plan = ""
+    for kind, name in activity_steps(events):
+        plan += kind
         if name == activity_type:
             seen += 1
             if seen == occurrence:
-                return count
+                return plan
     raise ValueError(f"no {activity_type} #{occurrence} in the history")
 
 
-def update_activity_counts(events: list[Any]) -> list[tuple[int, int]]:
-    """Per update in the history: (activities scheduled while it ran, after it returned).
-
-    "After" counts the activities scheduled between its completion and the next
-    update's acceptance (or the end of the history).
-    """
-    spans: list[tuple[int, int]] = []
-    during = after = 0
+def update_plans(events: list[Any]) -> list[tuple[str, str]]:
+    """Per update in the history: the kinds of the activities run while it ran
+    and after it returned (until the next update is accepted, or the end)."""
+    spans: list[tuple[str, str]] = []
+    during = after = ""
     state = "idle"
     for e in events:
         kind = e.event_type
         if kind == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED:
             if state == "after":
                 spans.append((during, after))
-            during = after = 0
+            during = after = ""
             state = "during"
         elif kind == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED:
             state = "after"
-        elif kind == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+        else:
+            step = (
+                "r"
+                if kind == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
+                else ("l" if local_activity_type(e) is not None else "")
+            )
             if state == "during":
-                during += 1
+                during += step
             elif state == "after":
-                after += 1
+                after += step
     if state == "after":
         spans.append((during, after))
     return spans

@@ -35,8 +35,8 @@ def render_table(results: dict[str, Any]) -> str:
             ratio = dec.get("p99_ratio") if q == "p99" else None
             _row(rows, "", f"{q} submit-to-decision ms", o.get(f"{q}_ms"), f.get(f"{q}_ms"),
                  ratio)  # fmt: skip
-        _row(rows, "", "activities to decision", dec.get("activities_before_decision"),
-             dec.get("activities_before_decision"), None)  # fmt: skip
+        _row(rows, "", "to decision", dec.get("activities_before_decision"), "same, no-ops",
+             None)  # fmt: skip
         _row(rows, "", "worker CPU ms / decision", o.get("worker_cpu_ms_per_op"),
              f.get("worker_cpu_ms_per_op"), None)  # fmt: skip
         _row(rows, "", "server CPU ms / decision", o.get("server_cpu_ms_per_op"),
@@ -52,6 +52,8 @@ def render_table(results: dict[str, Any]) -> str:
         name = f"claims {claims['lines']} lines, {claims['cases']} cases"
         _row(rows, name, "lines/s", o.get("per_second"), f.get("per_second"),
              claims.get("claims_ratio"))  # fmt: skip
+        per_line = claims.get("activities_per_line") or {}
+        _row(rows, "", "to answer", per_line.get("before_answer"), "same, no-ops", None)
         _row(rows, "", "p50 ms", o.get("p50_ms"), f.get("p50_ms"), None)
         _row(rows, "", "p99 ms", o.get("p99_ms"), f.get("p99_ms"), claims.get("p99_ratio"))
         _row(rows, "", "worker CPU ms / line", o.get("worker_cpu_ms_per_op"),

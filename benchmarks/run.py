@@ -35,11 +35,11 @@ from typing import Any
 from benchmarks.measure import (
     LoadResult,
     ProcessSample,
-    activities_before,
-    activities_scheduled,
+    activity_steps,
     closed_loop,
     history_events,
-    update_activity_counts,
+    plan_until,
+    update_plans,
 )
 from benchmarks.stack import BenchStack, peak_rss_bytes, rss_bytes
 from benchmarks.targets import DECISION_MARKER, FloorTarget, OpenedCase, OursTarget
@@ -110,8 +110,8 @@ class Bench:
         self.results: dict[str, Any] = {}
         self.ours_cases: list[OpenedCase] = []
         self.floor_cases: list[OpenedCase] = []
-        self.decision_activities = 3
-        self.claim_activities = 1
+        self.decision_plan = "rrr"
+        self.claim_plan = "r"
 
     # ------------------------------------------------------------------ run
 
@@ -181,14 +181,14 @@ class Bench:
         result = await self._open_many(self.ours, warm, min(cfg.concurrency, 10), self.ours_cases)
         self._raise_on_errors("warm-up (ours)", result)
         events = await _at_rest(self.ours_cases[0].handle)
-        self.decision_activities = activities_before(events, DECISION_MARKER)
-        self.activities_at_rest = len(activities_scheduled(events))
-        self.floor.decision_activities = self.decision_activities
+        self.decision_plan = plan_until(events, DECISION_MARKER)
+        self.activities_at_rest = [name for _, name in activity_steps(events)]
+        self.floor.decision_plan = self.decision_plan
         result = await self._open_many(self.floor, warm, min(cfg.concurrency, 10), self.floor_cases)
         self._raise_on_errors("warm-up (floor)", result)
         self.say(
-            f"a case runs {self.decision_activities} activities up to its decision "
-            f"({self.activities_at_rest} until it rests in its timers)"
+            f"a case runs {_describe(self.decision_plan)} up to its decision; in all: "
+            f"{', '.join(self.activities_at_rest)}"
         )
 
     @staticmethod
@@ -263,7 +263,7 @@ class Bench:
         out: dict[str, Any] = {
             "n": cfg.decisions,
             "concurrency": cfg.concurrency,
-            "activities_before_decision": self.decision_activities,
+            "activities_before_decision": _describe(self.decision_plan),
             "activities_per_case": self.activities_at_rest,
             "latency": "start_workflow -> the decision's record_decision activity completed "
             "(floor: its last no-op activity), read from the history by long poll",
@@ -330,14 +330,20 @@ class Bench:
         await _all_or_raise(
             "claims warm-up (ours)", [self.ours.claim(c, starts[c.handle.id]) for c in ours_cases]
         )
-        spans = update_activity_counts(await history_events(ours_cases[0].handle))
-        during, after = spans[-1] if spans else (1, 0)
-        self.claim_activities = during
-        self.floor.claim_activities = during
-        out["activities_per_line"] = {"before_answer": during, "after_answer": after}
+        await asyncio.sleep(1.0)  # what follows the answer
+        spans = update_plans(await history_events(ours_cases[0].handle))
+        if not spans:
+            raise RuntimeError("claims warm-up: no update found in the case's history")
+        during, after = spans[-1]
+        self.claim_plan = during
+        self.floor.claim_plan = during
+        out["activities_per_line"] = {
+            "before_answer": _describe(during),
+            "after_answer": _describe(after),
+        }
         out["latency"] = (
             "execute_update(adjudicate_claim) round trip (floor: a `claim` update running "
-            f"{during} no-op activit{'y' if during == 1 else 'ies'})"
+            f"{_describe(during)}, no-ops)"
         )
 
         self._raise_on_errors(
@@ -454,6 +460,17 @@ class Bench:
         return await run_lifecycle(self.cfg.scenario, runs=self.cfg.lifecycle_runs)
 
 
+def _describe(plan: str) -> str:
+    """ "rrl" -> "2 activities + 1 local activity" (the floor runs the same)."""
+    regular, local = plan.count("r"), plan.count("l")
+    parts = []
+    if regular or not local:
+        parts.append(f"{regular} activit{'y' if regular == 1 else 'ies'}")
+    if local:
+        parts.append(f"{local} local activit{'y' if local == 1 else 'ies'}")
+    return " + ".join(parts)
+
+
 async def _all_or_raise(what: str, calls: list[Any]) -> None:
     results = await asyncio.gather(*calls, return_exceptions=True)
     failed = [r for r in results if isinstance(r, BaseException)]
@@ -471,7 +488,8 @@ async def _at_rest(handle: Any, within_s: float = 15.0) -> list[Any]:
         events = await history_events(handle)
         resting = any(e.event_type == EventType.EVENT_TYPE_TIMER_STARTED for e in events)
         if resting or loop.time() >= deadline:
-            return events
+            await asyncio.sleep(1.0)  # the notices that go out after it rests
+            return await history_events(handle)
         await asyncio.sleep(0.2)
 
 

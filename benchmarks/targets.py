@@ -85,20 +85,19 @@ class OursTarget:
 
 @dataclass
 class FloorTarget:
-    """``FloorWorkflow`` on the floor worker: the same number of activities, all no-ops."""
+    """``FloorWorkflow`` on the floor worker: the same activities as ours, all no-ops."""
 
     client: Client
     task_queue: str
-    decision_activities: int = 3
-    claim_activities: int = 1
+    decision_plan: str = "rrr"  # as ours runs them: "r" dispatched, "l" local
+    claim_plan: str = "r"
     name: str = "floor"
     run: str = field(default_factory=lambda: uuid.uuid4().hex[:6])
     started: int = 0
 
     def prepare(self, index: int) -> Any:
         return FloorInput(
-            decision_activities=self.decision_activities,
-            claim_activities=self.claim_activities,
+            decision_plan=self.decision_plan, claim_plan=self.claim_plan
         ), f"bench-floor-{self.run}-{index}"
 
     async def open(self, prepared: Any) -> OpenedCase:
@@ -111,7 +110,7 @@ class FloorTarget:
 
     async def decided(self, case: OpenedCase, marker_occurrence: int | None = None) -> None:
         await wait_activity_completed(
-            case.handle, FLOOR_MARKER, marker_occurrence or self.decision_activities
+            case.handle, FLOOR_MARKER, marker_occurrence or len(self.decision_plan)
         )
 
     async def claim(self, case: OpenedCase, period_start: date) -> str:
