@@ -18,6 +18,7 @@ from temporalio.client import Client
 
 from api.auth import PHI_VIEWERS, TokenTable, parse_tokens, require
 from api.errors import install_error_handlers
+from api.limits import BodyLimits
 from infra.settings import Settings
 
 log = structlog.get_logger("api")
@@ -70,6 +71,7 @@ def create_app(
     if pool is not None:
         app.state.pool = pool
     install_error_handlers(app)
+    app.add_middleware(BodyLimits)
 
     @app.get("/healthz", tags=["ops"])
     async def healthz() -> dict[str, str]:
