@@ -208,16 +208,27 @@ async def test_raw_temporal_records_of_a_case_hold_no_member_phi(
     leaked = [what for what, value in PHI.items() if value in blob]
     assert leaked == [], f"in clear in Temporal: {leaked}"
 
-    # 2. Every payload is encrypted, but the search attributes (which Temporal must read).
+    # 2. Every payload is encrypted, but the search attributes (which Temporal must read)
+    #    and the SDK's own local-activity marker bookkeeping (sequence number, attempt,
+    #    activity type, times: no user data; the result beside it is encrypted).
     found = [(path, p) for message in raw for path, p in _payloads(message)]
     clear = [
         path
         for path, p in found
-        if p.metadata.get("encoding") != ENCODING and "search_attributes" not in path
+        if p.metadata.get("encoding") != ENCODING
+        and "search_attributes" not in path
+        and "marker_recorded_event_attributes.details[data]" not in path
     ]
     assert clear == []
     paths = " ".join(path for path, _ in found)
-    for where in ("input", "user_metadata.summary", "user_metadata.details", "result", "query"):
+    for where in (
+        "input",
+        "user_metadata.summary",
+        "user_metadata.details",
+        "result",
+        "query",
+        "marker_recorded_event_attributes.details[result]",
+    ):
         assert where in paths, f"no payload at {where}: the check would not cover it"
 
     # 3. The search attributes are PHI-free: MemberRef is the keyed hash.
