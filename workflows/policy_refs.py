@@ -1,0 +1,27 @@
+"""Policy references and reasons as the case records and sends them.
+
+The sections cited in the case's log and notices (POLICY.md: Section I
+authorization tracks, Section IV renewal, Decision clocks and appeals) and the
+engine's reasons as notice payloads.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from domain.decision import Reason
+
+REF_PERIOD = "I"
+REF_RENEWAL = "IV"
+REF_CLOCKS = "Decision clocks and appeals"
+
+
+def reason_payloads(reasons: list[Reason]) -> list[dict[str, Any]]:
+    return [r.model_dump(mode="json") for r in reasons]
+
+
+def first_reason(reasons: list[Reason], default: str) -> str:
+    return reasons[0].text if reasons else default
