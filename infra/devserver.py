@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 from infra.temporal import search_attribute_types
@@ -89,20 +90,23 @@ class DevServer:
         self.launch()
         await self.wait_ready(within_s)
 
-    async def wait_ready(self, within_s: float = 30.0) -> None:
+    async def wait_ready(self, within_s: float = 60.0) -> None:
+        """Wait until the frontend answers its health check (an open port is not enough)."""
+        from temporalio.client import Client
+
         assert self.process is not None
         loop = asyncio.get_running_loop()
         deadline = loop.time() + within_s
         while loop.time() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"temporal dev server exited with {self.process.returncode}")
-            with contextlib.suppress(OSError):
-                _, writer = await asyncio.open_connection("127.0.0.1", self.port)
-                writer.close()
-                return
-            await asyncio.sleep(0.1)
+            with contextlib.suppress(Exception):
+                client = await Client.connect(self.address)
+                if await client.service_client.check_health(timeout=timedelta(seconds=2)):
+                    return
+            await asyncio.sleep(0.2)
         self.stop()
-        raise RuntimeError(f"temporal dev server did not listen on {self.port} in {within_s}s")
+        raise RuntimeError(f"temporal dev server not healthy on {self.port} in {within_s}s")
 
     def stop(self, timeout: float = 10.0) -> None:
         if self.process is None or self.process.poll() is not None:
