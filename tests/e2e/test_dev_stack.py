@@ -11,9 +11,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import make_request
 
 from infra.devserver import free_port
+from tests.e2e.conftest import make_request
 
 pytestmark = pytest.mark.slow
 

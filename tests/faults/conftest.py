@@ -11,9 +11,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from fault_stack import MEMBER_REF_KEY, WorkerProcess
 
 from infra.settings import Settings
+from tests.faults.fault_stack import MEMBER_REF_KEY, WorkerProcess
 
 
 class Workers:

@@ -15,7 +15,12 @@ import asyncio
 import time
 from datetime import UTC, datetime
 
-from fault_stack import (
+from temporalio.client import Client, WorkflowHandle
+
+from domain.claim import ClaimAnswer
+from infra.case_config import case_config
+from infra.devserver import free_port
+from tests.faults.fault_stack import (
     PEND,
     REVIEW,
     PgProxy,
@@ -28,11 +33,6 @@ from fault_stack import (
     toxicity_event,
     until_answered,
 )
-from temporalio.client import Client, WorkflowHandle
-
-from domain.claim import ClaimAnswer
-from infra.case_config import case_config
-from infra.devserver import free_port
 from workflows.authorization import AuthorizationWorkflow
 from workflows.starter import start_case
 

@@ -15,13 +15,13 @@ from __future__ import annotations
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
-from fault_stack import PEND, claim, eventually, request, table_counts
 from temporalio.client import WorkflowHandle
 
 from domain.clinical_event import ClinicalEvent
 from infra.case_config import case_config
 from infra.devserver import DevServer, free_port
 from infra.temporal import connect
+from tests.faults.fault_stack import PEND, claim, eventually, request, table_counts
 from workflows.authorization import AuthorizationWorkflow
 from workflows.messages import ProvideInfoInput
 from workflows.starter import start_case

@@ -17,7 +17,11 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from fault_stack import (
+from temporalio.client import Client, WorkflowHandle
+
+from domain.claim import ClaimAnswer, ClaimLine
+from infra.case_config import case_config
+from tests.faults.fault_stack import (
     NOT_APPLICABLE,
     PEND,
     REVIEW,
@@ -30,10 +34,6 @@ from fault_stack import (
     toxicity_event,
     until_answered,
 )
-from temporalio.client import Client, WorkflowHandle
-
-from domain.claim import ClaimAnswer, ClaimLine
-from infra.case_config import case_config
 from workflows.authorization import AuthorizationWorkflow
 from workflows.messages import WithdrawInput
 from workflows.starter import start_case

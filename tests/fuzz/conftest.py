@@ -25,10 +25,10 @@ import asyncpg
 import httpx
 import pytest
 import pytest_asyncio
-from fuzz_inputs import claim_body, request_body
 from temporalio.client import Client
 
 from infra.settings import Settings
+from tests.fuzz.fuzz_inputs import claim_body, request_body
 
 TOKENS = {
     "intake": "tok-intake",

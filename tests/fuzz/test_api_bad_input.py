@@ -14,8 +14,12 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from conftest import ROLE_OF_ROUTE, Api, LiveCase
-from fuzz_inputs import (
+from hypothesis import HealthCheck, Phase, assume, given, settings
+from hypothesis import strategies as st
+from temporalio.service import RPCError, RPCStatusCode
+
+from tests.fuzz.conftest import ROLE_OF_ROUTE, Api, LiveCase
+from tests.fuzz.fuzz_inputs import (
     ACTIONS,
     EVENT_BODIES,
     JSON,
@@ -27,9 +31,6 @@ from fuzz_inputs import (
     is_field_error_body,
     mutated,
 )
-from hypothesis import HealthCheck, Phase, assume, given, settings
-from hypothesis import strategies as st
-from temporalio.service import RPCError, RPCStatusCode
 
 FUZZ = settings(
     max_examples=60,

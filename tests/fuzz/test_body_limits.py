@@ -12,11 +12,11 @@ import json
 from typing import Any
 
 import httpx
-from fuzz_inputs import JSON
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from api.limits import BodyLimits, unstorable_fields
+from tests.fuzz.fuzz_inputs import JSON
 
 LIMIT = 1024
 

@@ -17,8 +17,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest_asyncio
-from conftest import TOKENS, Api
-from fuzz_inputs import (
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+import cli
+from infra.devserver import free_port
+from tests.fuzz.conftest import TOKENS, Api
+from tests.fuzz.fuzz_inputs import (
     CLAIMS,
     EVENT_BODIES,
     JSON,
@@ -30,11 +35,6 @@ from fuzz_inputs import (
     expected_fields,
     request_body,
 )
-from hypothesis import HealthCheck, assume, given, settings
-from hypothesis import strategies as st
-
-import cli
-from infra.devserver import free_port
 
 CLI_FUZZ = settings(
     max_examples=30,

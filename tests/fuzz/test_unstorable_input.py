@@ -13,10 +13,10 @@ import json
 from datetime import timedelta
 
 import pytest
-from conftest import Api, LiveCase, auth
-from fuzz_inputs import EVENTS, claim_body, request_body
 
 from api.limits import MAX_BODY_BYTES
+from tests.fuzz.conftest import Api, LiveCase, auth
+from tests.fuzz.fuzz_inputs import EVENTS, claim_body, request_body
 
 NUL = "A\x00B"
 SURROGATE = "\ud800"

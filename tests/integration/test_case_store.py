@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import asyncpg
 import pytest
-from case_factories import clinical_event, decision_input, projection
 
 from activities.models import MemberHistoryInput
 from activities.store import CaseStore
+from tests.integration.case_factories import clinical_event, decision_input, projection
 
 
 @pytest.fixture

@@ -6,10 +6,10 @@ import asyncio
 from datetime import timedelta
 
 import pytest
-from case_factories import START, claim_input, claim_line, period
 
 from activities.claims_ledger import ClaimsLedger
 from domain.policy import load_policy
+from tests.integration.case_factories import START, claim_input, claim_line, period
 
 DAY = timedelta(days=1)
 

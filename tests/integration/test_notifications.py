@@ -6,12 +6,12 @@ import asyncio
 import socket
 
 import pytest
-from case_factories import notification
 from temporalio.exceptions import ApplicationError
 
 from activities.channels import DeliveryError, LogChannel, Notice, WebhookChannel, make_channel
 from activities.notifications import Notifier
 from infra.settings import Settings
+from tests.integration.case_factories import notification
 
 
 class RecordingChannel:

@@ -7,10 +7,10 @@ import json
 from datetime import timedelta
 
 import pytest
-from case_factories import RECEIVED, decision, decision_input
 
 import cli
 from activities.store import CaseStore
+from tests.integration.case_factories import RECEIVED, decision, decision_input
 
 HOUR = timedelta(hours=1)
 

@@ -6,9 +6,9 @@ import io
 import json
 
 import pytest
-from factories import request_dict
 
 import cli
+from tests.unit.factories import request_dict
 
 
 @pytest.fixture

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from factories import request, request_dict
 from pydantic import ValidationError
 
 from domain.clinical_event import ClinicalEvent
 from domain.facts import merge_facts
 from domain.request import PARequest
 from domain.scenario import Scenario
+from tests.unit.factories import request, request_dict
 
 
 def test_the_contract_request_validates():

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from factories import request
 
 from domain.dosing import dosing_plan, mosteller_bsa, round2
+from tests.unit.factories import request
 
 
 def doses(cycle):

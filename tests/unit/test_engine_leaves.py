@@ -10,11 +10,11 @@ from __future__ import annotations
 from typing import get_args
 
 import pytest
-from factories import born, request
 
 from domain.decision import TraceNode
 from domain.engine import compiled
 from domain.request import Tki
+from tests.unit.factories import born, request
 
 
 def find(node: TraceNode, node_id: str) -> TraceNode:

@@ -6,7 +6,8 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from factories import born, request
+
+from tests.unit.factories import born, request
 
 
 def on(day: date, **changes):

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from factories import START, request
+
+from tests.unit.factories import START, request
 
 ADULT_REF = "III (ALL – Adult)"
 PEDIATRIC_REF = "III (Pediatric ALL)"

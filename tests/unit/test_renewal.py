@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from factories import born, request
 
 from domain.clinical_event import ClinicalEvent
 from domain.facts import merge_facts
 from domain.renewal import RenewalInput, decide_renewal
+from tests.unit.factories import born, request
 
 START = date(2026, 12, 3)
 END = date(2027, 6, 30)  # relapsed_refractory initial period

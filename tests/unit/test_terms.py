@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from factories import request
 
 from domain.terms import (
     cycle_plan,
@@ -14,6 +13,7 @@ from domain.terms import (
     renewal_authorization,
     renewal_window_opens,
 )
+from tests.unit.factories import request
 
 
 @pytest.mark.parametrize(
