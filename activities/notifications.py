@@ -92,7 +92,9 @@ class Notifier:
         *,
         backoff_base: float = 1.0,
         backoff_max: float = 30.0,
-        lease_seconds: float = 120.0,
+        # Shorter than the workflow's 60 s heartbeat timeout, so the retry that follows a
+        # dead worker finds the lease expired; renewed after every failed attempt.
+        lease_seconds: float = 45.0,
     ) -> None:
         if max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")

@@ -33,12 +33,23 @@ class ApiRefusal(Exception):
     correlation_id: str | None = None
 
     def __str__(self) -> str:
-        text = f"{self.status} {self.error}: {self.message}"
+        text = f"{self.status} {self.error}: {_printable(self.message)}"
         if self.errors:
-            text += " (" + "; ".join(f"{e['field']}: {e['message']}" for e in self.errors) + ")"
+            text += (
+                " ("
+                + "; ".join(
+                    f"{_printable(e['field'])}: {_printable(e['message'])}" for e in self.errors
+                )
+                + ")"
+            )
         if self.correlation_id:
             text += f" [correlation id {self.correlation_id}]"
         return text
+
+
+def _printable(text: str) -> str:
+    """Escape control characters so an echoed field name cannot break the line or the terminal."""
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)
 
 
 def case_path(case: str) -> str:

@@ -23,12 +23,13 @@ class ClaimLine(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     claim_id: str = Field(min_length=1)
-    line: int = Field(ge=1)
+    line: int = Field(ge=1, le=9_999)
     member_id: str
     date_of_service: date
     hcpcs: str
     ndc: str | None = None
-    units: int = Field(ge=0)
+    # Bounded well inside the ledger's integer columns; a real line is at most a few vials.
+    units: int = Field(ge=0, le=99_999)
     modifiers: list[str] = Field(default_factory=list)
     icd10_codes: list[str] = Field(default_factory=list)
     reversal: bool = False

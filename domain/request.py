@@ -79,7 +79,8 @@ class Clinical(_Strict):
 class PARequest(_Strict):
     """One request for Blincyto, as CONTRACT.md fixes it."""
 
-    request_id: str = Field(min_length=1)
+    # The case id is pa-<request_id> and lives in URLs and Temporal ids: printable, bounded.
+    request_id: str = Field(min_length=1, max_length=253, pattern=r"^[^\x00-\x1f\x7f]+$")
     received_at: AwareDatetime
     urgency: Urgency = "standard"
     line_of_business: LineOfBusiness
