@@ -88,6 +88,11 @@ def render_table(results: dict[str, Any]) -> str:
         _row(rows, "", "worker peak RSS MB", o.get("worker_peak_rss_mb"),
              f.get("worker_peak_rss_mb"), None)  # fmt: skip
         _row(rows, "", "server RSS MB", o.get("server_rss_mb"), f.get("server_rss_mb"), None)
+        growth = o.get("worker_rss_growth") or []
+        if len(growth) > 2:
+            _row(rows, "", "worker RSS MB as cases open",
+                 " ".join(f"{g['open']}:{g['worker_rss_mb']:.0f}" for g in growth), None,
+                 None)  # fmt: skip
 
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     lines = [

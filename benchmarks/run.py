@@ -416,7 +416,19 @@ class Bench:
                 f"open cases: {len(keep)} {target.name} open, opening {missing} more "
                 f"at concurrency {cfg.concurrency}"
             )
-            result = await self._open_many(target, missing, cfg.concurrency, keep)
+            # In steps, noting the worker's memory as the open cases grow.
+            result = LoadResult()
+            growth = [{"open": len(keep), "worker_rss_mb": round(rss_bytes(proc.pid) / MB, 1)}]
+            step = max(1, cfg.open_cases // 5)
+            while missing > 0:
+                part = await self._open_many(target, min(step, missing), cfg.concurrency, keep)
+                result.latencies += part.latencies
+                result.errors += part.errors
+                result.wall_s += part.wall_s
+                missing -= min(step, missing)
+                growth.append(
+                    {"open": len(keep), "worker_rss_mb": round(rss_bytes(proc.pid) / MB, 1)}
+                )
             await asyncio.sleep(3.0)  # let the last tasks and projections settle
             running = await _count_running(stack.client, target.task_queue)
             section = {
@@ -424,6 +436,7 @@ class Bench:
                 "opened_now": result.count,
                 "open_per_second": round(result.per_second, 2),
                 "errors": len(result.errors),
+                "worker_rss_growth": growth,
                 "worker_rss_mb": round(rss_bytes(proc.pid) / MB, 1),
                 "worker_peak_rss_mb": round(peak_rss_bytes(proc.pid) / MB, 1),
                 "server_rss_mb": round(rss_bytes(stack.server_pid) / MB, 1),
