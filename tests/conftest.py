@@ -23,7 +23,7 @@ import asyncpg
 import pytest
 import pytest_asyncio
 
-from infra.postgres import create_pool, embedded_database_url
+from infra.postgres import create_pool, embedded_server
 
 
 def _with_database(url: str, database: str) -> str:
@@ -38,7 +38,11 @@ def postgres_url() -> Iterator[str]:
         yield configured
         return
     with tempfile.TemporaryDirectory(prefix="priorauth-pg-") as tmp:
-        yield embedded_database_url(Path(tmp))
+        server = embedded_server(Path(tmp), delete=True)
+        try:
+            yield server.get_uri()
+        finally:
+            server.cleanup()  # the session ends through os._exit: no atexit hooks run
 
 
 @pytest_asyncio.fixture(scope="session")
