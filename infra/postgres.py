@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import tempfile
+import uuid
 import warnings
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
@@ -50,3 +55,60 @@ async def create_pool(
     return await asyncpg.create_pool(
         url, min_size=min_size, max_size=max_size, init=_init_connection, **kw
     )
+
+
+def with_database(url: str, database: str) -> str:
+    """The same server URL, naming another database."""
+    return urlunsplit(urlsplit(url)._replace(path=f"/{database}"))
+
+
+async def create_database(url: str, name: str, *, template: str | None = None) -> str:
+    """CREATE DATABASE ``name`` (optionally from ``template``) on ``url``'s server; its URL."""
+    admin = await asyncpg.connect(url)
+    try:
+        clause = f' TEMPLATE "{template}"' if template else ""
+        await admin.execute(f'CREATE DATABASE "{name}"{clause}')
+    finally:
+        await admin.close()
+    return with_database(url, name)
+
+
+async def drop_database(url: str, name: str) -> None:
+    admin = await asyncpg.connect(url)
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
+@contextlib.asynccontextmanager
+async def scratch_database(
+    configured: str | None, *, prefix: str = "priorauth_tmp", migrated: bool = True
+) -> AsyncIterator[str]:
+    """A database for one run only, gone afterwards.
+
+    On a configured server (DATABASE_URL): a new database there, dropped at the
+    end. Otherwise: an embedded PostgreSQL in a temporary directory, deleted
+    at the end. With ``migrated`` the schema is applied first.
+    """
+    from infra.migrations import apply_migrations
+
+    if configured:
+        name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+        url = await create_database(configured, name)
+        try:
+            if migrated:
+                await apply_migrations(url)
+            yield url
+        finally:
+            await drop_database(configured, name)
+        return
+    with tempfile.TemporaryDirectory(prefix=f"{prefix}-") as tmp:
+        server = embedded_server(Path(tmp), delete=True)
+        try:
+            url = server.get_uri()
+            if migrated:
+                await apply_migrations(url)
+            yield url
+        finally:
+            server.cleanup()

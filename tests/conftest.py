@@ -17,18 +17,12 @@ import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import pytest
 import pytest_asyncio
 
-from infra.postgres import create_pool, embedded_server
-
-
-def _with_database(url: str, database: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit(parts._replace(path=f"/{database}"))
+from infra.postgres import create_database, create_pool, drop_database, embedded_server
 
 
 @pytest.fixture(scope="session")
@@ -51,12 +45,7 @@ async def migrated_template(postgres_url: str) -> str:
     from infra.migrations import apply_migrations
 
     name = f"priorauth_tpl_{uuid.uuid4().hex[:8]}"
-    admin = await asyncpg.connect(postgres_url)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
-    await apply_migrations(_with_database(postgres_url, name))
+    await apply_migrations(await create_database(postgres_url, name))
     return name
 
 
@@ -64,17 +53,8 @@ async def migrated_template(postgres_url: str) -> str:
 async def db_url(postgres_url: str, migrated_template: str) -> AsyncIterator[str]:
     """A fresh, migrated database for one test, dropped afterwards."""
     name = f"priorauth_t_{uuid.uuid4().hex[:12]}"
-    admin = await asyncpg.connect(postgres_url)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{migrated_template}"')
-    finally:
-        await admin.close()
-    yield _with_database(postgres_url, name)
-    admin = await asyncpg.connect(postgres_url)
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
+    yield await create_database(postgres_url, name, template=migrated_template)
+    await drop_database(postgres_url, name)
 
 
 @pytest_asyncio.fixture

@@ -8,31 +8,18 @@ import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
-import asyncpg
 import pytest_asyncio
 
-
-def _with_database(url: str, database: str) -> str:
-    return urlunsplit(urlsplit(url)._replace(path=f"/{database}"))
+from infra.postgres import create_database, drop_database
 
 
 @pytest_asyncio.fixture
 async def empty_db_url(postgres_url: str) -> AsyncIterator[str]:
     """A database with no schema at all, dropped afterwards."""
     name = f"priorauth_empty_{uuid.uuid4().hex[:12]}"
-    admin = await asyncpg.connect(postgres_url)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
-    yield _with_database(postgres_url, name)
-    admin = await asyncpg.connect(postgres_url)
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
+    yield await create_database(postgres_url, name)
+    await drop_database(postgres_url, name)
 
 
 @dataclass
