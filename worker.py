@@ -78,7 +78,6 @@ async def connect_client(settings: Settings) -> Client:
 
 async def open_pool(settings: Settings) -> asyncpg.Pool:
     from infra.migrations import apply_migrations
-
     from infra.postgres import create_pool, database_url
 
     url = database_url(settings.database_url, settings.data_dir)
