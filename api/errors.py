@@ -75,10 +75,15 @@ def conflict(reason: str, case_status: str | None = None) -> ApiError:
     return ApiError(409, "conflict", reason, case_status=case_status)
 
 
-def field_path(loc: Iterable[Any]) -> str:
-    """pydantic's ``loc`` -> ``member.date_of_birth`` (``diagnosis.icd10_codes[0]``)."""
+def field_path(loc: Iterable[Any], *, request_loc: bool = False) -> str:
+    """pydantic's ``loc`` -> ``member.date_of_birth`` (``diagnosis.icd10_codes[0]``).
+
+    ``request_loc``: FastAPI's locations start with where the value came from
+    (body, path, query); a model's own locations never do (a field may be named
+    ``path``).
+    """
     parts = list(loc)
-    if parts and parts[0] in _LOCATIONS:
+    if request_loc and parts and parts[0] in _LOCATIONS:
         parts = parts[1:]
     out = ""
     for part in parts:
@@ -91,12 +96,14 @@ def field_path(loc: Iterable[Any]) -> str:
     return out or "body"
 
 
-def field_errors(errors: Iterable[dict[str, Any]]) -> list[FieldError]:
+def field_errors(
+    errors: Iterable[dict[str, Any]], *, request_loc: bool = False
+) -> list[FieldError]:
     """pydantic error dicts -> field-level messages (no input values echoed: they may be PHI)."""
     out: list[FieldError] = []
     for err in errors:
         message = str(err.get("msg", "invalid"))
-        field = field_path(err.get("loc", ()))
+        field = field_path(err.get("loc", ()), request_loc=request_loc)
         if err.get("type") == "json_invalid":
             message, field = "the body is not valid JSON", "body"
         out.append(FieldError(field=field, message=message))
@@ -154,7 +161,8 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
-        err = ApiError(422, "invalid", "the input is not valid", field_errors(exc.errors()))
+        errors = field_errors(exc.errors(), request_loc=True)
+        err = ApiError(422, "invalid", "the input is not valid", errors)
         log.info("invalid input", path=request.url.path, fields=[e.field for e in err.errors])
         return JSONResponse(_body(request, err), status_code=422)
 
