@@ -13,7 +13,9 @@ COPY commands ./commands
 COPY infra ./infra
 COPY migrations ./migrations
 COPY cli.py worker.py ./
-RUN pip install -e . && useradd --system --uid 10001 priorauth
+# Bytecode ahead of time: workers compile workflow code for every sandboxed run otherwise.
+RUN pip install -e . && python -m compileall -q domain workflows activities infra api commands \
+    && useradd --system --uid 10001 priorauth
 USER priorauth
 
 CMD ["python", "worker.py"]
