@@ -8,7 +8,6 @@ present. OpenAPI docs at ``/docs``; ``/healthz`` is open.
 
 from __future__ import annotations
 
-import importlib
 from contextlib import asynccontextmanager
 
 import asyncpg
@@ -86,19 +85,9 @@ def create_app(
 
 
 def _mount_codec(app: FastAPI, settings: Settings) -> None:
-    """Mount ``api.codec_server.codec_router`` at /codec behind a PHI-viewing role, if present."""
-    try:
-        codec_server = importlib.import_module("api.codec_server")
-    except ModuleNotFoundError:
-        return
-    factory = getattr(codec_server, "codec_router", None)
-    if factory is None:
-        return
-    guard = [Depends(require(*PHI_VIEWERS))]
-    try:
-        router = factory(settings, dependencies=guard)
-    except TypeError:  # an older signature without dependencies: guard the whole router
-        router = factory(settings)
-        app.include_router(router, prefix="/codec", dependencies=guard)
-        return
-    app.include_router(router, prefix="/codec")
+    """The codec server for the Temporal UI at /codec, for PHI-viewing roles only."""
+    from api.codec_server import codec_router
+
+    app.include_router(
+        codec_router(settings, dependencies=[Depends(require(*PHI_VIEWERS))]), prefix="/codec"
+    )
