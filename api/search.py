@@ -8,7 +8,6 @@ input is ever interpolated into the query language as-is.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
-from typing import Literal
 
 from pydantic import BaseModel, Field
 from temporalio.client import Client, WorkflowExecution, WorkflowExecutionStatus
@@ -20,23 +19,10 @@ from infra.temporal import (
     AUTH_STATUS,
     AUTH_TRACK,
 )
+from workflows.case_state import CaseStatus
 
 WORKFLOW_TYPE = "AuthorizationWorkflow"
 
-CaseStatus = Literal[
-    "received",
-    "pended",
-    "in_review",
-    "active",
-    "renewal_window",
-    "denied",
-    "appealed",
-    "expired",
-    "completed",
-    "withdrawn",
-    "discontinued",
-    "not_applicable",
-]
 #: Track ids come from the policy data (POLICY.md, Section I); any id of this shape is
 #: accepted so a second policy needs no code change, and the shape keeps queries safe.
 TRACK_PATTERN = r"^[a-z][a-z0-9_]{0,63}$"
