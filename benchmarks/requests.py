@@ -9,56 +9,19 @@ received now and starting today (the workflow's clock is the business clock).
 from __future__ import annotations
 
 import copy
+import json
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from domain.claim import ClaimLine
 from domain.request import PARequest
 
-CONTRACT_REQUEST: dict[str, Any] = {
-    "request_id": "REQ-1001",
-    "received_at": "2026-12-01T09:00:00Z",
-    "urgency": "standard",
-    "line_of_business": "commercial",
-    "member": {
-        "member_id": "M-1",
-        "first_name": "Ada",
-        "last_name": "Lee",
-        "date_of_birth": "1980-04-02",
-        "state": "OR",
-    },
-    "prescriber": {"npi": "1234567893", "name": "Dr. A. Smith"},
-    "service": {
-        "hcpcs": "J9039",
-        "ndc": "55513-0160-01",
-        "requested_start": "2026-12-03",
-        "site_state": None,
-        "site_county": None,
-    },
-    "diagnosis": {
-        "icd10_codes": ["C91.00"],
-        "b_cell_precursor": True,
-        "infant_all": False,
-        "ph_status": "negative",
-        "mrd_percent": None,
-        "complete_remission": None,
-        "relapsed_or_refractory": True,
-        "tki_status": None,
-    },
-    "therapy": {
-        "setting": "relapsed_refractory",
-        "combined_with": [],
-        "regimen": None,
-        "tki": None,
-        "prior_blinatumomab_cycles": 0,
-    },
-    "clinical": {
-        "weight_kg": 72.0,
-        "height_cm": 170.0,
-        "live_vaccine_within_2_weeks": False,
-        "live_vaccine_planned": False,
-    },
-}
+CONTRACT_REQUEST: dict[str, Any] = json.loads(
+    (
+        Path(__file__).resolve().parents[1] / "examples" / "requests" / "request-approve.json"
+    ).read_text()
+)
 
 HCPCS = "J9039"
 NDC = "55513-0160-01"

@@ -25,7 +25,6 @@ import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 from temporalio.api.enums.v1 import TaskQueueType
@@ -33,6 +32,7 @@ from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client
 
+from infra.postgres import create_database, drop_database
 from infra.settings import PROJECT_ROOT
 
 
@@ -87,10 +87,6 @@ def die_with_parent() -> None:
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)
     except Exception:
         pass
-
-
-def _with_database(url: str, database: str) -> str:
-    return urlunsplit(urlsplit(url)._replace(path=f"/{database}"))
 
 
 @dataclass
@@ -251,12 +247,7 @@ class BenchStack:
 
             self._admin_url = os.environ.get("DATABASE_URL") or self._embedded_postgres()
             self._db_name = f"priorauth_bench_{uuid.uuid4().hex[:8]}"
-            admin = await asyncpg.connect(self._admin_url)
-            try:
-                await admin.execute(f'CREATE DATABASE "{self._db_name}"')
-            finally:
-                await admin.close()
-            self.database_url = _with_database(self._admin_url, self._db_name)
+            self.database_url = await create_database(self._admin_url, self._db_name)
 
             suffix = uuid.uuid4().hex[:8]
             self.ours_queue = f"bench-ours-{suffix}"
@@ -309,11 +300,7 @@ class BenchStack:
             server.stop()
         if self._admin_url and self._db_name:
             with contextlib.suppress(Exception):
-                admin = await asyncpg.connect(self._admin_url)
-                try:
-                    await admin.execute(f'DROP DATABASE IF EXISTS "{self._db_name}" WITH (FORCE)')
-                finally:
-                    await admin.close()
+                await drop_database(self._admin_url, self._db_name)
         if self._pg is not None:
             with contextlib.suppress(Exception):
                 self._pg.__exit__(None, None, None)  # type: ignore[attr-defined]

@@ -7,47 +7,15 @@ one with a fresh request id and the given receipt time and requested start.
 from __future__ import annotations
 
 import copy
+import json
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
-BASE: dict[str, Any] = {
-    "request_id": "REQ-1001",
-    "received_at": "2026-12-01T09:00:00Z",
-    "urgency": "standard",
-    "line_of_business": "commercial",
-    "member": {
-        "member_id": "M-1",
-        "first_name": "Ada",
-        "last_name": "Lee",
-        "date_of_birth": "1980-04-02",
-        "state": "OR",
-    },
-    "prescriber": {"npi": "1234567893", "name": "Dr. A. Smith"},
-    "service": {"hcpcs": "J9039", "ndc": "55513-0160-01", "requested_start": "2026-12-03"},
-    "diagnosis": {
-        "icd10_codes": ["C91.00"],
-        "b_cell_precursor": True,
-        "infant_all": False,
-        "ph_status": "negative",
-        "mrd_percent": None,
-        "complete_remission": None,
-        "relapsed_or_refractory": True,
-        "tki_status": None,
-    },
-    "therapy": {
-        "setting": "relapsed_refractory",
-        "combined_with": [],
-        "regimen": None,
-        "tki": None,
-        "prior_blinatumomab_cycles": 0,
-    },
-    "clinical": {
-        "weight_kg": 72.0,
-        "height_cm": 170.0,
-        "live_vaccine_within_2_weeks": False,
-        "live_vaccine_planned": False,
-    },
-}
+#: The CONTRACT.md example request (an adult Ph- relapsed case), kept once as JSON.
+BASE: dict[str, Any] = json.loads(
+    (Path(__file__).resolve().parent / "requests" / "request-approve.json").read_text()
+)
 
 # What each track changes in the base request (an adult Ph- relapsed case).
 TRACKS: dict[str, dict[str, Any]] = {
