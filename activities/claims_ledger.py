@@ -6,17 +6,24 @@ authorizations; a period pays at most 980 × its cycles). The answer itself
 comes from the pure domain (``domain.adjudication.adjudicate``); this module
 gives it what the ledger knows, in ONE transaction:
 
-1. ``pg_advisory_xact_lock`` on the member (and on the claim line), so two
-   claims of one member are decided one after the other and can never both
-   take the last units; locks end with the transaction;
-2. a line already in the ledger (same claim id + line + reversal flag): the
+1. ``pg_advisory_xact_lock`` on the member and on the claim line (one
+   statement), so two claims of one member are decided one after the other
+   and can never both take the last units; locks end with the transaction;
+2. one read (``_LEDGER_VIEW``): the rows of this claim line, the member's
+   units by date of service within ±41 days of this line's date (every 42-day
+   window that contains the date) over all the member's cases, the units this
+   case already paid in each of its periods and in all;
+3. a line already in the ledger (same claim id + line + reversal flag): the
    identical line gets the stored answer again and nothing is counted twice;
    a different line is denied (CARC 16) by the domain, changes nothing in
    ``claim_lines`` and its answer is kept in ``claim_line_rejections``;
-3. the member's units by date of service within ±41 days of this line's date
-   (every 42-day window that contains the date), over all the member's cases,
-   and the units this case already paid in each of its periods;
-4. ``adjudicate`` decides; the line is inserted with its answer.
+4. ``adjudicate`` decides; one write inserts the line with its answer and,
+   when it moved units, sets ``authorizations.units_paid`` to the case's new
+   total, so the case's record follows every paid line without a projection
+   of its own (``CaseStore.project_authorization`` takes the same total under
+   the same member lock).
+
+Five round trips in all, with BEGIN and COMMIT.
 
 Reversals are rows of their own (``reversal = true``) with ``allowed_units``
 equal to minus the units the original was paid, dated on the original's date
@@ -33,13 +40,15 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Any
 
 import asyncpg
 import structlog
 from temporalio import activity
 
+from activities.locks import CLAIM_LOCK, MEMBER_LOCK
 from activities.models import AdjudicateClaimInput, ClaimAnswer
 from domain.adjudication import ClaimContext, PeriodUnits, PriorLine, adjudicate
 from domain.claim import ClaimLine
@@ -47,34 +56,51 @@ from domain.policy import Policy
 
 log = structlog.get_logger(__name__)
 
-# Namespaces of the two-key advisory locks (keep distinct from other users).
-MEMBER_LOCK = 5_001
-CLAIM_LOCK = 5_002
-
-_SEEN = """
-SELECT reversal, member_ref, line_json, answer
-FROM claim_lines WHERE claim_id = $1 AND line = $2
+_LOCK = """
+SELECT pg_advisory_xact_lock($1, hashtext($2)), pg_advisory_xact_lock($3, hashtext($4))
 """
 
-_MEMBER_UNITS = """
-SELECT date_of_service, sum(allowed_units)::int AS units
-FROM claim_lines
-WHERE member_ref = $1 AND date_of_service BETWEEN $2 AND $3
-GROUP BY date_of_service
-HAVING sum(allowed_units) <> 0
-ORDER BY date_of_service
-"""
-
-_PERIOD_UNITS = """
-SELECT COALESCE(sum(allowed_units), 0)::int
-FROM claim_lines WHERE case_id = $1 AND date_of_service BETWEEN $2 AND $3
+# Read under the locks, in one statement: the rows of this claim line, the member's
+# units by date of service in [$4, $5], this case's paid units per period
+# ($7..$8 are the periods' starts and ends) and in all.
+_LEDGER_VIEW = """
+SELECT
+    ARRAY(
+        SELECT json_build_object(
+            'reversal', reversal, 'member_ref', member_ref,
+            'line_json', line_json, 'answer', answer)
+        FROM claim_lines WHERE claim_id = $1 AND line = $2
+    ) AS seen,
+    ARRAY(
+        SELECT json_build_array(date_of_service, units) FROM (
+            SELECT date_of_service, sum(allowed_units)::int AS units
+            FROM claim_lines
+            WHERE member_ref = $3 AND date_of_service BETWEEN $4 AND $5
+            GROUP BY date_of_service
+            HAVING sum(allowed_units) <> 0
+        ) w ORDER BY date_of_service
+    ) AS member_units,
+    ARRAY(
+        SELECT COALESCE(sum(c.allowed_units), 0)::int
+        FROM unnest($7::date[], $8::date[]) WITH ORDINALITY AS p(first_day, last_day, n)
+        LEFT JOIN claim_lines c
+            ON c.case_id = $6 AND c.date_of_service BETWEEN p.first_day AND p.last_day
+        GROUP BY p.n ORDER BY p.n
+    ) AS period_units,
+    (SELECT COALESCE(sum(allowed_units), 0)::int FROM claim_lines WHERE case_id = $6)
+        AS case_units
 """
 
 _INSERT_LINE = """
-INSERT INTO claim_lines (
-    claim_id, line, reversal, case_id, member_ref, date_of_service, units, status,
-    allowed_units, denied_units, carc_codes, answer, line_json
-) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+WITH line AS (
+    INSERT INTO claim_lines (
+        claim_id, line, reversal, case_id, member_ref, date_of_service, units, status,
+        allowed_units, denied_units, carc_codes, answer, line_json
+    ) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+    RETURNING case_id, allowed_units
+)
+UPDATE authorizations a SET units_paid = $14
+FROM line WHERE a.case_id = line.case_id AND line.allowed_units <> 0
 """
 
 _INSERT_REJECTION = """
@@ -94,6 +120,16 @@ def content_hash(line_json: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(line_json, sort_keys=True).encode()).hexdigest()
 
 
+@dataclass(frozen=True)
+class _LedgerView:
+    """``_LEDGER_VIEW``'s row, decoded."""
+
+    seen: dict[bool, dict[str, Any]]  # the claim line's rows by their reversal flag
+    member_units: list[tuple[date, int]]
+    period_units: list[int]  # in the order of the input's periods
+    case_units: int
+
+
 class ClaimsLedger:
     """The ``adjudicate_claim`` activity over the ``claim_lines`` ledger."""
 
@@ -111,16 +147,15 @@ class ClaimsLedger:
         line = inp.line
         async with self._pool.acquire() as conn, conn.transaction():
             await conn.execute(
-                "SELECT pg_advisory_xact_lock($1, hashtext($2))", MEMBER_LOCK, inp.member_ref
-            )
-            await conn.execute(
-                "SELECT pg_advisory_xact_lock($1, hashtext($2))",
+                _LOCK,
+                MEMBER_LOCK,
+                inp.member_ref,
                 CLAIM_LOCK,
                 f"{line.claim_id}\x1f{line.line}",
             )
-            rows = {r["reversal"]: r for r in await conn.fetch(_SEEN, line.claim_id, line.line)}
+            view = await self._view(conn, inp)
             # The latest row of this claim line: its reversal once there is one.
-            latest = rows.get(True) or rows.get(False)
+            latest = view.seen.get(True) or view.seen.get(False)
             if latest is not None and self._identical(latest, inp):
                 log.info(
                     "claim line replayed",
@@ -130,12 +165,11 @@ class ClaimsLedger:
                     reversal=line.reversal,
                 )
                 return ClaimAnswer.model_validate(latest["answer"])
-            ctx = await self._context(conn, inp, latest)
-            answer = adjudicate(line, ctx, self._policy)
+            answer = adjudicate(line, self._context(inp, view, latest), self._policy)
             if (latest is None and not line.reversal) or (
                 line.reversal and latest is not None and answer.reversal
             ):
-                await self._insert_line(conn, inp, answer)
+                await self._insert_line(conn, inp, answer, view.case_units)
             else:
                 await self._insert_rejection(conn, inp, answer)
         log.info(
@@ -151,25 +185,39 @@ class ClaimsLedger:
         return answer
 
     @staticmethod
-    def _identical(row: asyncpg.Record, inp: AdjudicateClaimInput) -> bool:
+    def _identical(row: dict[str, Any], inp: AdjudicateClaimInput) -> bool:
         return row["member_ref"] == inp.member_ref and row["line_json"] == stored_line(inp.line)
 
-    async def _context(
-        self, conn: asyncpg.Connection, inp: AdjudicateClaimInput, latest: asyncpg.Record | None
-    ) -> ClaimContext:
-        """What the ledger knows that the domain needs (Section II), read under the lock."""
+    async def _view(self, conn: asyncpg.Connection, inp: AdjudicateClaimInput) -> _LedgerView:
+        """What the ledger holds for this line, its member and its case, read under the lock."""
         dos = inp.line.date_of_service
-        window = await conn.fetch(
-            _MEMBER_UNITS, inp.member_ref, dos - self._reach, dos + self._reach
+        row = await conn.fetchrow(
+            _LEDGER_VIEW,
+            inp.line.claim_id,
+            inp.line.line,
+            inp.member_ref,
+            dos - self._reach,
+            dos + self._reach,
+            inp.case_id,
+            [p.start for p in inp.periods],
+            [p.end for p in inp.periods],
         )
+        return _LedgerView(
+            seen={r["reversal"]: r for r in row["seen"]},
+            member_units=[(date.fromisoformat(d), units) for d, units in row["member_units"]],
+            period_units=list(row["period_units"]),
+            case_units=row["case_units"],
+        )
+
+    def _context(
+        self, inp: AdjudicateClaimInput, view: _LedgerView, latest: dict[str, Any] | None
+    ) -> ClaimContext:
+        """What the ledger knows that the domain needs (Section II)."""
         periods = [
             PeriodUnits(
-                start=p.start,
-                end=p.end,
-                authorized_units=p.authorized_units,
-                paid_units=await conn.fetchval(_PERIOD_UNITS, inp.case_id, p.start, p.end),
+                start=p.start, end=p.end, authorized_units=p.authorized_units, paid_units=paid
             )
-            for p in inp.periods
+            for p, paid in zip(inp.periods, view.period_units, strict=True)
         ]
         previous = None
         if latest is not None:
@@ -188,13 +236,18 @@ class ClaimsLedger:
             periods=periods,
             death_date=inp.death_date,
             discontinued_date=inp.discontinued_date,
-            member_paid_units=[(r["date_of_service"], r["units"]) for r in window],
+            member_paid_units=view.member_units,
             policy_id=self._policy.id,
         )
 
     async def _insert_line(
-        self, conn: asyncpg.Connection, inp: AdjudicateClaimInput, answer: ClaimAnswer
+        self,
+        conn: asyncpg.Connection,
+        inp: AdjudicateClaimInput,
+        answer: ClaimAnswer,
+        case_units: int,
     ) -> None:
+        """Append the line; the case's record takes its new units total in the same statement."""
         line = inp.line
         await conn.execute(
             _INSERT_LINE,
@@ -211,6 +264,7 @@ class ClaimsLedger:
             list(answer.carc_codes),
             answer.model_dump(mode="json"),
             stored_line(line),
+            case_units + answer.allowed_units,
         )
 
     async def _insert_rejection(

@@ -96,6 +96,7 @@ class AuthorizationProjection(BaseModel):
     renewals_used: int = 0
     cycles_started: int = 0
     units_authorized: int = 0
+    # The workflow's count, for the history's reader; the row takes the ledger's sum.
     units_paid: int = 0
     period_end: date | None = None
     escalated: bool = False

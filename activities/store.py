@@ -10,7 +10,10 @@ activities freely:
   citations and its evaluation trace (Section III "the result carries the
   whole tree"), with the policy id and version it ran;
 - ``authorizations`` holds one row per case, replaced only by a projection
-  with a greater ``version``;
+  with a greater ``version``. Its ``units_paid`` is the ledger's: the sum of
+  the case's ``claim_lines``, read under the member's lock (the claims ledger
+  sets it with each paid line, in the line's own transaction), so the case
+  need not project itself after every claim;
 - ``clinical_events`` holds one row per case + event id ("repeated event ids
   are ignored", CONTRACT.md).
 
@@ -31,6 +34,7 @@ import asyncpg
 import structlog
 from temporalio import activity
 
+from activities.locks import MEMBER_LOCK
 from activities.models import (
     AuthorizationProjection,
     ClinicalEventInput,
@@ -57,7 +61,11 @@ INSERT INTO authorizations (
     case_id, request_id, member_ref, version, status, track, path, line_of_business,
     urgency, periods, renewals_used, cycles_started, units_authorized, units_paid,
     period_end, escalated, received_at, updated_at
-) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
+) VALUES (
+    $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13,
+    (SELECT COALESCE(sum(allowed_units), 0)::int FROM claim_lines WHERE case_id = $1),
+    $14, $15, $16, $17
+)
 ON CONFLICT (case_id) DO UPDATE SET
     request_id = EXCLUDED.request_id,
     member_ref = EXCLUDED.member_ref,
@@ -158,27 +166,31 @@ class CaseStore:
     @activity.defn
     async def project_authorization(self, inp: AuthorizationProjection) -> RecordResult:
         """Keep ``authorizations`` current; a stale or repeated version changes nothing."""
-        written = await self._pool.fetchval(
-            _UPSERT_AUTHORIZATION,
-            inp.case_id,
-            inp.request_id,
-            inp.member_ref,
-            inp.version,
-            inp.status,
-            inp.track,
-            inp.path,
-            inp.line_of_business,
-            inp.urgency,
-            [p.model_dump(mode="json") for p in inp.periods],
-            inp.renewals_used,
-            inp.cycles_started,
-            inp.units_authorized,
-            inp.units_paid,
-            inp.period_end,
-            inp.escalated,
-            inp.received_at,
-            inp.updated_at,
-        )
+        async with self._pool.acquire() as conn, conn.transaction():
+            # The ledger's lock: no paid line commits between the sum and the write.
+            await conn.execute(
+                "SELECT pg_advisory_xact_lock($1, hashtext($2))", MEMBER_LOCK, inp.member_ref
+            )
+            written = await conn.fetchval(
+                _UPSERT_AUTHORIZATION,
+                inp.case_id,
+                inp.request_id,
+                inp.member_ref,
+                inp.version,
+                inp.status,
+                inp.track,
+                inp.path,
+                inp.line_of_business,
+                inp.urgency,
+                [p.model_dump(mode="json") for p in inp.periods],
+                inp.renewals_used,
+                inp.cycles_started,
+                inp.units_authorized,
+                inp.period_end,
+                inp.escalated,
+                inp.received_at,
+                inp.updated_at,
+            )
         log.debug(
             "authorization projected" if written else "authorization projection not newer",
             case=inp.case_id,

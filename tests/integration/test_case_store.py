@@ -124,3 +124,18 @@ async def test_member_history_counts_cycles_of_the_members_other_cases_only(stor
     stranger = await store.member_history(MemberHistoryInput(member_ref="m_nobody"))
 
     assert (current.prior_cycles, everything.prior_cycles, stranger.prior_cycles) == (3, 5, 0)
+
+
+async def test_projection_takes_units_paid_from_the_ledger_not_from_the_workflow(store, db_pool):
+    await db_pool.execute(
+        """
+        INSERT INTO claim_lines (claim_id, line, case_id, member_ref, date_of_service, units,
+                                 status, allowed_units, denied_units, answer, line_json)
+        VALUES ('CLM-1', 1, 'pa-REQ-1', 'm_member1', '2026-12-03', 28, 'paid', 28, 0, '{}', '{}'),
+               ('CLM-2', 1, 'pa-OTHER', 'm_member1', '2026-12-03', 28, 'paid', 28, 0, '{}', '{}')
+        """
+    )
+
+    await store.project_authorization(projection(version=1, units_paid=999))
+
+    assert await db_pool.fetchval("SELECT units_paid FROM authorizations") == 28

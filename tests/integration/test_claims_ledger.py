@@ -8,8 +8,9 @@ from datetime import timedelta
 import pytest
 
 from activities.claims_ledger import ClaimsLedger
+from activities.store import CaseStore
 from domain.policy import load_policy
-from tests.integration.case_factories import START, claim_input, claim_line, period
+from tests.integration.case_factories import START, claim_input, claim_line, period, projection
 
 DAY = timedelta(days=1)
 
@@ -299,3 +300,31 @@ async def test_after_any_claim_scenario_the_ledger_alone_gives_every_answer(ledg
         "SELECT answer FROM claim_lines UNION ALL SELECT answer FROM claim_line_rejections"
     )
     assert sorted(r["answer"]["message"] for r in rows) == sorted(a.message for a in answers)
+
+
+async def test_each_paid_line_and_reversal_sets_the_cases_units_paid_in_its_record(ledger, db_pool):
+    await CaseStore(db_pool).project_authorization(projection(version=1, units_paid=0))
+
+    await ledger.adjudicate_claim(claim_input(claim_line("CLM-A", units=35)))
+    await ledger.adjudicate_claim(claim_input(claim_line("CLM-B", units=70)))
+    after_lines = await _units_paid_of_case(db_pool)
+    await ledger.adjudicate_claim(claim_input(claim_line("CLM-A", units=35, reversal=True)))
+    await ledger.adjudicate_claim(claim_input(claim_line("CLM-B", units=71)))  # CARC 16
+
+    assert after_lines == 105
+    assert await _units_paid_of_case(db_pool) == 70
+    assert await db_pool.fetchval("SELECT version FROM authorizations") == 1
+
+
+async def test_a_line_of_a_case_with_no_record_yet_is_counted_when_the_record_is_written(
+    ledger, db_pool
+):
+    await ledger.adjudicate_claim(claim_input(claim_line("CLM-A", units=35)))
+
+    await CaseStore(db_pool).project_authorization(projection(version=1, units_paid=0))
+
+    assert await _units_paid_of_case(db_pool) == 35
+
+
+async def _units_paid_of_case(pool, case_id="pa-REQ-1") -> int:
+    return await pool.fetchval("SELECT units_paid FROM authorizations WHERE case_id = $1", case_id)
