@@ -71,6 +71,9 @@ with workflow.unsafe.imports_passed_through():
     from workflows.timers import Timers
     from workflows.transitions import Transitions
 
+# workflow.patched ids: command order that changed under running cases.
+PATCH_LEDGER_KEEPS_UNITS_PAID = "claim-line-without-projection"
+
 WITHDRAWABLE = frozenset(
     {"received", "pended", "in_review", "appealed", "active", "renewal_window"}
 )
@@ -231,7 +234,14 @@ class AuthorizationWorkflow(
                         break
                 if not line.reversal and answer.allowed_units > 0:
                     self._claim_starts_cycle(line.date_of_service)
-                self._changed()
+                if workflow.patched(PATCH_LEDGER_KEEPS_UNITS_PAID):
+                    # The ledger wrote units_paid to the case's record in the line's own
+                    # transaction: no projection per line (a cycle it starts projects).
+                    # The run loop still wakes: a long history continues as new.
+                    self._refresh_ui()
+                    self._poke()
+                else:
+                    self._changed()
             return answer
 
     @adjudicate_claim.validator

@@ -126,3 +126,24 @@ async def test_a_long_history_continues_as_new_without_losing_a_claim(cases):
     again = await claim(handle, cases.claim("H-2", "2026-12-03", units=35))
     assert again == answers[0]
     assert (await handle.query(W.status)).units_paid == 350
+
+
+async def test_a_paid_line_updates_the_record_through_the_ledger_without_a_projection(
+    cases, db_pool
+):
+    handle = await cases.start("relapsed_refractory")
+    await cases.to_day(2)
+    await claim(handle, cases.claim("P-1", "2026-12-03", units=35))  # starts cycle 1
+    history_before = await handle.fetch_history()
+
+    await claim(handle, cases.claim("P-2", "2026-12-04", units=35))
+    await claim(handle, cases.claim("P-1", "2026-12-03", units=35, reversal=True))
+
+    new_events = (await handle.fetch_history()).events[len(history_before.events) :]
+    markers = [e for e in new_events if e.HasField("marker_recorded_event_attributes")]
+    assert len(markers) == 2  # one local activity per line: the ledger, no projection
+    row = await db_pool.fetchrow(
+        "SELECT units_paid, version FROM authorizations WHERE case_id = $1", handle.id
+    )
+    assert row["units_paid"] == 35 == (await handle.query(W.status)).units_paid
+    assert row["version"] == 2  # the approval, then the cycle the first line started
