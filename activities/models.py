@@ -55,6 +55,9 @@ class RecordDecisionInput(BaseModel):
     decision: Decision | None = None
     reasons: list[dict[str, Any]] = Field(default_factory=list)
     trace: dict[str, Any] | None = None
+    # No trace given: the row takes the trace recorded under this key (a reviewer's
+    # decision on the engine's recommendation carries the engine's trace).
+    trace_from_key: str | None = None
     policy_id: str
     policy_version: str
     urgency: str

@@ -51,7 +51,11 @@ INSERT INTO decisions (
     decision_key, case_id, request_id, kind, determination, automated, reviewer_id,
     rationale, decision, reasons, trace, policy_id, policy_version, urgency,
     line_of_business, received_at, decided_at
-) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
+) VALUES (
+    $1, $2, $3, $4, $5, $6, $7, $8, $9, $10,
+    COALESCE($11, (SELECT trace FROM decisions WHERE decision_key = $18)),
+    $12, $13, $14, $15, $16, $17
+)
 ON CONFLICT (decision_key) DO NOTHING
 RETURNING id
 """
@@ -129,7 +133,8 @@ class CaseStore:
         """Append one decision (Section III; appeals and reviews alike), once per key.
 
         When ``reasons`` or ``trace`` are not given separately they are taken
-        from the decision itself, so every row carries its reasons and trace.
+        from the decision itself, else the trace from the row ``trace_from_key``
+        names, so every row carries its reasons and the trace it rests on.
         """
         decision = inp.decision.model_dump(mode="json") if inp.decision else None
         reasons = inp.reasons or (decision or {}).get("reasons") or []
@@ -153,6 +158,7 @@ class CaseStore:
             inp.line_of_business,
             inp.received_at,
             inp.decided_at,
+            inp.trace_from_key,
         )
         log.info(
             "decision recorded" if row_id else "decision already recorded",

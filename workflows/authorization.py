@@ -339,6 +339,7 @@ class AuthorizationWorkflow(
                 reviewer=inp.reviewer_id,
                 rationale=inp.rationale,
                 decision=s.decision,
+                trace_from_key=s.decision_key,
             )
             if grant is not None:
                 auth, s.terms = grant

@@ -107,7 +107,8 @@ class PendingReview(BaseModel):
     escalate_at: datetime
     exclude_reviewer: str | None = None
     renewal_facts: dict[str, Any] = Field(default_factory=dict)
-    renewal_decision: dict[str, Any] | None = None
+    renewal_decision: dict[str, Any] | None = None  # the engine's, without its trace
+    trace_key: str | None = None  # the decision row that holds the recommendation's trace
     reasons: list[Reason] = Field(default_factory=list)
     overdue: bool = False
 
@@ -130,7 +131,10 @@ class CaseState(BaseModel):
     clock_offset_seconds: float = 0.0
     runs: int = 1
 
+    # The engine's latest decision, without its trace once recorded (the trace is in
+    # PostgreSQL under decision_key; a cached case need not hold it).
     decision: Decision | None = None
+    decision_key: str | None = None
     track: str | None = None
     path: str | None = None
     determination: str | None = None

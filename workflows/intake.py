@@ -97,7 +97,10 @@ class Intake:
         s.missing_facts = list(decision.missing_facts)
         if result.terms is not None:
             s.terms = result.terms
-        await self._record_decision(kind, decision.determination, True, decision=decision)
+        s.decision_key = await self._record_decision(
+            kind, decision.determination, True, decision=decision
+        )
+        s.decision = decision.model_copy(update={"trace": None})
         det = decision.determination
         if det == "approve" and decision.authorization is not None:
             await self._grant(decision.authorization, decision, decision.reasons)

@@ -76,17 +76,20 @@ class Recording:
         decision: Decision | None = None,
         reasons: list[dict[str, Any]] | None = None,
         trace: dict[str, Any] | None = None,
+        trace_from_key: str | None = None,
         policy: tuple[str, str] | None = None,
-    ) -> None:
+    ) -> str:
+        """Append the decision row; returns its key."""
         s = self.s
         s.decision_seq += 1
+        key = f"{s.case_id}:{kind}:{s.decision_seq}"
         if policy is None:
             ref = decision.policy if decision else (s.decision.policy if s.decision else None)
             policy = (ref.id, ref.version) if ref else ("unknown", "unknown")
         await workflow.execute_activity_method(
             CaseStore.record_decision,
             RecordDecisionInput(
-                decision_key=f"{s.case_id}:{kind}:{s.decision_seq}",
+                decision_key=key,
                 case_id=s.case_id,
                 request_id=s.request.request_id,
                 kind=kind,
@@ -97,6 +100,7 @@ class Recording:
                 decision=decision,
                 reasons=reasons or [],
                 trace=trace,
+                trace_from_key=trace_from_key,
                 policy_id=policy[0],
                 policy_version=policy[1],
                 urgency=s.request.urgency,
@@ -108,6 +112,7 @@ class Recording:
             retry_policy=RETRY,
             summary=f"record {kind} decision: {determination}",
         )
+        return key
 
     async def _project(self) -> None:
         s = self.s

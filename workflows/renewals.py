@@ -98,7 +98,7 @@ class Renewals:
             REF_RENEWAL,
             actor,
         )
-        await self._record_decision(
+        key = await self._record_decision(
             "renewal",
             det,
             True,
@@ -114,7 +114,12 @@ class Renewals:
         elif det == "review" or (det == "deny" and not evaluation.automated):
             # No adverse decision is automated: a deny is a reviewer's recommendation.
             await self._open_review(
-                "renewal", det, evaluation.reasons, renewal=evaluation, renewal_facts=facts
+                "renewal",
+                det,
+                evaluation.reasons,
+                renewal=evaluation,
+                renewal_facts=facts,
+                trace_key=key,
             )
             accepted, reason = True, f"renewal sent to clinical review (recommendation: {det})"
         elif det == "pend":
@@ -217,7 +222,12 @@ class Renewals:
     ) -> ReviewDecisionResult:
         s = self.s
         await self._record_decision(
-            "renewal", inp.determination, False, reviewer=inp.reviewer_id, rationale=inp.rationale
+            "renewal",
+            inp.determination,
+            False,
+            reviewer=inp.reviewer_id,
+            rationale=inp.rationale,
+            trace_from_key=review.trace_key,
         )
         evaluation = (
             RenewalDecision.model_validate(review.renewal_decision)

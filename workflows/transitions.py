@@ -108,6 +108,7 @@ class Transitions:
         exclude: str | None = None,
         renewal: RenewalDecision | None = None,
         renewal_facts: dict[str, Any] | None = None,
+        trace_key: str | None = None,
     ) -> None:
         """A clinical reviewer decides, on a clock by urgency and line of business."""
         s = self.s
@@ -123,7 +124,10 @@ class Transitions:
             escalate_at=escalate_at,
             exclude_reviewer=exclude,
             renewal_facts=renewal_facts or {},
-            renewal_decision=renewal.model_dump(mode="json") if renewal else None,
+            renewal_decision=renewal.model_dump(mode="json", exclude={"trace"})
+            if renewal
+            else None,
+            trace_key=trace_key,
             reasons=reasons,
         )
         s.pend_deadline = None

@@ -201,6 +201,10 @@ async def test_after_a_case_with_every_write_retried_postgres_alone_tells_it_onc
     kinds = [(d["kind"], d["determination"]) for d in decisions]
     assert kinds.count(("review", "deny")) == 1 and kinds.count(("appeal", "approve")) == 1
     assert decisions[0]["kind"] == "initial" and decisions[0]["trace"] is not None
+    # The reviewers decided on the engine's recommendation: their rows carry its trace.
+    assert all(
+        d["trace"] == decisions[0]["trace"] for d in decisions if d["kind"] in ("review", "appeal")
+    )
     assert all(d["reasons"] or d["rationale"] for d in decisions)
     assert {d["reviewer_id"] for d in decisions if d["kind"] == "appeal"} == {"md-2"}
     assert all(d["policy_version"] == policy.version for d in decisions)

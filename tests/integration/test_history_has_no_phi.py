@@ -15,6 +15,7 @@ vacuous); and a client with the codec reads the case normally.
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 
@@ -39,7 +40,7 @@ from infra.case_config import case_config
 from infra.codec import ENCODING, EncryptionCodec, format_key, generate_key
 from infra.member_ref import member_ref
 from infra.settings import Settings
-from workflows.authorization import AuthorizationWorkflow
+from workflows.authorization import PATCH_LEDGER_KEEPS_UNITS_PAID, AuthorizationWorkflow
 from workflows.messages import CaseInput
 from workflows.starter import start_case
 
@@ -208,16 +209,24 @@ async def test_raw_temporal_records_of_a_case_hold_no_member_phi(
     leaked = [what for what, value in PHI.items() if value in blob]
     assert leaked == [], f"in clear in Temporal: {leaked}"
 
-    # 2. Every payload is encrypted, but the search attributes (which Temporal must read)
-    #    and the SDK's own local-activity marker bookkeeping (sequence number, attempt,
-    #    activity type, times: no user data; the result beside it is encrypted).
+    # 2. Every payload is encrypted, but the search attributes (which Temporal must read),
+    #    the SDK's own local-activity marker bookkeeping (sequence number, attempt,
+    #    activity type, times: no user data; the result beside it is encrypted) and its
+    #    workflow.patched markers (the patch id, a constant of the code).
     found = [(path, p) for message in raw for path, p in _payloads(message)]
+    patches = [
+        json.loads(p.data)
+        for path, p in found
+        if "marker_recorded_event_attributes.details[patch-data]" in path
+    ]
+    assert {patch["id"] for patch in patches} <= {PATCH_LEDGER_KEEPS_UNITS_PAID}
     clear = [
         path
         for path, p in found
         if p.metadata.get("encoding") != ENCODING
         and "search_attributes" not in path
         and "marker_recorded_event_attributes.details[data]" not in path
+        and "marker_recorded_event_attributes.details[patch-data]" not in path
     ]
     assert clear == []
     paths = " ".join(path for path, _ in found)

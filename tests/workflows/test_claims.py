@@ -16,6 +16,7 @@ from temporalio.client import WorkflowUpdateFailedError
 
 from domain.clinical_event import ClinicalEvent
 from workflows.authorization import AuthorizationWorkflow as W
+from workflows.messages import CaseInput
 
 
 async def claim(handle, line):
@@ -147,3 +148,21 @@ async def test_a_paid_line_updates_the_record_through_the_ledger_without_a_proje
     )
     assert row["units_paid"] == 35 == (await handle.query(W.status)).units_paid
     assert row["version"] == 2  # the approval, then the cycle the first line started
+
+
+async def test_a_case_carries_its_decision_into_later_runs_without_the_trace(cases, db_pool):
+    handle = await cases.start("consolidation", config={"continue_as_new_after_events": 40})
+    for day in range(2, 6):
+        await cases.to_day(day)
+        await claim(handle, cases.claim(f"T-{day}", f"2026-12-{day + 1:02d}", units=35))
+    assert (await handle.query(W.status)).run > 1
+
+    latest = await handle.fetch_history()
+    started = latest.events[0].workflow_execution_started_event_attributes
+    [carried] = await cases.env.client.data_converter.decode(started.input.payloads, [CaseInput])
+    assert carried.state.decision.determination == "approve"
+    assert carried.state.decision.trace is None  # PostgreSQL holds it, under the key
+    stored = await db_pool.fetchval(
+        "SELECT trace FROM decisions WHERE decision_key = $1", carried.state.decision_key
+    )
+    assert stored["policy_ref"] and stored["children"]
