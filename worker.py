@@ -18,11 +18,14 @@ import asyncpg
 import structlog
 from temporalio.client import Client
 from temporalio.worker import Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from infra.logging import configure_logging
 from infra.settings import Settings, get_settings
 
 log = structlog.get_logger("worker")
+
+WORKFLOW_CODE = ("workflows",)  # the packages our workflow code lives in
 
 
 def build_activities(pool: asyncpg.Pool, settings: Settings) -> list[Callable[..., Any]]:
@@ -47,6 +50,24 @@ def build_activities(pool: asyncpg.Pool, settings: Settings) -> list[Callable[..
     ]
 
 
+def workflow_runner(*modules: str) -> SandboxedWorkflowRunner:
+    """The sandbox, with our workflow code passed through instead of re-imported per run.
+
+    The default sandbox imports the workflow's module afresh for every workflow run
+    it starts, and ``@workflow.defn`` walks the whole class again each time: a
+    quarter of this worker's CPU per decision, and a module copy per cached case.
+    ``workflows/`` holds no module state (its mixins were already passed through),
+    so one import serves every run. The sandbox still restricts builtins while
+    workflow code runs; determinism is guarded by replaying every workflow test's
+    history under the default, re-importing sandbox (tests/workflows, tests/replay)
+    and by tests/unit/test_workflow_determinism.py.
+    """
+    passed = modules or WORKFLOW_CODE
+    return SandboxedWorkflowRunner(
+        restrictions=SandboxRestrictions.default.with_passthrough_modules(*passed)
+    )
+
+
 def build_worker(
     client: Client,
     pool: asyncpg.Pool,
@@ -63,6 +84,7 @@ def build_worker(
         workflows=WORKFLOWS,
         activities=build_activities(pool, settings),
         activity_executor=concurrent.futures.ThreadPoolExecutor(max_workers=4),
+        workflow_runner=workflow_runner(),
         **worker_options,
     )
 

@@ -1,8 +1,9 @@
 """``python -m benchmarks.floor_worker``: a worker for the engine-floor workflow only.
 
 Built like the production worker (``worker.build_worker``: same client, data
-converter and worker options), but registering ``FloorWorkflow`` and its no-op
-activity instead of ours, so the bench compares like with like. Settings come
+converter, worker options and sandbox, its workflow module passed through), but
+registering ``FloorWorkflow`` and its no-op activity instead of ours, so the
+bench compares like with like. Settings come
 from the environment (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_TASK_QUEUE);
 it needs no database. SIGINT/SIGTERM stop it.
 """
@@ -36,6 +37,7 @@ async def _main() -> None:
         workflows=[FloorWorkflow],
         activities=[noop],
         activity_executor=concurrent.futures.ThreadPoolExecutor(max_workers=4),
+        workflow_runner=worker.workflow_runner("benchmarks.floor"),
     ):
         print("floor worker started", flush=True)
         await stop.wait()
