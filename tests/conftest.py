@@ -40,13 +40,14 @@ def postgres_url() -> Iterator[str]:
 
 
 @pytest_asyncio.fixture(scope="session")
-async def migrated_template(postgres_url: str) -> str:
-    """A template database holding the current schema; each test clones it."""
+async def migrated_template(postgres_url: str) -> AsyncIterator[str]:
+    """A template database holding the current schema; each test clones it; dropped after."""
     from infra.migrations import apply_migrations
 
     name = f"priorauth_tpl_{uuid.uuid4().hex[:8]}"
     await apply_migrations(await create_database(postgres_url, name))
-    return name
+    yield name
+    await drop_database(postgres_url, name)
 
 
 @pytest_asyncio.fixture

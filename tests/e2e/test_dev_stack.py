@@ -2,24 +2,47 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
 import sys
 import time
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
 from infra.devserver import free_port
+from infra.postgres import create_database, drop_database
 from tests.e2e.conftest import make_request
 
 pytestmark = pytest.mark.slow
 
 
-def _start(data_dir: Path, ports: dict[str, int]) -> subprocess.Popen:
+@pytest.fixture
+def database_url() -> Iterator[str | None]:
+    """On a configured server, a database of the test's own (the stack migrates it), dropped
+    after; without one, None: the stack's embedded PostgreSQL under DATA_DIR."""
+    admin = os.environ.get("DATABASE_URL")
+    if not admin:
+        yield None
+        return
+    name = f"priorauth_devstack_{uuid.uuid4().hex[:10]}"
+    url = asyncio.run(create_database(admin, name))
+    try:
+        yield url
+    finally:
+        asyncio.run(drop_database(admin, name))
+
+
+def _start(data_dir: Path, ports: dict[str, int], database_url: str | None) -> subprocess.Popen:
     env = {k: v for k, v in os.environ.items() if k not in ("API_TOKENS", "TEMPORAL_ADDRESS")}
+    env.pop("DATABASE_URL", None)
+    if database_url:
+        env["DATABASE_URL"] = database_url
     env["DATA_DIR"] = str(data_dir)
     env["TEMPORAL_TASK_QUEUE"] = "dev-stack-test"
     return subprocess.Popen(
@@ -67,12 +90,12 @@ def _case_status(api: str, token: str, case_id: str, within_s: float = 30.0) -> 
     return status
 
 
-def test_dev_brings_up_ui_and_api_and_open_cases_survive_a_restart(tmp_path):
+def test_dev_brings_up_ui_and_api_and_open_cases_survive_a_restart(tmp_path, database_url):
     ports = {"temporal": free_port(), "ui": free_port(), "api": free_port()}
     api = f"http://127.0.0.1:{ports['api']}"
     data_dir = tmp_path / "data"
 
-    proc = _start(data_dir, ports)
+    proc = _start(data_dir, ports, database_url)
     try:
         banner = "".join(_wait_until_up(proc))
         assert f"http://localhost:{ports['ui']}" in banner
@@ -92,7 +115,7 @@ def test_dev_brings_up_ui_and_api_and_open_cases_survive_a_restart(tmp_path):
         assert _stop(proc) == 0
 
     assert (data_dir / "temporal.db").exists()
-    proc = _start(data_dir, ports)
+    proc = _start(data_dir, ports, database_url)
     try:
         _wait_until_up(proc)
         assert _case_status(api, token, case_id) == "active"
