@@ -99,8 +99,8 @@ class AuthorizationProjection(BaseModel):
     renewals_used: int = 0
     cycles_started: int = 0
     units_authorized: int = 0
-    # The workflow's count, for the history's reader; the row takes the ledger's sum.
-    units_paid: int = 0
+    # No units_paid: the row takes the ledger's sum (activities/store.py). A field of
+    # that name from an older worker is ignored.
     period_end: date | None = None
     escalated: bool = False
     received_at: datetime

@@ -136,7 +136,6 @@ class Recording:
                 renewals_used=s.renewals_used,
                 cycles_started=s.cycles_started,
                 units_authorized=s.units_authorized,
-                units_paid=s.units_paid,
                 period_end=period.end if period else None,
                 escalated=s.escalated,
                 received_at=s.request.received_at,

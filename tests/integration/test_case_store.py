@@ -126,7 +126,7 @@ async def test_member_history_counts_cycles_of_the_members_other_cases_only(stor
     assert (current.prior_cycles, everything.prior_cycles, stranger.prior_cycles) == (3, 5, 0)
 
 
-async def test_projection_takes_units_paid_from_the_ledger_not_from_the_workflow(store, db_pool):
+async def test_projection_takes_units_paid_from_the_cases_ledger_lines(store, db_pool):
     await db_pool.execute(
         """
         INSERT INTO claim_lines (claim_id, line, case_id, member_ref, date_of_service, units,
@@ -136,6 +136,6 @@ async def test_projection_takes_units_paid_from_the_ledger_not_from_the_workflow
         """
     )
 
-    await store.project_authorization(projection(version=1, units_paid=999))
+    await store.project_authorization(projection(version=1))
 
     assert await db_pool.fetchval("SELECT units_paid FROM authorizations") == 28

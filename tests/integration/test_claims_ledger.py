@@ -303,7 +303,7 @@ async def test_after_any_claim_scenario_the_ledger_alone_gives_every_answer(ledg
 
 
 async def test_each_paid_line_and_reversal_sets_the_cases_units_paid_in_its_record(ledger, db_pool):
-    await CaseStore(db_pool).project_authorization(projection(version=1, units_paid=0))
+    await CaseStore(db_pool).project_authorization(projection(version=1))
 
     await ledger.adjudicate_claim(claim_input(claim_line("CLM-A", units=35)))
     await ledger.adjudicate_claim(claim_input(claim_line("CLM-B", units=70)))
@@ -321,7 +321,7 @@ async def test_a_line_of_a_case_with_no_record_yet_is_counted_when_the_record_is
 ):
     await ledger.adjudicate_claim(claim_input(claim_line("CLM-A", units=35)))
 
-    await CaseStore(db_pool).project_authorization(projection(version=1, units_paid=0))
+    await CaseStore(db_pool).project_authorization(projection(version=1))
 
     assert await _units_paid_of_case(db_pool) == 35
 
