@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 from activities.models import TrackTerms
 from domain.claim import ClaimAnswer
 from domain.clinical_event import ClinicalEvent
-from domain.decision import Decision, Reason
+from domain.decision import Authorization, Decision, Reason
 from domain.request import PARequest
 
 CaseStatus = Literal[
@@ -49,6 +49,18 @@ class PeriodState(BaseModel):
     authorized_units: int
     extended_days: int = 0
     units_paid: int = 0
+
+    @classmethod
+    def granted(cls, auth: Authorization, kind: Literal["initial", "renewal"]) -> PeriodState:
+        """The period an approval grants (Section I: its dates, cycles and units)."""
+        return cls(
+            start=auth.start,
+            end=auth.end,
+            kind=kind,
+            cycles=auth.cycles,
+            first_cycle=auth.first_cycle,
+            authorized_units=auth.authorized_units,
+        )
 
     @property
     def last_cycle(self) -> int:

@@ -169,16 +169,7 @@ class Renewals:
 
     async def _add_renewal_period(self, auth: Authorization, actor: str | None) -> PeriodView:
         s = self.s
-        s.periods.append(
-            PeriodState(
-                start=auth.start,
-                end=auth.end,
-                kind="renewal",
-                cycles=auth.cycles,
-                first_cycle=auth.first_cycle,
-                authorized_units=auth.authorized_units,
-            )
-        )
+        s.periods.append(PeriodState.granted(auth, "renewal"))
         s.renewals_used += 1
         s.renewal_pending_info = None
         s.missing_facts = []

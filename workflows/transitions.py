@@ -39,16 +39,7 @@ class Transitions:
         if decision is not None:
             s.track = decision.track or s.track
             s.path = decision.path or s.path
-        s.periods = [
-            PeriodState(
-                start=auth.start,
-                end=auth.end,
-                kind="initial",
-                cycles=auth.cycles,
-                first_cycle=auth.first_cycle,
-                authorized_units=auth.authorized_units,
-            )
-        ]
+        s.periods = [PeriodState.granted(auth, "initial")]
         s.period_index = 0
         s.determination = "approve"
         s.missing_facts = []
