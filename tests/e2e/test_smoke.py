@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from domain.claim import ClaimLine
 from domain.request import PARequest
+from examples import example_requests
 from infra.case_config import case_config
 from infra.settings import Settings
 from worker import build_worker
@@ -15,26 +16,15 @@ from workflows.starter import start_case
 
 
 def _request(request_id: str, today: datetime) -> PARequest:
+    """The CONTRACT.md example request, received and starting ``today``."""
     return PARequest.model_validate(
-        {
-            "request_id": request_id,
-            "received_at": today.isoformat(),
-            "urgency": "standard",
-            "line_of_business": "commercial",
-            "member": {"member_id": "M-SMOKE", "first_name": "Ada", "last_name": "Lee",
-                       "date_of_birth": "1980-04-02", "state": "OR"},
-            "prescriber": {"npi": "1234567893", "name": "Dr. A. Smith"},
-            "service": {"hcpcs": "J9039", "ndc": "55513-0160-01",
-                        "requested_start": today.date().isoformat()},
-            "diagnosis": {"icd10_codes": ["C91.00"], "b_cell_precursor": True,
-                          "infant_all": False, "ph_status": "negative",
-                          "relapsed_or_refractory": True},
-            "therapy": {"setting": "relapsed_refractory", "combined_with": [],
-                        "prior_blinatumomab_cycles": 0},
-            "clinical": {"weight_kg": 72.0, "height_cm": 170.0,
-                         "live_vaccine_within_2_weeks": False, "live_vaccine_planned": False},
-        }
-    )  # fmt: skip
+        example_requests.request(
+            request_id=request_id,
+            received_at=today,
+            requested_start=today.date(),
+            member_id="M-SMOKE",
+        )
+    )
 
 
 async def _wait_for_status(handle, wanted: str, within_s: float = 20.0) -> str:

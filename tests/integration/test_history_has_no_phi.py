@@ -36,6 +36,7 @@ import worker
 from domain.claim import ClaimLine
 from domain.clinical_event import ClinicalEvent
 from domain.request import PARequest
+from examples import example_requests
 from infra.case_config import case_config
 from infra.codec import ENCODING, EncryptionCodec, format_key, generate_key
 from infra.member_ref import member_ref
@@ -59,25 +60,16 @@ NAMESPACE = "default"
 
 
 def _request(request_id: str, today: datetime) -> PARequest:
+    """The CONTRACT.md example request for the member whose PHI is looked for."""
     return PARequest.model_validate(
-        {
-            "request_id": request_id,
-            "received_at": today.isoformat(),
-            "line_of_business": "commercial",
-            "member": {"member_id": MEMBER_ID, "first_name": FIRST, "last_name": LAST,
-                       "date_of_birth": DOB.isoformat(), "state": "OR"},
-            "prescriber": {"npi": "1234567893", "name": "Dr. A. Smith"},
-            "service": {"hcpcs": "J9039", "ndc": "55513-0160-01",
-                        "requested_start": today.date().isoformat()},
-            "diagnosis": {"icd10_codes": ["C91.00"], "b_cell_precursor": True,
-                          "infant_all": False, "ph_status": "negative",
-                          "relapsed_or_refractory": True},
-            "therapy": {"setting": "relapsed_refractory", "combined_with": [],
-                        "prior_blinatumomab_cycles": 0},
-            "clinical": {"weight_kg": 72.0, "height_cm": 170.0,
-                         "live_vaccine_within_2_weeks": False, "live_vaccine_planned": False},
-        }
-    )  # fmt: skip
+        example_requests.request(
+            request_id=request_id,
+            received_at=today,
+            requested_start=today.date(),
+            member_id=MEMBER_ID,
+            member={"first_name": FIRST, "last_name": LAST, "date_of_birth": DOB.isoformat()},
+        )
+    )
 
 
 def _payloads(message: Message, path: tuple[str, ...] = ()) -> Iterator[tuple[str, Payload]]:
