@@ -13,6 +13,7 @@ from typing import Any
 
 from domain.facts import merge_facts
 from domain.request import PARequest
+from examples import example_requests
 
 START = date(2026, 12, 3)
 RECEIVED = "2026-12-01T09:00:00Z"
@@ -31,50 +32,11 @@ ADULT = born(46)
 CHILD = born(10)
 INFANT = born(0, 3)
 
-_DEFAULT: dict[str, Any] = {
-    "request_id": "REQ-1001",
-    "received_at": RECEIVED,
-    "urgency": "standard",
-    "line_of_business": "commercial",
-    "member": {
-        "member_id": "M-1",
-        "first_name": "Ada",
-        "last_name": "Lee",
-        "date_of_birth": ADULT,
-        "state": "OR",
-    },
-    "prescriber": {"npi": "1234567893", "name": "Dr. A. Smith"},
-    "service": {
-        "hcpcs": "J9039",
-        "ndc": "55513-0160-01",
-        "requested_start": START.isoformat(),
-        "site_state": None,
-        "site_county": None,
-    },
-    "diagnosis": {
-        "icd10_codes": ["C91.00"],
-        "b_cell_precursor": True,
-        "infant_all": False,
-        "ph_status": "negative",
-        "mrd_percent": None,
-        "complete_remission": None,
-        "relapsed_or_refractory": True,
-        "tki_status": None,
-    },
-    "therapy": {
-        "setting": "relapsed_refractory",
-        "combined_with": [],
-        "regimen": None,
-        "tki": None,
-        "prior_blinatumomab_cycles": 0,
-    },
-    "clinical": {
-        "weight_kg": 72.0,
-        "height_cm": 170.0,
-        "live_vaccine_within_2_weeks": False,
-        "live_vaccine_planned": False,
-    },
-}
+# The CONTRACT.md example request (examples/requests/request-approve.json), pinned to
+# RECEIVED and START, with a member exactly 46 on START: ages count from here.
+_DEFAULT: dict[str, Any] = example_requests.request(
+    received_at=RECEIVED, requested_start=START, member={"date_of_birth": ADULT}
+)
 
 _NOT_RELAPSED = {"diagnosis.relapsed_or_refractory": False}
 
