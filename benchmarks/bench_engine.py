@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import argparse
 import copy
+import json
 import os
 import random
 import time
 from collections import Counter
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
 from domain.engine import decide
@@ -28,37 +30,12 @@ from domain.request import PARequest
 
 START = date(2026, 12, 3)
 
-BASE: dict[str, Any] = {
-    "request_id": "REQ-1",
-    "received_at": "2026-12-01T09:00:00Z",
-    "urgency": "standard",
-    "line_of_business": "commercial",
-    "member": {"member_id": "M-1", "date_of_birth": "1980-04-02", "state": "OR"},
-    "service": {"hcpcs": "J9039", "ndc": "55513-0160-01", "requested_start": START.isoformat()},
-    "diagnosis": {
-        "icd10_codes": ["C91.00"],
-        "b_cell_precursor": True,
-        "infant_all": False,
-        "ph_status": "negative",
-        "mrd_percent": None,
-        "complete_remission": None,
-        "relapsed_or_refractory": True,
-        "tki_status": None,
-    },
-    "therapy": {
-        "setting": "relapsed_refractory",
-        "combined_with": [],
-        "regimen": None,
-        "tki": None,
-        "prior_blinatumomab_cycles": 0,
-    },
-    "clinical": {
-        "weight_kg": 72.0,
-        "height_cm": 170.0,
-        "live_vaccine_within_2_weeks": False,
-        "live_vaccine_planned": False,
-    },
-}
+# The CONTRACT.md example request (an adult Ph- relapsed case, starting START).
+BASE: dict[str, Any] = json.loads(
+    (
+        Path(__file__).resolve().parents[1] / "examples" / "requests" / "request-approve.json"
+    ).read_text()
+)
 
 # (setting, therapy / diagnosis changes, adult?)
 SHAPES: list[tuple[dict[str, Any], bool]] = [
