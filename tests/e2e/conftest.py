@@ -24,6 +24,7 @@ import pytest_asyncio
 from temporalio.client import Client
 
 from infra.settings import Settings
+from tests.served_api import served_api
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "requests"
 
@@ -185,23 +186,5 @@ class LiveApi:
 
 @pytest_asyncio.fixture
 async def live_api(stack) -> AsyncIterator[LiveApi]:
-    import uvicorn
-
-    from api.app import create_app
-    from infra.devserver import free_port
-
-    port = free_port()
-    app = create_app(stack.settings, client=stack.client, pool=stack.pool)
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
-    )
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        if task.done():
-            task.result()
-        await asyncio.sleep(0.05)
-    try:
-        yield LiveApi(url=f"http://127.0.0.1:{port}", stack=stack)
-    finally:
-        server.should_exit = True
-        await task
+    async with served_api(stack.settings, stack.client, stack.pool) as url:
+        yield LiveApi(url=url, stack=stack)

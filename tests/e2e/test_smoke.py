@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime, timedelta
 
 from domain.claim import ClaimLine
@@ -10,6 +9,7 @@ from domain.request import PARequest
 from examples import example_requests
 from infra.case_config import case_config
 from infra.settings import Settings
+from tests.case_status import wait_for_status
 from worker import build_worker
 from workflows.authorization import AuthorizationWorkflow
 from workflows.starter import start_case
@@ -27,16 +27,6 @@ def _request(request_id: str, today: datetime) -> PARequest:
     )
 
 
-async def _wait_for_status(handle, wanted: str, within_s: float = 20.0) -> str:
-    status = None
-    for _ in range(int(within_s / 0.1)):
-        status = (await handle.query(AuthorizationWorkflow.status)).status
-        if status == wanted:
-            return status
-        await asyncio.sleep(0.1)
-    return status
-
-
 async def test_an_approvable_request_becomes_an_active_case_recorded_in_postgres(
     dev_client, db_pool, task_queue
 ):
@@ -49,7 +39,7 @@ async def test_an_approvable_request_becomes_an_active_case_recorded_in_postgres
             dev_client, request, case_config(settings), task_queue, member_ref_key="k"
         )
         assert started.created
-        assert await _wait_for_status(started.handle, "active") == "active"
+        assert await wait_for_status(started.handle, "active") == "active"
 
         answer = await started.handle.execute_update(
             AuthorizationWorkflow.adjudicate_claim,

@@ -21,7 +21,6 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import cli
-from infra.devserver import free_port
 from tests.fuzz.conftest import TOKENS, Api
 from tests.fuzz.fuzz_inputs import (
     CLAIMS,
@@ -35,6 +34,7 @@ from tests.fuzz.fuzz_inputs import (
     expected_fields,
     request_body,
 )
+from tests.served_api import served_api
 
 CLI_FUZZ = settings(
     max_examples=30,
@@ -91,25 +91,8 @@ class Cli:
 
 @pytest_asyncio.fixture
 async def priorauth(api: Api, tmp_path: Path) -> AsyncIterator[Cli]:
-    import uvicorn
-
-    from api.app import create_app
-
-    port = free_port()
-    app = create_app(api.settings, client=api.client, pool=api.pool)
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
-    )
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        if task.done():
-            task.result()
-        await asyncio.sleep(0.05)
-    try:
-        yield Cli(f"http://127.0.0.1:{port}", tmp_path)
-    finally:
-        server.should_exit = True
-        await task
+    async with served_api(api.settings, api.client, api.pool) as url:
+        yield Cli(url, tmp_path)
 
 
 def assert_one_line_refusal(code: int, out: str, err: str, command: str, fields: set[str]):

@@ -41,6 +41,7 @@ from infra.case_config import case_config
 from infra.codec import ENCODING, EncryptionCodec, format_key, generate_key
 from infra.member_ref import member_ref
 from infra.settings import Settings
+from tests.case_status import wait_for_status
 from workflows.authorization import PATCH_LEDGER_KEEPS_UNITS_PAID, AuthorizationWorkflow
 from workflows.messages import CaseInput
 from workflows.starter import start_case
@@ -131,16 +132,6 @@ async def _raw_case(plain: Client, workflow_id: str) -> list[Message]:
     return [*pages, description, listing, *queries]
 
 
-async def _wait_for_status(handle, wanted: str, within_s: float = 30.0) -> str | None:
-    status = None
-    for _ in range(int(within_s / 0.1)):
-        status = (await handle.query(AuthorizationWorkflow.status)).status
-        if status == wanted:
-            return status
-        await asyncio.sleep(0.1)
-    return status
-
-
 async def test_raw_temporal_records_of_a_case_hold_no_member_phi(
     dev_server, dev_client, db_pool, task_queue
 ):
@@ -164,7 +155,7 @@ async def test_raw_temporal_records_of_a_case_hold_no_member_phi(
         )  # fmt: skip
         handle = started.handle
         try:
-            assert await _wait_for_status(handle, "active") == "active"
+            assert await wait_for_status(handle, "active") == "active"
             answer = await handle.execute_update(
                 AuthorizationWorkflow.adjudicate_claim,
                 ClaimLine(
