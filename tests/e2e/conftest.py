@@ -2,7 +2,7 @@
 
 ``stack`` runs a real worker on the test's task queue against the session's
 dev server and the test's fresh database, and an ``httpx.AsyncClient`` talking
-to the FastAPI app over ASGI. ``TOKENS`` holds one bearer token per role.
+to the FastAPI app over ASGI (bearer tokens per role: ``tests.api_tokens``).
 """
 
 from __future__ import annotations
@@ -24,22 +24,10 @@ import pytest_asyncio
 from temporalio.client import Client
 
 from infra.settings import Settings
+from tests.api_tokens import API_TOKENS, auth
 from tests.served_api import served_api
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "requests"
-
-TOKENS = {
-    "intake": "tok-intake",
-    "claims": "tok-claims",
-    "clinical": "tok-clinical",
-    "reviewer": "tok-reviewer",
-    "read-only": "tok-read",
-    "admin": "tok-admin",
-}
-
-
-def auth(role: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {TOKENS[role]}"}
 
 
 def example(name: str) -> dict[str, Any]:
@@ -136,10 +124,9 @@ class Stack:
 
 
 def e2e_settings(task_queue: str, **overrides: Any) -> Settings:
-    tokens = ",".join(f"{token}:{role}" for role, token in TOKENS.items())
     return Settings(
         temporal_task_queue=task_queue,
-        api_tokens=tokens,
+        api_tokens=API_TOKENS,
         member_ref_key="e2e-member-ref-key",
         **overrides,
     )

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from tests.e2e.conftest import auth, make_request, today
+from tests.api_tokens import auth
+from tests.e2e.conftest import make_request, today
 
 ACTIONS = [
     ("info", "intake", {"facts": {"diagnosis.mrd_percent": 0.4}}),

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from tests.e2e.conftest import TOKENS, auth
+from tests.api_tokens import TOKENS, auth
 
 CASE = "/cases/pa-AUTH-1"
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
-from tests.e2e.conftest import auth, make_request, today
+from tests.api_tokens import auth
+from tests.e2e.conftest import make_request, today
 
 
 async def test_submitting_a_request_starts_one_case_and_answers_its_status(stack):

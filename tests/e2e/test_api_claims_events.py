@@ -6,7 +6,8 @@ from __future__ import annotations
 import asyncio
 from datetime import date, timedelta
 
-from tests.e2e.conftest import auth, claim_for, make_request, today
+from tests.api_tokens import auth
+from tests.e2e.conftest import claim_for, make_request, today
 
 
 async def _claim(stack, case_id: str, body: dict):

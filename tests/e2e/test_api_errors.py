@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 
 from api.app import create_app
-from tests.e2e.conftest import auth
+from tests.api_tokens import auth
 
 
 class _BrokenClient:

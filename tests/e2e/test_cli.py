@@ -15,7 +15,8 @@ from datetime import timedelta
 from pathlib import Path
 
 import cli
-from tests.e2e.conftest import TOKENS, claim_for, make_request, today
+from tests.api_tokens import TOKENS
+from tests.e2e.conftest import claim_for, make_request, today
 
 
 class _ThreadStreams:

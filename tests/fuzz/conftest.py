@@ -28,16 +28,9 @@ import pytest_asyncio
 from temporalio.client import Client
 
 from infra.settings import Settings
+from tests.api_tokens import API_TOKENS, auth
 from tests.fuzz.fuzz_inputs import claim_body, request_body
 
-TOKENS = {
-    "intake": "tok-intake",
-    "claims": "tok-claims",
-    "clinical": "tok-clinical",
-    "reviewer": "tok-reviewer",
-    "read-only": "tok-read",
-    "admin": "tok-admin",
-}
 ROLE_OF_ROUTE = {
     "info": "intake",
     "review": "reviewer",
@@ -48,10 +41,6 @@ ROLE_OF_ROUTE = {
     "claims": "claims",
     "events": "clinical",
 }
-
-
-def auth(role: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {TOKENS[role]}"}
 
 
 @dataclass
@@ -85,9 +74,8 @@ class Api:
 
 @pytest.fixture
 def fuzz_settings(task_queue: str) -> Settings:
-    tokens = ",".join(f"{token}:{role}" for role, token in TOKENS.items())
     return Settings(
-        temporal_task_queue=task_queue, api_tokens=tokens, member_ref_key="fuzz-member-ref-key"
+        temporal_task_queue=task_queue, api_tokens=API_TOKENS, member_ref_key="fuzz-member-ref-key"
     )
 
 

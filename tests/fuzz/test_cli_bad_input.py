@@ -21,7 +21,8 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import cli
-from tests.fuzz.conftest import TOKENS, Api
+from tests.api_tokens import TOKENS
+from tests.fuzz.conftest import Api
 from tests.fuzz.fuzz_inputs import (
     CLAIMS,
     EVENT_BODIES,

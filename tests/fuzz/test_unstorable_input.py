@@ -15,7 +15,8 @@ from datetime import timedelta
 import pytest
 
 from api.limits import MAX_BODY_BYTES
-from tests.fuzz.conftest import Api, LiveCase, auth
+from tests.api_tokens import auth
+from tests.fuzz.conftest import Api, LiveCase
 from tests.fuzz.fuzz_inputs import EVENTS, claim_body, request_body
 
 NUL = "A\x00B"
