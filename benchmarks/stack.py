@@ -175,12 +175,7 @@ async def wait_for_pollers(
 
 
 def worker_env(
-    *,
-    temporal_address: str,
-    database_url: str | None,
-    task_queue: str,
-    pycache_dir: Path | None = None,
-    **extra: str,
+    *, temporal_address: str, database_url: str | None, task_queue: str, **extra: str
 ) -> dict[str, str]:
     """The environment of a worker process: ours comes only from these variables."""
     env = dict(os.environ)
@@ -190,14 +185,6 @@ def worker_env(
         LOG_FORMAT="json",
         PYTHONUNBUFFERED="1",
     )
-    # The workflow sandbox imports the workflow module afresh for every run it starts.
-    # The image ships bytecode (Dockerfile, compileall); a shell with
-    # PYTHONDONTWRITEBYTECODE would make the worker compile the source each time
-    # instead, which is not what runs in production. Bytecode goes to a cache of
-    # its own (``pycache_dir``), never into the tree.
-    if pycache_dir is not None:
-        env.pop("PYTHONDONTWRITEBYTECODE", None)
-        env["PYTHONPYCACHEPREFIX"] = str(pycache_dir)
     if database_url:
         env["DATABASE_URL"] = database_url
     env.update(extra)
@@ -272,7 +259,6 @@ class BenchStack:
                     temporal_address=server.address,
                     database_url=self.database_url,
                     task_queue=self.ours_queue,
-                    pycache_dir=self.dir / "pycache",
                     LOG_LEVEL=self.worker_log_level,
                 ),
                 self.dir / "worker.log",
@@ -284,7 +270,6 @@ class BenchStack:
                     temporal_address=server.address,
                     database_url=None,
                     task_queue=self.floor_queue,
-                    pycache_dir=self.dir / "pycache",
                     LOG_LEVEL=self.worker_log_level,
                 ),
                 self.dir / "floor-worker.log",
