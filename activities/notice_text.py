@@ -9,7 +9,8 @@ Payload keys per kind (all optional; dates ISO ``YYYY-MM-DD``):
 
 - ``approval``, ``renewal_approved``: ``track``, ``period_start``,
   ``period_end``, ``cycles``, ``first_cycle``, ``authorized_units``,
-  ``max_units_per_42_days`` (default 980), ``renewals_left``, ``policy_ref``.
+  ``max_units_per_42_days`` (the authorization's, from the policy data),
+  ``renewals_left``, ``policy_ref``.
   (Sections I and II: period, cycles, units.)
 - ``pend``: ``missing_facts`` (dotted request paths), ``deadline``,
   ``reasons`` (optional). (Section III, rule 3: exactly the unknown facts.)
@@ -93,7 +94,7 @@ def _approval(p: Mapping[str, Any]) -> list[str]:
         + (f" (starting at cycle {p['first_cycle']})" if p.get("first_cycle") else "")
         + ".",
         f"Units authorized (HCPCS J9039, 1 unit = 1 mcg): {_v(p, 'authorized_units')} for "
-        f"the period, at most {_v(p, 'max_units_per_42_days', 980)} in any 42 consecutive days "
+        f"the period, at most {_v(p, 'max_units_per_42_days')} in any 42 consecutive days "
         "(policy Section II).",
     ]
     if p.get("track"):

@@ -32,6 +32,7 @@ def test_approval_states_period_cycles_and_units():
             "period_end": "2027-06-30",
             "cycles": 5,
             "authorized_units": 4900,
+            "max_units_per_42_days": 980,
             "track": "relapsed_refractory",
         },
     )
