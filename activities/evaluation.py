@@ -28,7 +28,7 @@ from domain.dosing import dosing_plan
 from domain.engine import decide
 from domain.policy import Policy
 from domain.renewal import RenewalDecision, RenewalInput, decide_renewal
-from domain.terms import initial_authorization
+from domain.terms import counted_prior_cycles, initial_authorization
 
 
 def track_terms(policy: Policy, track_id: str) -> TrackTerms:
@@ -80,12 +80,19 @@ class EvaluationActivities:
 
     @activity.defn
     def grant_terms(self, inp: GrantTermsInput) -> GrantTerms:
-        """Section I: the initial period of a track a reviewer approves on."""
+        """Section I: the initial period of a track a reviewer approves on, after the
+        member's prior cycles (the larger of the request's and the system's record)."""
         if inp.track not in self._policy.tracks:
             raise ApplicationError(
                 f"unknown track {inp.track!r}", type="UnknownTrack", non_retryable=True
             )
-        auth = initial_authorization(self._policy, inp.track, inp.request.period_start())
+        prior = counted_prior_cycles(inp.request, inp.prior_cycles)
+        try:
+            auth = initial_authorization(
+                self._policy, inp.track, inp.request.period_start(), prior_cycles=prior
+            )
+        except ValueError as err:  # Section I: no cycle of the track is left
+            raise ApplicationError(str(err), type="NoCyclesLeft", non_retryable=True) from err
         cycles = range(auth.first_cycle, auth.first_cycle + auth.cycles)
         clinical = inp.request.clinical
         dosing = dosing_plan(

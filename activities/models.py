@@ -78,6 +78,7 @@ class PeriodTerms(BaseModel):
     kind: str = "initial"
     cycles: int
     authorized_units: int
+    first_cycle: int = 1  # Section I: numbered on from the member's prior cycles
 
 
 class AuthorizationProjection(BaseModel):

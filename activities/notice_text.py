@@ -11,7 +11,9 @@ Payload keys per kind (all optional; dates ISO ``YYYY-MM-DD``):
   ``period_end``, ``cycles``, ``first_cycle``, ``authorized_units``,
   ``max_units_per_42_days`` (the authorization's, from the policy data),
   ``renewals_left``, ``policy_ref``.
-  (Sections I and II: period, cycles, units.)
+  (Sections I and II: period, cycles, units; the cycles are named by number,
+  and an initial approval that starts after cycle 1 says the earlier cycles
+  count as prior therapy.)
 - ``pend``: ``missing_facts`` (dotted request paths), ``deadline``,
   ``reasons`` (optional). (Section III, rule 3: exactly the unknown facts.)
 - ``review_assignment``: ``reviewer_id`` or ``queue``, ``due_by``,
@@ -26,7 +28,8 @@ Payload keys per kind (all optional; dates ISO ``YYYY-MM-DD``):
 - ``renewal_window_open``: ``period_end``, ``window_opens``,
   ``renewals_used``, ``max_renewals``. (Section IV.2.)
 - ``renewal_reminder``: ``period_end``, ``days_left``.
-- ``expiry``, ``completed``: ``period_end``, ``cycles_total``.
+- ``expiry``, ``completed``: ``period_end``, ``cycles_total`` (cycles started
+  under the case), ``last_cycle`` (the last cycle authorized, by number).
 - ``escalation``: ``stage``, ``due_by``, ``hours_left``, ``urgency``.
   (Decision clocks.)
 - ``appeal_received``: ``reason``, ``due_by``.
@@ -87,12 +90,34 @@ def _reasons(payload: Mapping[str, Any]) -> list[str]:
     return lines
 
 
+def _cycle_numbers(p: Mapping[str, Any]) -> str:
+    """The numbers the period covers, `` (cycles 4 to 6)`` or `` (cycle 9)`` (Section I:
+    the numbering continues after prior cycles and earlier periods); "" when not stated."""
+    first, count = p.get("first_cycle"), p.get("cycles")
+    if not isinstance(first, int) or first < 1:
+        return ""
+    if not isinstance(count, int) or count < 1:
+        return f" (starting at cycle {first})"
+    return f" (cycle {first})" if count == 1 else f" (cycles {first} to {first + count - 1})"
+
+
+def _initial_approval(p: Mapping[str, Any]) -> list[str]:
+    lines = _approval(p)
+    first = p.get("first_cycle")
+    if isinstance(first, int) and first > 1:
+        prior = "Cycle 1 counts" if first == 2 else f"Cycles 1 to {first - 1} count"
+        lines.insert(
+            2,
+            f"{prior} as blinatumomab already given: this authorization continues the "
+            "numbering (policy Section I, prior therapy).",
+        )
+    return lines
+
+
 def _approval(p: Mapping[str, Any]) -> list[str]:
     lines = [
         f"Authorized period: {_v(p, 'period_start')} to {_v(p, 'period_end')}.",
-        f"Cycles covered: {_v(p, 'cycles')}"
-        + (f" (starting at cycle {p['first_cycle']})" if p.get("first_cycle") else "")
-        + ".",
+        f"Cycles covered: {_v(p, 'cycles')}{_cycle_numbers(p)}.",
         f"Units authorized (HCPCS J9039, 1 unit = 1 mcg): {_v(p, 'authorized_units')} for "
         f"the period, at most {_v(p, 'max_units_per_42_days')} in any 42 consecutive days "
         "(policy Section II).",
@@ -185,9 +210,13 @@ def _expiry(p: Mapping[str, Any]) -> list[str]:
 
 
 def _completed(p: Mapping[str, Any]) -> list[str]:
+    last = p.get("last_cycle")
+    through = f", through cycle {last}," if isinstance(last, int) and last > 0 else ""
+    started = p.get("cycles_total")
+    count = f" ({started} started under this authorization)" if started is not None else ""
     return [
-        f"The authorization is complete: all {_v(p, 'cycles_total')} allowed cycles were "
-        f"authorized; the last period ended on {_v(p, 'period_end')} (policy Section I)."
+        f"The authorization is complete: every allowed cycle{through} was authorized{count}; "
+        f"the last period ended on {_v(p, 'period_end')} (policy Section I)."
     ]
 
 
@@ -245,7 +274,7 @@ TITLES: dict[str, str] = {
 }
 
 BODIES: dict[str, Callable[[Mapping[str, Any]], list[str]]] = {
-    "approval": _approval,
+    "approval": _initial_approval,
     "renewal_approved": _approval,
     "pend": _pend,
     "review_assignment": _review,

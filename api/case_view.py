@@ -79,7 +79,12 @@ async def read_timeline(
         status=status.status,
         track=status.track,
         as_of=today,
-        periods=[TimelinePeriod(start=p.start, end=p.end, kind=p.kind) for p in periods.periods],
+        periods=[
+            TimelinePeriod(
+                start=p.start, end=p.end, kind=p.kind, first_cycle=p.first_cycle, cycles=p.cycles
+            )
+            for p in periods.periods
+        ],
         cycles=[
             TimelineCycle(
                 cycle=c.cycle,

@@ -1,4 +1,5 @@
-"""One case as a picture: periods, cycles (treatment and rest days), claims and units.
+"""One case as a picture: periods (with the cycle numbers each covers), cycles (treatment
+and rest days), claims and units.
 
 ``render_timeline(TimelineData) -> str`` is a pure function from a plain model
 to a standalone SVG document (no fonts, scripts or external references), used
@@ -21,6 +22,16 @@ class TimelinePeriod(BaseModel):
     start: date
     end: date
     kind: str = "initial"
+    # The cycles the period covers, by number (Section I: numbered on from prior cycles).
+    first_cycle: int | None = None
+    cycles: int | None = None
+
+    def cycle_span(self) -> str:
+        """The cycles covered, ``cycles 4–6`` or ``cycle 9``; "" when not known."""
+        if self.first_cycle is None or not self.cycles:
+            return ""
+        last = self.first_cycle + self.cycles - 1
+        return f"cycle {last}" if self.cycles == 1 else f"cycles {self.first_cycle}–{last}"
 
 
 class TimelineCycle(BaseModel):
@@ -195,14 +206,15 @@ def render_timeline(data: TimelineData) -> str:
     for p in data.periods:
         days = (p.end - p.start).days + 1
         color = PERIOD_COLORS.get(p.kind, "#4a5568")
-        title = f"{p.kind} period {p.start} – {p.end} ({days} days)"
+        span = p.cycle_span()
+        covers = f", {span}" if span else ""
+        title = f"{p.kind} period {p.start} – {p.end} ({days} days{covers})"
         out.append(
             _rect(scale.x(p.start), period_y + 4, scale.w(days), ROW_H - 10, color, title, rx="3")
         )
         if scale.w(days) > 90:
-            out.append(
-                _text(scale.x(p.start) + 4, period_y + 21, f"{p.kind} → {p.end}", 11, fill="#fff")
-            )
+            label = f"{p.kind} → {p.end}" + (f" · {span}" if span and scale.w(days) > 200 else "")
+            out.append(_text(scale.x(p.start) + 4, period_y + 21, label, 11, fill="#fff"))
 
     # cycles: treatment days then rest days
     for c in data.cycles:

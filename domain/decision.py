@@ -48,6 +48,11 @@ class Authorization(BaseModel):
     first_cycle: int = 1
     kind: Literal["initial", "renewal"] = "initial"
 
+    @property
+    def last_cycle(self) -> int:
+        """The number of the period's last cycle (Section I: the numbering continues)."""
+        return self.first_cycle + self.cycles - 1
+
 
 class DailyDose(BaseModel):
     model_config = ConfigDict(frozen=True)

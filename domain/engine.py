@@ -12,6 +12,9 @@ rules in order:
 4. otherwise deny (a recommendation for a reviewer unless allowed), citing
    "uses not listed above have inadequate data" when no path fits at all.
 
+An approval (or the would-be grant of a review) carries the Section I terms
+after the member's prior cycles ("Prior therapy": the numbering continues at
+``p + 1``; see ``domain.terms``), with the dosing of those cycles (Section V).
 Medicare Part B requests are not applicable (Appendix 2). Pure: the as-of date
 is given, nothing reads the clock.
 """
@@ -34,7 +37,7 @@ from domain.medicare import mac_for_request
 from domain.operators import EvalContext
 from domain.policy import Policy
 from domain.request import PARequest
-from domain.terms import initial_authorization
+from domain.terms import counted_prior_cycles, initial_authorization
 from domain.verdict import MET, NOT_MET, UNKNOWN
 
 _COMPILED: dict[int, tuple[Policy, CompiledCriteria]] = {}
@@ -82,12 +85,14 @@ def decide(
         return (regimen is None or c.regimen != regimen, c not in requested, c.order)
 
     strict, relaxed = evaluation.candidate_strict, evaluation.candidate_relaxed
+    prior = counted_prior_cycles(request, prior_cycles)
     if MET in strict:
         met = [c for c in candidates if strict[c.order] == MET]
-        return _grant("approve", min(met, key=rank), request, policy, ref, evaluation, as_of, start)
+        best = min(met, key=rank)
+        return _grant("approve", best, request, policy, ref, evaluation, as_of, start, prior)
     if MET in relaxed:
-        near = [c for c in candidates if relaxed[c.order] == MET]
-        return _grant("review", min(near, key=rank), request, policy, ref, evaluation, as_of, start)
+        near = min((c for c in candidates if relaxed[c.order] == MET), key=rank)
+        return _grant("review", near, request, policy, ref, evaluation, as_of, start, prior)
     pending = [c for c in requested if relaxed[c.order] == UNKNOWN]
     if pending:
         return _pend(pending, request, ref, evaluation, as_of)
@@ -119,9 +124,12 @@ def _grant(
     evaluation: Evaluation,
     as_of: date,
     start: date,
+    prior: int,
 ) -> Decision:
+    """The grant on ``cand``'s track: Section I terms after ``prior`` cycles (prior therapy:
+    the numbering continues at ``prior + 1``), Section II units, Section V dosing."""
     track = policy.tracks[cand.track]
-    authorization = initial_authorization(policy, cand.track, start)
+    authorization = initial_authorization(policy, cand.track, start, prior_cycles=prior)
     dosing = _dosing(policy, cand.track, authorization, request)
     reasons = []
     if determination == "approve":
@@ -157,10 +165,18 @@ def _grant(
             code="authorization_terms",
             policy_ref=track.ref,
             text=f"{track.label}: {authorization.days} days {authorization.start.isoformat()} to "
-            f"{authorization.end.isoformat()}, {authorization.cycles} cycle(s); "
-            f"at most {authorization.max_units_per_42_days} units per "
+            f"{authorization.end.isoformat()}, {authorization.cycles} cycle(s) "
+            f"({cycle_span(authorization.first_cycle, authorization.last_cycle)} of "
+            f"{track.total_cycles}"
+            + (f"; {prior} prior cycle(s) counted" if prior else "")
+            + f"); at most {authorization.max_units_per_42_days} units per "
             f"{policy.units.window_days} days and {authorization.authorized_units} units "
-            f"in the period ({policy.units.ref}).",
+            f"in the period ({policy.units.ref}); "
+            + (
+                f"renewable, {authorization.max_renewals} renewal(s) left."
+                if authorization.renewable
+                else "not renewable."
+            ),
         )
     )
     if dosing is None:
@@ -187,6 +203,11 @@ def _grant(
         as_of=as_of,
         aya_review=determination == "review",
     )
+
+
+def cycle_span(first: int, last: int) -> str:
+    """``cycle 9`` or ``cycles 4-6``, as a notice or a reason names them."""
+    return f"cycle {first}" if first == last else f"cycles {first}-{last}"
 
 
 def setting_differs(cand: Candidate, request: PARequest) -> bool:

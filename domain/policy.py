@@ -398,6 +398,12 @@ def _track_problems(name: str, track: Track, rows: list[DosingRow] | None) -> li
     initial_days = sum(track.cycle_group(c).cycle_days for c in range(1, track.initial_cycles + 1))
     if initial_days > track.initial_days:
         problems.append(f"track {name}: initial cycles do not fit the initial period")
+    # Prior therapy (Section I): a grant may begin at any cycle, a renewal at any after the first.
+    for group in track.cycles:
+        if group.cycle_days > track.initial_days:
+            problems.append(f"track {name}: cycle {group.from_} does not fit the initial period")
+        if track.renewal and group.to > 1 and group.cycle_days > track.renewal.period_days:
+            problems.append(f"track {name}: cycle {group.to} does not fit a renewal period")
     if not rows:
         problems.append(f"track {name}: no dosing rows (Section V)")
     else:

@@ -4,7 +4,8 @@ A renewal is decided on the case's facts with the renewal's changed facts
 merged over them (``domain.facts.merge_facts``) and keeps the case's track.
 It is approved when all hold:
 
-1. the track is renewable and renewals used < max renewals (Section I);
+1. the track is renewable, renewals used < max renewals and cycles of the
+   track are left after the last one granted (Section I, prior therapy);
 2. the window is open: ``end - 30`` .. ``end`` inclusive (earlier: too early,
    with the date it opens; after the end the case is over);
 3. the universal criteria and the path's concomitant-therapy requirements
@@ -14,6 +15,9 @@ It is approved when all hold:
    grade 3 clinical review);
 5. response or stabilization documented in the current period (progression
    not met; nothing reported unknown -> pend).
+
+The renewal covers the next cycles after the last one granted so far
+(``last_cycle``) that fit in the renewal period (``domain.terms``).
 """
 
 from __future__ import annotations
@@ -33,7 +37,7 @@ from domain.decision import (
     TraceNode,
 )
 from domain.dosing import dosing_plan
-from domain.engine import compiled, show
+from domain.engine import compiled, cycle_span, show
 from domain.facts import merge_facts
 from domain.operators import EvalContext
 from domain.policy import Policy, load_policy
@@ -51,6 +55,10 @@ class RenewalInput(BaseModel):
     track: str
     path: str | None = None
     renewals_used: int = Field(ge=0)
+    # The last cycle granted so far (Section I: a renewal continues the numbering from
+    # it). None: taken from the track's initial cycles and renewals used, as before
+    # grants followed prior cycles.
+    last_cycle: int | None = Field(default=None, ge=0)
     period_start: date
     period_end: date
     as_of: date
@@ -92,12 +100,19 @@ def decide_renewal(inp: RenewalInput, policy: Policy | None = None) -> RenewalDe
     base = {"track": inp.track, "policy": ref, "renewal_number": number}
 
     renewal = track.renewal
-    if renewal is None or inp.renewals_used >= renewal.max_renewals:
-        text = (
-            f"{track.label}: may not be renewed."
-            if renewal is None
-            else f"{track.label}: the maximum of {renewal.max_renewals} renewals is used."
-        )
+    authorization = renewal_authorization(
+        policy, inp.track, inp.period_end, inp.renewals_used, inp.last_cycle
+    )
+    if renewal is None or authorization is None:
+        if renewal is None:
+            text = f"{track.label}: may not be renewed."
+        elif inp.renewals_used >= renewal.max_renewals:
+            text = f"{track.label}: the maximum of {renewal.max_renewals} renewals is used."
+        else:
+            text = (
+                f"{track.label}: all {track.total_cycles} cycles are authorized "
+                "(duration of authorization exceeded)."
+            )
         return RenewalDecision(
             determination="not_renewable",
             automated=True,
@@ -197,7 +212,6 @@ def decide_renewal(inp: RenewalInput, policy: Policy | None = None) -> RenewalDe
         reasons.append(
             Reason(code="renewal_criteria_met", policy_ref=rules.ref, text="Renewal criteria met.")
         )
-    authorization = renewal_authorization(policy, inp.track, inp.period_end, inp.renewals_used)
     weight, height = _latest_weight(inp.request, inp.events, inp.as_of)
     first = authorization.first_cycle
     dosing = dosing_plan(
@@ -207,9 +221,11 @@ def decide_renewal(inp: RenewalInput, policy: Policy | None = None) -> RenewalDe
         Reason(
             code="authorization_terms",
             policy_ref=track.ref,
-            text=f"Renewal {number} of {renewal.max_renewals}: {authorization.days} days "
-            f"{authorization.start.isoformat()} to {authorization.end.isoformat()}, cycles "
-            f"{first}-{first + authorization.cycles - 1}, {authorization.authorized_units} units.",
+            text=f"Renewal {number} of {authorization.max_renewals}: {authorization.days} days "
+            f"{authorization.start.isoformat()} to {authorization.end.isoformat()}, "
+            f"{cycle_span(first, authorization.last_cycle)} of {track.total_cycles}, "
+            f"{authorization.authorized_units} units; "
+            + ("renewable." if authorization.renewable else "not renewable."),
         )
     )
     return RenewalDecision(

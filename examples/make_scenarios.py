@@ -5,7 +5,8 @@
 Each ``<track>_full.json`` lives one case of that track from the request to
 its end: claims on the treatment days of every cycle the track allows, a
 response assessment before each renewal window and a renewal request in it
-(refused on the tracks that cannot be renewed). Dates come from the policy
+(refused on the tracks that cannot be renewed); ``relapsed_refractory_prior3_full``
+is the same after 3 prior cycles (cycles 4-6, then renewals 7-8 and 9). Dates come from the policy
 data (domain.terms), so the scenarios follow the policy file. The other files
 show one path each: pend then information, review then denial then appeal,
 a renewal asked too early, expiry without renewal, withdrawal.
@@ -84,13 +85,16 @@ def response(received: date, when: date, event_id: str) -> dict[str, Any]:
     }
 
 
-def lifecycle(track: str, *, weekly: bool) -> dict[str, Any]:
-    """A whole case of ``track``: every allowed period, cycle and renewal."""
+def lifecycle(track: str, *, weekly: bool, prior: int = 0) -> dict[str, Any]:
+    """A whole case of ``track``: every allowed period, cycle and renewal, after ``prior``
+    cycles given before (Section I, prior therapy: the numbering continues)."""
     policy = load_policy()
-    data = request(track, request_id=f"REQ-{track.upper().replace('_', '-')}")
+    request_id = f"REQ-{track.upper().replace('_', '-')}" + (f"-PRIOR{prior}" if prior else "")
+    data = request(track, request_id=request_id)
+    data["therapy"]["prior_blinatumomab_cycles"] = prior
     req = PARequest.model_validate(data)
     received = req.received_on
-    auth = initial_authorization(policy, track, req.period_start())
+    auth = initial_authorization(policy, track, req.period_start(), prior_cycles=prior)
     events: list[dict[str, Any]] = []
     renewals = 0
     while True:
@@ -103,7 +107,7 @@ def lifecycle(track: str, *, weekly: bool) -> dict[str, Any]:
         asked = max(opens + timedelta(days=1), assessed + timedelta(days=1))
         events.append(response(received, assessed, f"EV-RESP-{renewals + 1}"))
         events.append({"day": day_of(received, asked), "action": "renewal_request", "request": {}})
-        nxt = renewal_authorization(policy, track, auth.end, renewals)
+        nxt = renewal_authorization(policy, track, auth.end, renewals, auth.last_cycle)
         if nxt is None:
             break
         auth, renewals = nxt, renewals + 1
@@ -180,6 +184,9 @@ def withdrawn() -> dict[str, Any]:
 SCENARIOS = {
     "relapsed_refractory_full": lambda: lifecycle("relapsed_refractory", weekly=False),
     "maintenance_full": lambda: lifecycle("maintenance", weekly=False),
+    "relapsed_refractory_prior3_full": lambda: lifecycle(
+        "relapsed_refractory", weekly=True, prior=3
+    ),
     "relapsed_refractory_aall1331_full": lambda: lifecycle(
         "relapsed_refractory_aall1331", weekly=True
     ),

@@ -526,7 +526,7 @@ class AuthorizationWorkflow(
             period_end=period.end if period else None,
             renewal_window_opens=self._window_opens(period) if period else None,
             renewals_used=s.renewals_used,
-            max_renewals=self._terms.max_renewals if self._terms else 0,
+            max_renewals=self._max_renewals,
             cycles_started=s.cycles_started,
             total_cycles=self._terms.total_cycles if self._terms else 0,
             units_paid=s.units_paid,

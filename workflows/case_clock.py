@@ -66,13 +66,21 @@ class CaseClock:
     def _terms(self) -> TrackTerms | None:
         return self.s.terms
 
+    @property
+    def _max_renewals(self) -> int:
+        """Section I: the renewals this case may have in all (its latest grant says, after
+        prior cycles; a case granted before grants said so has the track's maximum)."""
+        if self.s.max_renewals is not None:
+            return self.s.max_renewals
+        return self._terms.max_renewals if self._terms else 0
+
     def _renewal_possible(self) -> bool:
         """Section IV.1 and I: renewable, renewals left and cycles left after the last period."""
         s, terms = self.s, self._terms
         if terms is None or not terms.renewable or not s.periods:
             return False
         return (
-            s.renewals_used < terms.max_renewals and s.periods[-1].last_cycle < terms.total_cycles
+            s.renewals_used < self._max_renewals and s.periods[-1].last_cycle < terms.total_cycles
         )
 
     def _next_deadline(self) -> tuple[datetime, str] | None:

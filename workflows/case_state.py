@@ -156,6 +156,10 @@ class CaseState(BaseModel):
     periods: list[PeriodState] = Field(default_factory=list)
     period_index: int = 0
     renewals_used: int = 0
+    # The renewals this case may have in all, from its latest grant (Section I: fewer
+    # than the track's maximum when prior cycles leave fewer cycles). None: a case
+    # granted before grants said so; the track's maximum applies.
+    max_renewals: int | None = None
     terms: TrackTerms | None = None
     cycles: list[CycleState] = Field(default_factory=list)
     boundaries_logged: list[int] = Field(default_factory=list)

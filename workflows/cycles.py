@@ -1,9 +1,10 @@
 """Treatment cycles (POLICY.md, Section I: cycle counts and lengths by track and phase).
 
 A cycle starts at the first paid claim in it or on a ``cycle_started``
-clinical event (DESIGN.md, How data flows, step 5); no cycle beyond the
-track's total is started; the end of a cycle's planned length is noted in the
-case's story.
+clinical event (DESIGN.md, How data flows, step 5); cycles are numbered as
+the periods grant them, on from the member's prior cycles (Section I, prior
+therapy), so no cycle among the prior ones and none beyond the track's total
+is started; the end of a cycle's planned length is noted in the case's story.
 """
 
 from __future__ import annotations
@@ -40,23 +41,36 @@ class Cycles:
             self._refresh_ui()
 
     def _claim_starts_cycle(self, day: date) -> None:
-        """A cycle starts at the first paid claim in it (DESIGN.md; Section I cycle lengths)."""
+        """A cycle starts at the first paid claim in it (DESIGN.md; Section I cycle lengths).
+
+        Cycles are numbered as the periods grant them (Section I, prior therapy): the first
+        is its period's first cycle, the next one follows the last started, never before
+        the first cycle of the claim's period nor past its last.
+        """
         s = self.s
         period = next((p for p in s.periods if p.covers(day)), None)
         if period is None:
             return
         if not s.cycles:
-            self._start_cycle(s.periods[0].first_cycle, day, "claim")
+            self._start_cycle(period.first_cycle, day, "claim")
             return
         last = s.cycles[-1]
         if last.cycle_days and day >= last.next_start and last.cycle + 1 <= period.last_cycle:
-            self._start_cycle(last.cycle + 1, day, "claim")
+            self._start_cycle(max(last.cycle + 1, period.first_cycle), day, "claim")
 
     def _start_cycle(self, number: int, day: date, by: str) -> None:
         s = self.s
         if any(c.cycle == number for c in s.cycles):
             return
         terms = self._terms
+        first = s.periods[0].first_cycle if s.periods else 1
+        if number < first:
+            self._log(
+                "cycle_refused",
+                f"cycle {number} is among the {first - 1} prior cycles counted at the grant",
+                REF_PERIOD,
+            )
+            return
         if terms is not None and number > terms.total_cycles:
             self._log(
                 "cycle_refused",

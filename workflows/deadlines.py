@@ -92,7 +92,7 @@ class Deadlines:
                     "period_end": period.end.isoformat(),
                     "window_opens": opens.isoformat(),
                     "renewals_used": s.renewals_used,
-                    "max_renewals": self._terms.max_renewals if self._terms else 0,
+                    "max_renewals": self._max_renewals,
                 },
             )
         for days, when in self._reminders_due(period, opens):
@@ -129,7 +129,11 @@ class Deadlines:
                 await self._set_status("active", "renewed period started")
             self._changed()
             return
-        payload = {"period_end": period.end.isoformat(), "cycles_total": s.cycles_started}
+        payload = {
+            "period_end": period.end.isoformat(),
+            "cycles_total": s.cycles_started,
+            "last_cycle": s.periods[-1].last_cycle,
+        }
         if self._renewal_possible():
             await self._set_status("expired", "the period ended without a renewal")
             self._notify("expiry", payload)

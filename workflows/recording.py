@@ -154,6 +154,7 @@ class Recording:
                 kind=p.kind,
                 cycles=p.cycles,
                 authorized_units=p.authorized_units,
+                first_cycle=p.first_cycle,
             )
             for p in self.s.periods
         ]

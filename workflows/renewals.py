@@ -2,7 +2,8 @@
 
 A renewal is decided by the engine on the case's facts with the changed facts
 merged over them; an approval adds the next period and the run continues as
-new; a review recommendation goes to a clinical reviewer (no adverse decision
+new, with the next cycles after the last one granted (POLICY.md, Section I,
+prior therapy); a review recommendation goes to a clinical reviewer (no adverse decision
 is automated); a pend waits for facts until the period's last day. A
 reviewer's approval of an initial or appeal review takes the engine's terms,
 else the named track's (POLICY.md, Section I).
@@ -79,6 +80,7 @@ class Renewals:
                 track=s.track or "",
                 path=s.path,
                 renewals_used=s.renewals_used,
+                last_cycle=s.periods[-1].last_cycle,  # Section I: the numbering continues
                 period_start=period.start,
                 period_end=period.end,
                 as_of=today,
@@ -171,6 +173,7 @@ class Renewals:
         s = self.s
         s.periods.append(PeriodState.granted(auth, "renewal"))
         s.renewals_used += 1
+        s.max_renewals = auth.max_renewals
         s.renewal_pending_info = None
         s.missing_facts = []
         self._close_review()
@@ -198,9 +201,7 @@ class Renewals:
                 "first_cycle": auth.first_cycle,
                 "authorized_units": auth.authorized_units,
                 "max_units_per_42_days": auth.max_units_per_42_days,
-                "renewals_left": max(
-                    0, (self._terms.max_renewals if self._terms else 0) - s.renewals_used
-                ),
+                "renewals_left": max(0, self._max_renewals - s.renewals_used),
                 "policy_ref": REF_RENEWAL,
             },
             n=s.renewals_used,

@@ -1,6 +1,7 @@
 """Status transitions of a case (DESIGN.md, Case statuses).
 
-Grant (the initial period on a track, POLICY.md, Sections I and II), pend
+Grant (the initial period on a track, its cycles numbered on from the
+member's prior cycles, POLICY.md, Sections I and II), pend
 (waiting for facts, POLICY.md, Section III), clinical review on a decision
 clock by urgency and line of business, denial with its appeal window
 (POLICY.md, Decision clocks and appeals), discontinuation and the case's end.
@@ -41,6 +42,7 @@ class Transitions:
             s.path = decision.path or s.path
         s.periods = [PeriodState.granted(auth, "initial")]
         s.period_index = 0
+        s.max_renewals = auth.max_renewals
         s.determination = "approve"
         s.missing_facts = []
         s.pend_deadline = None
@@ -54,8 +56,8 @@ class Transitions:
         )
         self._log(
             "approved",
-            f"approved on {s.track}: {auth.start} → {auth.end}, {auth.cycles} cycles, "
-            f"{auth.authorized_units} units",
+            f"approved on {s.track}: {auth.start} → {auth.end}, {auth.cycles} cycles "
+            f"({auth.first_cycle}–{auth.last_cycle}), {auth.authorized_units} units",
             reasons[0].policy_ref if reasons else REF_PERIOD,
         )
         await self._set_status("active", f"approved on {s.track}")

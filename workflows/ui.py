@@ -62,9 +62,19 @@ def current_details(state: CaseState, awaiting: str | None = None) -> str:
             + (f" (+{period.extended_days} d)" if period.extended_days else "")
         )
         terms = state.terms
+        max_renewals = state.max_renewals
+        if max_renewals is None:
+            max_renewals = terms.max_renewals if terms else 0
+        first = state.periods[0].first_cycle
+        span = (
+            f"cycle {period.first_cycle}"
+            if period.cycles == 1
+            else f"cycles {period.first_cycle}–{period.last_cycle}"
+        )
         lines.append(
-            f"- cycles: {state.cycles_started} started of {terms.total_cycles if terms else '?'}; "
-            f"renewals: {state.renewals_used}/{terms.max_renewals if terms else 0}"
+            f"- cycles: {state.cycles_started} started of {terms.total_cycles if terms else '?'}"
+            + (f" ({first - 1} prior)" if first > 1 else "")
+            + f"; this period: {span}; renewals: {state.renewals_used}/{max_renewals}"
         )
         lines.append(f"- units paid: {state.units_paid} of {state.units_authorized} authorized")
     if state.missing_facts and state.status == "pended":

@@ -107,3 +107,34 @@ def test_a_renewal_asked_too_early_names_the_day_the_window_opens():
     assert "- too early (policy IV)" in text
     assert "from 2027-06-01" in text
     assert "appeal" not in text
+
+
+def test_an_approval_after_prior_cycles_names_its_cycles_and_says_the_earlier_ones_count():
+    text = render("approval", {"cycles": 3, "first_cycle": 4, "authorized_units": 2940})
+
+    assert "Cycles covered: 3 (cycles 4 to 6)." in text
+    assert "Cycles 1 to 3 count as blinatumomab already given" in text
+    assert "policy Section I, prior therapy" in text
+
+
+def test_an_approval_from_cycle_1_has_no_prior_therapy_sentence():
+    text = render("approval", {"cycles": 5, "first_cycle": 1})
+
+    assert "Cycles covered: 5 (cycles 1 to 5)." in text
+    assert "already given" not in text
+
+
+def test_a_renewal_names_its_single_cycle_without_a_prior_therapy_sentence():
+    text = render("renewal_approved", {"cycles": 1, "first_cycle": 9, "renewals_left": 0})
+
+    assert "Cycles covered: 1 (cycle 9)." in text
+    assert "already given" not in text
+    assert "Renewals left: 0." in text
+
+
+def test_completion_names_the_last_cycle_authorized():
+    text = render("completed", {"period_end": "2028-05-31", "cycles_total": 6, "last_cycle": 9})
+
+    assert "every allowed cycle, through cycle 9, was authorized" in text
+    assert "(6 started under this authorization)" in text
+    assert "2028-05-31" in text

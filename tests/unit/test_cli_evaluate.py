@@ -96,3 +96,53 @@ def test_schema_prints_the_json_schema_of_each_format(capsys, kind, property_nam
 
     schema = json.loads(capsys.readouterr().out)
     assert property_name in schema["properties"]
+
+
+# POLICY.md Section I, "Prior therapy", worked examples, through the CLI:
+# base, prior, determination, cycles granted, units, renewable, max renewals, first-cycle doses
+PRIOR_THERAPY = [
+    ("adult_rr", 0, "approve", [1, 2, 3, 4, 5], 4900, True, 2,
+     (42, [{"from_day": 1, "to_day": 7, "mcg": 9}, {"from_day": 8, "to_day": 28, "mcg": 28}])),
+    ("adult_rr", 3, "approve", [4, 5, 6], 2940, True, 2,
+     (42, [{"from_day": 1, "to_day": 28, "mcg": 28}])),
+    ("adult_rr", 5, "approve", [6, 7], 1960, True, 1,
+     (84, [{"from_day": 1, "to_day": 28, "mcg": 28}])),
+    ("adult_rr", 8, "approve", [9], 980, False, 0,
+     (84, [{"from_day": 1, "to_day": 28, "mcg": 28}])),
+    ("adult_rr", 9, "deny", [], None, None, None, None),
+    ("adult_mrd", 1, "approve", [2, 3, 4], 2940, False, 0,
+     (42, [{"from_day": 1, "to_day": 28, "mcg": 28}])),
+    ("adult_maint_ph_neg", 2, "approve", [3], 980, True, 2,
+     (42, [{"from_day": 1, "to_day": 28, "mcg": 28}])),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("base", "prior", "determination", "granted", "units", "renewable", "renewals", "first"),
+    PRIOR_THERAPY,
+    ids=[f"{row[0]}-prior-{row[1]}" for row in PRIOR_THERAPY],
+)
+def test_evaluate_grants_the_cycles_left_after_the_prior_cycles(
+    request_file, capsys, base, prior, determination, granted, units, renewable, renewals, first
+):
+    data = request_dict(base, {"therapy.prior_blinatumomab_cycles": prior})
+
+    code = cli.main(["evaluate", request_file(data), "--no-trace"])
+
+    out = json.loads(capsys.readouterr().out)
+    assert (code, out["determination"]) == (0, determination)
+    auth = out["authorization"]
+    if not granted:
+        assert auth is None and out["dosing"] is None
+        assert "duration_exceeded" in [r["code"] for r in out["reasons"]]
+        return
+    assert (auth["first_cycle"], auth["cycles"]) == (granted[0], len(granted))
+    assert (auth["authorized_units"], auth["renewable"], auth["max_renewals"]) == (
+        units,
+        renewable,
+        renewals,
+    )
+    assert [c["cycle"] for c in out["dosing"]["cycles"]] == granted
+    cycle_days, doses = first
+    assert out["dosing"]["cycles"][0]["cycle_days"] == cycle_days
+    assert out["dosing"]["cycles"][0]["daily_doses"] == doses

@@ -302,11 +302,12 @@ def test_prior_cycles_from_the_systems_record_count_when_larger(evaluate):
     assert [r.policy_ref for r in decision.reasons if r.code == "duration_exceeded"] == ["I"]
 
 
-def test_prior_cycles_below_the_total_do_not_shorten_the_period(evaluate):
+def test_prior_cycles_below_the_total_keep_the_period_and_grant_only_the_cycles_left(evaluate):
     decision = evaluate(request("adult_mrd", therapy__prior_blinatumomab_cycles=3), prior_cycles=2)
 
     assert decision.determination == "approve"
-    assert decision.authorization.cycles == 4
+    auth = decision.authorization
+    assert (auth.days, auth.first_cycle, auth.cycles, auth.authorized_units) == (168, 4, 1, 980)
 
 
 def test_unstated_prior_cycles_deny_when_the_systems_record_reaches_the_total(evaluate):

@@ -27,7 +27,8 @@ RESPONSE = event("response_assessment", "2027-05-01", response_assessment={
 
 
 def renew(policy, base="adult_rr", *, track="relapsed_refractory", used=0, as_of=WINDOW,
-          events=(RESPONSE,), changes=None, start=START, end=END, path=None):  # fmt: skip
+          events=(RESPONSE,), changes=None, start=START, end=END, path=None,
+          last_cycle=None):  # fmt: skip
     req = request(base)
     if changes:
         req = merge_facts(req, changes)
@@ -37,6 +38,7 @@ def renew(policy, base="adult_rr", *, track="relapsed_refractory", used=0, as_of
             track=track,
             path=path,
             renewals_used=used,
+            last_cycle=last_cycle,
             period_start=start,
             period_end=end,
             as_of=as_of,
@@ -83,6 +85,62 @@ def test_a_maintenance_renewal_covers_one_42_day_cycle(policy, used):
     assert decision.determination == "approve"
     assert (decision.authorization.cycles, decision.authorization.first_cycle) == (1, used + 2)
     assert decision.authorization.authorized_units == 980
+
+
+MAINT = {"base": "adult_maint_ph_neg", "track": "maintenance", "end": date(2027, 5, 19),
+         "as_of": date(2027, 5, 1)}  # fmt: skip
+
+
+# Section I, prior therapy: a renewal covers the next cycles after the last one granted so
+# far (here after grants that began past cycle 1), not cycles counted from renewals used.
+@pytest.mark.parametrize(
+    ("kw", "used", "last_cycle", "cycles", "renewable", "max_renewals"),
+    [
+        ({}, 0, 6, [7, 8], True, 2),  # 3 prior: 4-6 granted; 7-8 now, then 9
+        ({}, 1, 8, [9], False, 2),
+        ({}, 0, 7, [8, 9], False, 1),  # 5 prior: 6-7 granted
+        (MAINT, 0, 3, [4], True, 2),  # 2 prior: 3 granted; 4 now, then 5
+        (MAINT, 1, 4, [5], False, 2),
+    ],
+    ids=["rr-after-6", "rr-after-8", "rr-after-7", "maint-after-3", "maint-after-4"],
+)
+def test_a_renewal_continues_the_numbering_from_the_last_cycle_granted(
+    policy, kw, used, last_cycle, cycles, renewable, max_renewals
+):
+    decision = renew(policy, used=used, last_cycle=last_cycle, **kw)
+
+    assert decision.determination == "approve"
+    auth = decision.authorization
+    assert list(range(auth.first_cycle, auth.last_cycle + 1)) == cycles
+    assert auth.authorized_units == 980 * len(cycles)
+    assert (auth.renewable, auth.max_renewals) == (renewable, max_renewals)
+    assert [c.cycle for c in decision.dosing.cycles] == cycles
+
+
+def test_a_renewal_for_cycle_9_alone_doses_one_84_day_cycle(policy):
+    decision = renew(policy, used=1, last_cycle=8)
+
+    (cycle,) = decision.dosing.cycles
+    assert (cycle.cycle, cycle.phase, cycle.cycle_days, cycle.treatment_days) == (
+        9, "continued_therapy", 84, 28)  # fmt: skip
+    assert [(d.from_day, d.to_day, d.mcg) for d in cycle.daily_doses] == [(1, 28, 28)]
+    assert "cycle 9 of 9, 980 units" in decision.reasons[-1].text
+
+
+@pytest.mark.parametrize(
+    ("kw", "used", "last_cycle"),
+    [({}, 1, 9), ({}, 0, 9), (MAINT, 2, 5)],
+    ids=["rr-9-after-one-renewal", "rr-9-initially", "maint-5-after-two-renewals"],
+)
+def test_no_renewal_once_every_cycle_of_the_track_is_granted_even_with_renewals_left(
+    policy, kw, used, last_cycle
+):
+    decision = renew(policy, used=used, last_cycle=last_cycle, **kw)
+
+    assert decision.determination == "not_renewable"
+    assert decision.authorization is None
+    assert decision.reasons[0].policy_ref == "I"
+    assert "cycles are authorized" in decision.reasons[0].text
 
 
 @pytest.mark.parametrize(

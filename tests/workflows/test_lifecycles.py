@@ -2,7 +2,8 @@
 
 The scenarios are examples/scenarios/<track>_full.json (examples/make_scenarios.py):
 claims on the treatment days of every allowed cycle, a response assessment and a
-renewal request in each renewal window. Each case ends `completed` when its last
+renewal request in each renewal window (relapsed_refractory_prior3_full: the same
+after 3 prior cycles, Section I "Prior therapy"). Each case ends `completed` when its last
 allowed period ends; the non-renewable tracks refuse the renewal.
 """
 
@@ -63,6 +64,23 @@ async def test_relapsed_refractory_lives_78_weeks_with_two_renewals_and_nine_cyc
     assert [r.action for r in result.refusals] == ["renewal_request"]
     assert len(run.history_events) == 3
     assert max(run.history_events) < 10_000
+
+
+async def test_relapsed_refractory_after_3_prior_cycles_gives_cycles_4_to_9_then_completes(
+    cases,
+):
+    run = await cases.scenario("relapsed_refractory_prior3_full")
+    result = run.result
+    assert result.status == "completed"
+    assert result.renewals_used == 2
+    assert [p.kind for p in result.periods] == ["initial", "renewal", "renewal"]
+    assert [c.cycle for c in result.cycles] == [4, 5, 6, 7, 8, 9]
+    assert [c.phase for c in result.cycles] == ["consolidation"] * 2 + ["continued_therapy"] * 4
+    assert all(c.status == "paid" for c in result.claims)
+    assert result.units_paid == 6 * 980
+    # The third request, in the last period, is refused: cycle 9 was the last.
+    assert [r.action for r in result.refusals] == ["renewal_request"]
+    assert kinds(run)[-1] == "completed"
 
 
 async def test_maintenance_is_renewed_four_times_then_completed(cases):
