@@ -18,11 +18,15 @@ activities freely:
   are ignored", CONTRACT.md).
 
 Prior therapy (POLICY.md Section I, "Prior therapy"): the member's earlier
-cycles are the sum of ``authorizations.cycles_started`` over the member's
-*other* cases. ``cycles_started`` is what the workflow counted for the case
-(cycle boundaries and ``cycle_started`` events), which is the number of
-cycles given; units in ``claim_lines`` cannot be mapped back to cycles without
-the case's track and dosing, so they are not used for this count.
+cycles are the highest cycle any of the member's *other* cases reached: a
+case granted from cycle ``first_cycle`` (numbered on from the cycles the
+member had before it) that started ``cycles_started`` cycles has reached
+``first_cycle - 1 + cycles_started``. Cases recorded before grants continued
+the numbering start at cycle 1, so for them the sum of ``cycles_started`` is
+the count; the larger of the two is taken. ``cycles_started`` is what the
+workflow counted for the case (cycle boundaries and ``cycle_started``
+events); units in ``claim_lines`` cannot be mapped back to cycles without the
+case's track and dosing, so they are not used for this count.
 """
 
 from __future__ import annotations
@@ -117,10 +121,15 @@ class CaseStore:
 
     @activity.defn
     async def member_history(self, inp: MemberHistoryInput) -> MemberHistory:
-        """Cycles started in the member's other cases (Section I, "Prior therapy")."""
+        """The cycles the member's other cases reached (Section I, "Prior therapy")."""
         cycles = await self._pool.fetchval(
             """
-            SELECT COALESCE(sum(cycles_started), 0)::int FROM authorizations
+            SELECT GREATEST(
+                COALESCE(max(COALESCE((periods->0->>'first_cycle')::int, 1) - 1
+                             + cycles_started), 0),
+                COALESCE(sum(cycles_started), 0)
+            )::int
+            FROM authorizations
             WHERE member_ref = $1 AND case_id IS DISTINCT FROM $2
             """,
             inp.member_ref,

@@ -7,7 +7,7 @@ import pytest
 
 from activities.models import MemberHistoryInput
 from activities.store import CaseStore
-from tests.integration.case_factories import clinical_event, decision_input, projection
+from tests.integration.case_factories import clinical_event, decision_input, period, projection
 
 
 @pytest.fixture
@@ -124,6 +124,20 @@ async def test_member_history_counts_cycles_of_the_members_other_cases_only(stor
     stranger = await store.member_history(MemberHistoryInput(member_ref="m_nobody"))
 
     assert (current.prior_cycles, everything.prior_cycles, stranger.prior_cycles) == (3, 5, 0)
+
+
+async def test_member_history_counts_the_cycles_a_case_numbered_on_from_prior_therapy(store):
+    """Section I, prior therapy: a case granted from cycle 4 that started 3 reached cycle 6."""
+    await store.project_authorization(
+        projection(case_id="pa-A", periods=[period(first_cycle=4, cycles=3)], cycles_started=3)
+    )
+    await store.project_authorization(projection(case_id="pa-B", cycles_started=0))
+
+    history = await store.member_history(
+        MemberHistoryInput(member_ref="m_member1", exclude_case_id="pa-B")
+    )
+
+    assert history.prior_cycles == 6
 
 
 async def test_projection_takes_units_paid_from_the_cases_ledger_lines(store, db_pool):
