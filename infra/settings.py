@@ -45,8 +45,13 @@ class Settings(BaseSettings):
     # Keyed hash for MemberRef (search attribute and ledger key); never the member id itself.
     member_ref_key: str = "dev-only-member-ref-key-change-me"
 
-    # Payload encryption: "keyid:base64key,keyid:base64key"; the first encrypts.
+    # Payload encryption: "keyid:base64key,keyid:base64key"; the first encrypts. "none":
+    # no encryption, chosen. Empty: `priorauth dev` makes a key for its data dir; the
+    # worker and the API run without one and warn (infra/codec.py).
     codec_keys: str = ""
+    # More Temporal UI origins allowed to call the codec server (comma-separated), beyond
+    # localhost and 127.0.0.1 on :8233 and :8080; `priorauth dev` adds its UI's.
+    codec_ui_origins: str = ""
 
     # Notifications: "log" (default) or "webhook" (HTTP POST to notify_webhook_url).
     notify_channel: str = Field(default="log", pattern="^(log|webhook)$")

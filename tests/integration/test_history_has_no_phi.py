@@ -16,21 +16,10 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from google.protobuf.message import Message
-from temporalio.api.common.v1 import Payload, WorkflowExecution
-from temporalio.api.query.v1 import WorkflowQuery
-from temporalio.api.workflowservice.v1 import (
-    DescribeWorkflowExecutionRequest,
-    DescribeWorkflowExecutionResponse,
-    GetWorkflowExecutionHistoryRequest,
-    ListWorkflowExecutionsRequest,
-    QueryWorkflowRequest,
-)
-from temporalio.client import Client
+from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionResponse
 
 import worker
 from domain.claim import ClaimLine
@@ -42,6 +31,7 @@ from infra.codec import ENCODING, EncryptionCodec, format_key, generate_key
 from infra.member_ref import member_ref
 from infra.settings import Settings
 from tests.case_status import wait_for_status
+from tests.raw_temporal import payloads, raw_case
 from workflows.authorization import PATCH_LEDGER_KEEPS_UNITS_PAID, AuthorizationWorkflow
 from workflows.messages import CaseInput
 from workflows.starter import start_case
@@ -71,65 +61,6 @@ def _request(request_id: str, today: datetime) -> PARequest:
             member={"first_name": FIRST, "last_name": LAST, "date_of_birth": DOB.isoformat()},
         )
     )
-
-
-def _payloads(message: Message, path: tuple[str, ...] = ()) -> Iterator[tuple[str, Payload]]:
-    """Every Payload inside ``message`` (any depth, maps and lists too), with its field path."""
-    if isinstance(message, Payload):
-        yield ".".join(path), message
-        return
-    for field, value in message.ListFields():
-        if field.message_type is None:
-            continue
-        if field.message_type.GetOptions().map_entry:
-            children = [(f"{field.name}[{k}]", v) for k, v in value.items()]
-        elif isinstance(value, Message):
-            children = [(field.name, value)]
-        else:
-            children = [(f"{field.name}[{i}]", v) for i, v in enumerate(value)]
-        for name, child in children:
-            if isinstance(child, Message):
-                yield from _payloads(child, (*path, name))
-
-
-async def _raw_case(plain: Client, workflow_id: str) -> list[Message]:
-    """Everything the server keeps or serves for the case, as a codec-less client gets it."""
-    service = plain.workflow_service
-    execution = WorkflowExecution(workflow_id=workflow_id)
-    pages: list[Message] = []
-    token = b""
-    while True:
-        page = await service.get_workflow_execution_history(
-            GetWorkflowExecutionHistoryRequest(
-                namespace=NAMESPACE, execution=execution, next_page_token=token
-            )
-        )
-        pages.append(page)
-        token = page.next_page_token
-        if not token:
-            break
-    description = await service.describe_workflow_execution(
-        DescribeWorkflowExecutionRequest(namespace=NAMESPACE, execution=execution)
-    )
-    listing = None
-    by_id = ListWorkflowExecutionsRequest(
-        namespace=NAMESPACE, query=f"WorkflowId = '{workflow_id}'"
-    )
-    for _ in range(100):
-        listing = await service.list_workflow_executions(by_id)
-        if listing.executions:
-            break
-        await asyncio.sleep(0.1)
-    assert listing is not None and listing.executions, "the case never showed in visibility"
-    queries = [
-        await service.query_workflow(
-            QueryWorkflowRequest(
-                namespace=NAMESPACE, execution=execution, query=WorkflowQuery(query_type=name)
-            )
-        )
-        for name in ("__temporal_workflow_metadata", "status", "history")
-    ]
-    return [*pages, description, listing, *queries]
 
 
 async def test_raw_temporal_records_of_a_case_hold_no_member_phi(
@@ -174,7 +105,7 @@ async def test_raw_temporal_records_of_a_case_hold_no_member_phi(
             )  # fmt: skip
             await asyncio.sleep(0.5)
 
-            raw = await _raw_case(dev_client, handle.id)
+            raw = await raw_case(dev_client, handle.id)
 
             # A client with the codec reads the case as usual.
             description = await handle.describe()
@@ -196,7 +127,7 @@ async def test_raw_temporal_records_of_a_case_hold_no_member_phi(
     #    the SDK's own local-activity marker bookkeeping (sequence number, attempt,
     #    activity type, times: no user data; the result beside it is encrypted) and its
     #    workflow.patched markers (the patch id, a constant of the code).
-    found = [(path, p) for message in raw for path, p in _payloads(message)]
+    found = [(path, p) for message in raw for path, p in payloads(message)]
     patches = [
         json.loads(p.data)
         for path, p in found
