@@ -92,6 +92,21 @@ async def test_a_late_claim_on_an_expired_case_is_paid_within_the_timely_filing_
     assert "run-out until 2027-12-27" in await details(handle)
 
 
+async def test_the_example_scenario_pays_the_claim_sent_nine_days_after_expiry(cases):
+    run = await cases.scenario("claims_run_out")  # examples/scenarios/claims_run_out.json
+
+    result = run.result
+    assert result.status == "expired"
+    assert [(c.claim_id, c.status, c.carc_codes) for c in result.claims] == [
+        ("CLM-RO-1", "paid", []),
+        ("CLM-RO-2", "paid", []),  # DOS 2027-06-29, sent 2027-07-09
+        ("CLM-RO-3", "denied", ["29"]),  # DOS 2027-01-09, sent 181 days later
+        ("CLM-RO-4", "denied", ["29"]),  # sent after the run-out ended (2027-12-27)
+    ]
+    assert result.units_paid == 70
+    assert [r.day for r in result.refusals] == [392]
+
+
 async def test_a_case_whose_run_out_passes_ends_its_run_in_its_final_status(cases):
     handle = await cases.start("relapsed_refractory")
     await cases.to_day(day_of("2027-12-27"))  # the run-out's last day: still in time
