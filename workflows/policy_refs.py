@@ -2,8 +2,7 @@
 
 The sections cited in the case's log and notices (POLICY.md: Section I
 authorization tracks, Section IV renewal, Decision clocks and appeals, Claims
-run-out) and the
-engine's reasons as notice payloads.
+run-out) and the engine's reasons as notice payloads.
 """
 
 from __future__ import annotations

@@ -103,7 +103,5 @@ class RunOut:
         s = self.s
         s.archive_claims()  # the answers, as text: most of what an ended case holds
         s.clinical_events = []  # read by renewals only (events_seen keeps repeats out)
-        s.renewal_pending_info = None
-        s.review = None
-        if s.decision is not None:
-            s.decision = s.decision.model_copy(update={"dosing": None, "trace": None})
+        if s.decision is not None:  # the dosing plan is in the decision's audit row
+            s.decision = s.decision.model_copy(update={"dosing": None})
