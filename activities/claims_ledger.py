@@ -143,7 +143,8 @@ class ClaimsLedger:
 
     @activity.defn
     async def adjudicate_claim(self, inp: AdjudicateClaimInput) -> ClaimAnswer:
-        """Decide one claim line against a live case (POLICY.md, Claims; Section II)."""
+        """Decide one claim line against a case, live or in its claims run-out (POLICY.md,
+        Claims; Section II)."""
         line = inp.line
         async with self._pool.acquire() as conn, conn.transaction():
             await conn.execute(
@@ -236,6 +237,11 @@ class ClaimsLedger:
             periods=periods,
             death_date=inp.death_date,
             discontinued_date=inp.discontinued_date,
+            withdrawn_on=inp.withdrawn_on,
+            received_on=inp.received_on,
+            timely_filing_days=inp.timely_filing_days
+            if inp.timely_filing_days is not None
+            else self._policy.timely_filing_days(inp.line_of_business),
             member_paid_units=view.member_units,
             policy_id=self._policy.id,
         )

@@ -31,8 +31,9 @@ from domain.renewal import RenewalDecision, RenewalInput, decide_renewal
 from domain.terms import counted_prior_cycles, initial_authorization
 
 
-def track_terms(policy: Policy, track_id: str) -> TrackTerms:
-    """What a live case needs of its track (Section I; Section IV window), from the data."""
+def track_terms(policy: Policy, track_id: str, line_of_business: str | None = None) -> TrackTerms:
+    """What a live case needs of its track (Section I; Section IV window) and of its line
+    of business (the timely-filing limit of its claims run-out), from the data."""
     track = policy.tracks[track_id]
     renewal = track.renewal
     return TrackTerms(
@@ -48,6 +49,7 @@ def track_terms(policy: Policy, track_id: str) -> TrackTerms:
             for group in track.cycles
             for n in range(group.from_, group.to + 1)
         ],
+        timely_filing_days=policy.timely_filing_days(line_of_business),
     )
 
 
@@ -75,7 +77,8 @@ class EvaluationActivities:
             raise ApplicationError(
                 f"the request cannot be evaluated: {err}", type="InvalidRequest", non_retryable=True
             ) from err
-        terms = track_terms(self._policy, decision.track) if decision.track else None
+        lob = inp.request.line_of_business
+        terms = track_terms(self._policy, decision.track, lob) if decision.track else None
         return EvaluationResult(decision=decision, terms=terms)
 
     @activity.defn
@@ -99,7 +102,9 @@ class EvaluationActivities:
             self._policy, inp.track, cycles, clinical.weight_kg, clinical.height_cm
         )
         return GrantTerms(
-            authorization=auth, dosing=dosing, terms=track_terms(self._policy, inp.track)
+            authorization=auth,
+            dosing=dosing,
+            terms=track_terms(self._policy, inp.track, inp.request.line_of_business),
         )
 
     @activity.defn

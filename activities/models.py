@@ -109,7 +109,8 @@ class AuthorizationProjection(BaseModel):
 
 
 class AdjudicateClaimInput(BaseModel):
-    """A claim line against a live case; the ledger decides it atomically (Section II)."""
+    """A claim line against a case (live or in its claims run-out); the ledger decides it
+    atomically (Section II; POLICY.md, Claims run-out)."""
 
     case_id: str
     member_ref: str
@@ -117,6 +118,12 @@ class AdjudicateClaimInput(BaseModel):
     periods: list[PeriodTerms]
     death_date: date | None = None
     discontinued_date: date | None = None
+    withdrawn_on: date | None = None
+    # The case's business day when it received the line, and the timely-filing limit in
+    # days; with no limit the ledger takes the policy data's for ``line_of_business``.
+    received_on: date | None = None
+    line_of_business: str | None = None
+    timely_filing_days: int | None = None
 
 
 class ClinicalEventInput(BaseModel):
@@ -185,6 +192,9 @@ class TrackTerms(BaseModel):
     total_cycles: int
     renewal_window_days: int
     cycles: list[CyclePlan] = Field(default_factory=list)
+    # The case's line of business's timely-filing limit (POLICY.md, Claims run-out);
+    # None in terms granted before the policy data carried it.
+    timely_filing_days: int | None = None
 
 
 class EvaluationResult(BaseModel):

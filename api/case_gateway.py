@@ -2,7 +2,8 @@
 
 - an update the case refuses in its current state (``accepted=False``) -> 409 with the reason;
 - an update the workflow's validator rejects -> 409 (422 when it names bad input);
-- no such workflow -> 404; a case that has already ended -> 409 naming its status;
+- no such workflow -> 404; a case that has already ended -> 409 naming its status (and,
+  for a case that had a claims run-out, the day it ended: POLICY.md, Claims run-out);
 - no answer in time (no worker?) -> 504.
 
 Route handlers never see a Temporal exception.
@@ -28,7 +29,7 @@ from temporalio.exceptions import ApplicationError, FailureError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.errors import ApiError, FieldError, conflict, not_found
-from infra.temporal import AUTH_STATUS
+from infra.temporal import AUTH_RUN_OUT_UNTIL, AUTH_STATUS
 
 log = structlog.get_logger("api.gateway")
 
@@ -46,6 +47,12 @@ def handle(client: Client, case_id: str) -> WorkflowHandle[Any, Any]:
 
 async def closed_status(client: Client, case_id: str) -> str | None:
     """The case's status if its workflow has ended, None if it runs; 404 if it never existed."""
+    closed = await _closed(client, case_id)
+    return closed[0] if closed else None
+
+
+async def _closed(client: Client, case_id: str) -> tuple[str, str] | None:
+    """(status, why) of an ended case, None if it runs; 404 if it never existed."""
     try:
         desc = await handle(client, case_id).describe()
     except RPCError as exc:
@@ -54,14 +61,23 @@ async def closed_status(client: Client, case_id: str) -> str | None:
         raise
     if desc.status == WorkflowExecutionStatus.RUNNING:
         return None
-    status = desc.typed_search_attributes.get(AUTH_STATUS)
-    return status or (desc.status.name.lower() if desc.status else "closed")
+    attrs = desc.typed_search_attributes
+    status = attrs.get(AUTH_STATUS) or (desc.status.name.lower() if desc.status else "closed")
+    why = f"case {case_id} has ended ({status}) and takes no more messages"
+    run_out = attrs.get(AUTH_RUN_OUT_UNTIL)
+    if run_out is not None:
+        why += (
+            f": its claims run-out ended {run_out.date()} "
+            "(the time limit for filing has expired, CARC 29)"
+        )
+    return status, why
 
 
 async def _not_found_or_closed(client: Client, case_id: str, exc: RPCError) -> ApiError:
-    status = await closed_status(client, case_id)
-    if status is not None:
-        return conflict(f"case {case_id} has ended ({status}) and takes no more messages", status)
+    closed = await _closed(client, case_id)
+    if closed is not None:
+        status, why = closed
+        return conflict(why, status)
     log.warning("rpc refused on a running case", case=case_id, rpc_status=str(exc.status))
     return ApiError(502, "temporal_error", "Temporal refused the call")
 

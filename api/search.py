@@ -16,6 +16,7 @@ from infra.temporal import (
     AUTH_ESCALATED,
     AUTH_PERIOD_END,
     AUTH_RENEWALS_USED,
+    AUTH_RUN_OUT_UNTIL,
     AUTH_STATUS,
     AUTH_TRACK,
 )
@@ -48,6 +49,9 @@ class CaseSummary(BaseModel):
     period_end: date | None = None
     renewals_used: int | None = None
     escalated: bool = False
+    # Claims run-out (POLICY.md): the last day the ended case takes late claims; a case
+    # with it whose execution still runs is in run-out.
+    run_out_until: date | None = None
     execution_status: str | None = None
     started_at: datetime | None = None
     closed_at: datetime | None = None
@@ -86,6 +90,7 @@ def visibility_query(f: CaseFilter) -> str:
 def summarize(execution: WorkflowExecution) -> CaseSummary:
     attrs = execution.typed_search_attributes
     period_end = attrs.get(AUTH_PERIOD_END)
+    run_out = attrs.get(AUTH_RUN_OUT_UNTIL)
     status = execution.status
     return CaseSummary(
         case_id=execution.id,
@@ -94,6 +99,7 @@ def summarize(execution: WorkflowExecution) -> CaseSummary:
         period_end=period_end.date() if period_end else None,
         renewals_used=attrs.get(AUTH_RENEWALS_USED),
         escalated=bool(attrs.get(AUTH_ESCALATED)),
+        run_out_until=run_out.date() if run_out else None,
         execution_status=status.name.lower()
         if isinstance(status, WorkflowExecutionStatus)
         else None,

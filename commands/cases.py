@@ -258,6 +258,7 @@ def _status(args: argparse.Namespace, api: ApiClient) -> int:
                 if s.get("period_start")
                 else None,
                 "renewal window opens": s.get("renewal_window_opens"),
+                "claims run-out until": s.get("run_out_until"),
                 "renewals": f"{s.get('renewals_used', 0)} of {s.get('max_renewals', 0)}",
                 "cycles": f"{s.get('cycles_started', 0)} of {s.get('total_cycles', 0)} started",
                 "units": f"{s.get('units_paid', 0)} paid of {s.get('units_authorized', 0)}",

@@ -304,24 +304,45 @@ async def _send(handle: Any, event: ScenarioEvent) -> tuple[ClaimAnswer | None, 
         cause = err.cause
         return _closed_claim(event, "rejected"), f"rejected: {getattr(cause, 'message', cause)}"
     except RPCError:
-        status = (await handle.query(W.status)).status
-        return _closed_claim(event, f"the case is {status}"), f"the case is closed ({status})"
+        status = await handle.query(W.status)
+        periods = (await handle.query(W.periods)).periods
+        reason = f"the case is closed ({status.status})"
+        if status.run_out_until is not None:
+            reason += f"; its claims run-out ended {status.run_out_until}"
+        return _closed_claim(event, status, periods), reason
     return None, "" if outcome.accepted else outcome.reason
 
 
-def _closed_claim(event: ScenarioEvent, why: str) -> ClaimAnswer | None:
-    """A claim the case could not take still gets an answer: authorization absent (CARC 197)."""
+def _closed_claim(event: ScenarioEvent, status: Any, periods: list[Any]) -> ClaimAnswer | None:
+    """A claim the ended case could not take still gets an answer (POLICY.md, Claims run-out).
+
+    A date of service the case could have paid: its run-out is over, so the line came
+    after its timely-filing limit (CARC 29). Any other: authorization absent (CARC 197).
+    """
     if event.action != "claim" or event.claim is None:
         return None
     line = event.claim
+    dos = line.date_of_service
+    through = status.run_out_service_through
+    payable = (
+        through is not None and dos <= through and any(p.start <= dos <= p.end for p in periods)
+    )
+    if payable:
+        carc, message = (
+            "29",
+            f"received after the case's claims run-out ended {status.run_out_until}: "
+            "the time limit for filing has expired",
+        )
+    else:
+        carc, message = "197", f"no live authorization took this line (the case is {status.status})"
     return ClaimAnswer(
         claim_id=line.claim_id,
         line=line.line,
         status="denied",
         allowed_units=0,
         denied_units=line.units,
-        carc_codes=["197"],
-        message=f"no live authorization took this line ({why})",
+        carc_codes=[carc],
+        message=message,
         policy_ref="Claims against an authorization",
         reversal=line.reversal,
     )

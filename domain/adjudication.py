@@ -8,15 +8,28 @@ Claim Adjustment Reason Code (CARC):
 order  check                                                       CARC
 =====  ==========================================================  =====
 1      same claim id + line seen before (identical: same answer)   16
-2      HCPCS J9039 and NDC 55513-0160-xx (Section VI)              15
-3      a diagnosis code from Appendix 1                            11
-4      date of service not after a reported death                  13
-5      inside an approved period, not after a discontinuation      197
-6      units within the period's authorized total (Section II)     198
-7      units within 980 per rolling 42 days (Section II)           119
+2      received within the timely-filing limit of its date of      29
+       service (days by line of business, policy data)
+3      HCPCS J9039 and NDC 55513-0160-xx (Section VI)              15
+4      a diagnosis code from Appendix 1                            11
+5      date of service not after a reported death                  13
+6      inside an approved period, not after a discontinuation,     197
+       before the withdrawal
+7      units within the period's authorized total (Section II)     198
+8      units within 980 per rolling 42 days (Section II)           119
 =====  ==========================================================  =====
 
-Checks 6 and 7 cut units rather than refuse the line: the excess is denied
+Check 2 is what makes claims run-out work (POLICY.md, "Claims run-out"): a
+line is judged by the same checks whenever it arrives, the case's status
+does not matter, only the days from its date of service to the day the case
+received it (``received_on``, the case's business day). The limit's last day
+is ``date_of_service + limit`` (arriving on it is in time). A caller that gives
+no ``received_on`` or no limit skips the check.
+
+A withdrawal (``withdrawn_on``) covers dates of service before the day of the
+withdrawal, as POLICY.md words it; a discontinuation covers its own day.
+
+Checks 7 and 8 cut units rather than refuse the line: the excess is denied
 and the rest goes on to the next check; a line partly allowed is
 ``partially_paid`` and carries the codes of every cut.
 
@@ -27,7 +40,9 @@ original paid nothing), so the sum of ``allowed_units`` over a member's
 ledger is the units paid. A reversal with no original line, or of another
 content, is denied with CARC 16; a replayed reversal gets its first answer.
 A line re-sent after its reversal is a different content (CARC 16): rebill
-under a new line.
+under a new line. A reversal only gives units back, it claims nothing: the
+timely-filing limit does not apply to it (it is taken as long as the case
+answers claims).
 """
 
 from __future__ import annotations
@@ -41,6 +56,7 @@ from domain.operators import normalize_code
 from domain.policy import Policy, load_policy
 
 CARC_MISSING_OR_DUPLICATE = "16"
+CARC_TIMELY_FILING = "29"
 CARC_NOT_AUTHORIZED_SERVICE = "15"
 CARC_DIAGNOSIS = "11"
 CARC_DEATH = "13"
@@ -49,6 +65,7 @@ CARC_AUTHORIZATION_EXCEEDED = "198"
 CARC_BENEFIT_MAXIMUM = "119"
 
 REF_DUPLICATE = "Claims against an authorization (one answer per claim line)"
+REF_TIMELY_FILING = "Claims against an authorization (claims run-out, timely filing)"
 
 
 class PeriodUnits(BaseModel):
@@ -74,6 +91,11 @@ class ClaimContext(BaseModel):
     periods: list[PeriodUnits] = Field(default_factory=list)
     death_date: date | None = None
     discontinued_date: date | None = None
+    withdrawn_on: date | None = None
+    # Claims run-out: the day the case received the line and the timely-filing limit in
+    # days (by line of business); either None skips the check.
+    received_on: date | None = None
+    timely_filing_days: int | None = None
     member_paid_units: list[tuple[date, int]] = Field(default_factory=list)
     policy_id: str | None = None
 
@@ -81,6 +103,18 @@ class ClaimContext(BaseModel):
 def is_replay(line: ClaimLine, ctx: ClaimContext) -> bool:
     """True when ``line`` was already answered: return that answer, count nothing."""
     return ctx.previous is not None and ctx.previous.line.same_content(line)
+
+
+def filing_deadline(date_of_service: date, limit_days: int) -> date:
+    """The last day a line for ``date_of_service`` is still received in time (inclusive)."""
+    return date_of_service + timedelta(days=limit_days)
+
+
+def filed_late(line: ClaimLine, ctx: ClaimContext) -> bool:
+    """True when the line arrived after the timely-filing limit of its date of service."""
+    if ctx.received_on is None or ctx.timely_filing_days is None:
+        return False
+    return ctx.received_on > filing_deadline(line.date_of_service, ctx.timely_filing_days)
 
 
 def normalize_ndc(ndc: str) -> str | None:
@@ -172,6 +206,18 @@ def adjudicate(line: ClaimLine, ctx: ClaimContext, policy: Policy | None = None)
             "Claim id and line number already adjudicated with different content.",
             REF_DUPLICATE,
         )
+    if filed_late(line, ctx):
+        assert ctx.received_on is not None and ctx.timely_filing_days is not None
+        deadline = filing_deadline(line.date_of_service, ctx.timely_filing_days)
+        return _answer(
+            line,
+            0,
+            [CARC_TIMELY_FILING],
+            f"Received {ctx.received_on}, after the timely-filing limit of "
+            f"{ctx.timely_filing_days} days from the date of service {line.date_of_service} "
+            f"(last day {deadline}).",
+            REF_TIMELY_FILING,
+        )
     billing = policy.billing
     hcpcs_ok = line.hcpcs.strip().upper() in {h.upper() for h in billing.hcpcs}
     if not hcpcs_ok or not _ndc_covered(line.ndc, policy):
@@ -198,8 +244,14 @@ def adjudicate(line: ClaimLine, ctx: ClaimContext, policy: Policy | None = None)
             line, 0, [CARC_DEATH], "Date of service after the reported date of death.", "I"
         )
     period = next((p for p in ctx.periods if p.start <= dos <= p.end), None)
-    if period is None or (ctx.discontinued_date is not None and dos > ctx.discontinued_date):
-        why = "outside every approved period" if period is None else "after discontinuation"
+    why = None
+    if period is None:
+        why = "outside every approved period"
+    elif ctx.discontinued_date is not None and dos > ctx.discontinued_date:
+        why = "after discontinuation"
+    elif ctx.withdrawn_on is not None and dos >= ctx.withdrawn_on:
+        why = f"on or after the withdrawal ({ctx.withdrawn_on})"
+    if why is not None:
         return _answer(line, 0, [CARC_NO_AUTHORIZATION], f"Date of service {why}.", "I")
     allowed = line.units
     carc: list[str] = []

@@ -326,6 +326,8 @@ class Medicare(_Data):
 class LineOfBusinessRules(_Data):
     decision_hours: dict[str, int]
     appeal_window_days: int
+    # POLICY.md, Claims run-out: days from a line's date of service to its arrival.
+    timely_filing_days: int = Field(ge=0)
     human_review_of_adverse_decisions: bool
     note: str | None = None
 
@@ -360,6 +362,11 @@ class Policy(_Data):
     @property
     def version(self) -> str:
         return self.policy.version
+
+    def timely_filing_days(self, line_of_business: str | None) -> int | None:
+        """POLICY.md, Claims run-out: the line of business's timely-filing limit in days."""
+        rules = self.lines_of_business.get(line_of_business or "")
+        return rules.timely_filing_days if rules is not None else None
 
     def value_list(self, name: str) -> list[Any]:
         if name == "covered_icd10":

@@ -9,7 +9,8 @@ response assessment before each renewal window and a renewal request in it
 is the same after 3 prior cycles (cycles 4-6, then renewals 7-8 and 9). Dates come from the policy
 data (domain.terms), so the scenarios follow the policy file. The other files
 show one path each: pend then information, review then denial then appeal,
-a renewal asked too early, expiry without renewal, withdrawal.
+a renewal asked too early, expiry without renewal, withdrawal, late claims
+after expiry (claims run-out).
 """
 
 from __future__ import annotations
@@ -181,6 +182,48 @@ def withdrawn() -> dict[str, Any]:
     }
 
 
+def claims_run_out() -> dict[str, Any]:
+    """POLICY.md, Claims run-out: a relapsed/refractory case expires unrenewed; the claim
+    for an infusion on its period's second-to-last day arrives nine days after the end
+    and is paid; one arriving then for a date past the timely-filing limit is denied
+    (CARC 29); once the run-out has passed, the case's run has ended (CARC 29 again)."""
+    policy = load_policy()
+    data = request("relapsed_refractory", request_id="REQ-RUN-OUT")
+    req = PARequest.model_validate(data)
+    received = req.received_on
+    auth = initial_authorization(policy, "relapsed_refractory", req.period_start())
+    limit = policy.timely_filing_days(req.line_of_business) or 0
+    late = auth.end + timedelta(days=9)
+    run_out_until = auth.end + timedelta(days=limit)
+    after = run_out_until + timedelta(days=1)
+    return {
+        "request": data,
+        "events": [
+            {
+                "day": day_of(received, auth.start),
+                "action": "claim",
+                "claim": claim("CLM-RO-1", auth.start, UNITS_PER_VIAL),
+            },
+            {
+                "day": day_of(received, late),
+                "action": "claim",
+                "claim": claim("CLM-RO-2", auth.end - timedelta(days=1), UNITS_PER_VIAL),
+            },
+            {
+                "day": day_of(received, late),
+                "action": "claim",
+                "claim": claim("CLM-RO-3", late - timedelta(days=limit + 1), UNITS_PER_VIAL),
+            },
+            {
+                "day": day_of(received, after),
+                "action": "claim",
+                "claim": claim("CLM-RO-4", auth.end - timedelta(days=2), UNITS_PER_VIAL),
+            },
+        ],
+        "until_day": day_of(received, after) + 1,
+    }
+
+
 SCENARIOS = {
     "relapsed_refractory_full": lambda: lifecycle("relapsed_refractory", weekly=False),
     "maintenance_full": lambda: lifecycle("maintenance", weekly=False),
@@ -198,6 +241,7 @@ SCENARIOS = {
     "review_deny_appeal": review_deny_appeal,
     "renewal_too_early_then_expiry": renewal_too_early_then_expiry,
     "withdrawn": withdrawn,
+    "claims_run_out": claims_run_out,
 }
 
 

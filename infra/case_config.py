@@ -3,6 +3,8 @@
 Clocks and windows that are settings (DESIGN.md, Case statuses; POLICY.md,
 Decision clocks and appeals). Policy terms (periods, cycles, units, the
 renewal window of Section IV) are not here: they come from the policy data.
+The timely-filing limits of claims run-out come from the policy data too; a
+setting overrides one only when it is set.
 """
 
 from __future__ import annotations
@@ -31,6 +33,15 @@ def case_config(settings: Settings, *, clock_anchor: datetime | None = None) -> 
             "commercial": settings.appeal_window_days_commercial,
             "medicaid": settings.appeal_window_days_medicaid,
             "medicare_advantage": settings.appeal_window_days_medicare_advantage,
+        },
+        timely_filing_days={
+            lob: days
+            for lob, days in {
+                "commercial": settings.timely_filing_days_commercial,
+                "medicaid": settings.timely_filing_days_medicaid,
+                "medicare_advantage": settings.timely_filing_days_medicare_advantage,
+            }.items()
+            if days is not None
         },
         renewal_reminder_days=sorted(
             {int(d) for d in _csv(settings.renewal_reminder_days)}, reverse=True

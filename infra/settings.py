@@ -66,6 +66,11 @@ class Settings(BaseSettings):
     appeal_window_days_commercial: int = 180
     appeal_window_days_medicaid: int = 60
     appeal_window_days_medicare_advantage: int = 65
+    # Timely filing of claims (POLICY.md, Claims run-out): unset, the policy data's
+    # (commercial 180, Medicaid 365, Medicare Advantage 365 days).
+    timely_filing_days_commercial: int | None = Field(default=None, ge=0)
+    timely_filing_days_medicaid: int | None = Field(default=None, ge=0)
+    timely_filing_days_medicare_advantage: int | None = Field(default=None, ge=0)
     renewal_window_days: int = 30
     renewal_reminder_days: str = "14,7"
     # Lines of business whose engine denials are issued without a reviewer (none by default).

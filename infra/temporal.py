@@ -27,6 +27,9 @@ AUTH_PERIOD_END = SearchAttributeKey.for_datetime("AuthPeriodEnd")
 AUTH_RENEWALS_USED = SearchAttributeKey.for_int("AuthRenewalsUsed")
 AUTH_ESCALATED = SearchAttributeKey.for_bool("AuthEscalated")
 MEMBER_REF = SearchAttributeKey.for_keyword("MemberRef")
+# Claims run-out (POLICY.md): the last day an ended case takes claims; a running case
+# with it set is in run-out.
+AUTH_RUN_OUT_UNTIL = SearchAttributeKey.for_datetime("AuthRunOutUntil")
 
 SEARCH_ATTRIBUTES = (
     AUTH_STATUS,
@@ -35,6 +38,7 @@ SEARCH_ATTRIBUTES = (
     AUTH_RENEWALS_USED,
     AUTH_ESCALATED,
     MEMBER_REF,
+    AUTH_RUN_OUT_UNTIL,
 )
 
 _INDEXED_TYPE = {

@@ -11,8 +11,9 @@ at each renewal.
 Statuses (fixed, CONTRACT.md): received -> pended | in_review | active |
 denied | not_applicable; active <-> renewal_window -> active (renewed) |
 expired | completed; denied -> appealed -> in_review; any live status ->
-withdrawn; active -> discontinued (kept open until the period's end so late
-claims up to the discontinuation date are still answered).
+withdrawn; active -> discontinued (kept open until the period's end). A case
+that ends with an approved period keeps answering claims, in its final
+status, until its claims run-out has passed (workflows/run_out.py).
 """
 
 from __future__ import annotations
@@ -68,6 +69,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.policy_refs import REF_CLOCKS, REF_PERIOD, REF_RENEWAL
     from workflows.recording import Recording
     from workflows.renewals import Renewals
+    from workflows.run_out import RunOut
     from workflows.timers import Timers
     from workflows.transitions import Transitions
 
@@ -100,6 +102,7 @@ class AuthorizationWorkflow(
     Notices,
     Timers,
     CaseClock,
+    RunOut,
 ):
     """One prior-authorization case for Blincyto, as DESIGN.md describes it."""
 
@@ -201,8 +204,9 @@ class AuthorizationWorkflow(
         s = self.s
         key = _claim_key(line)
         fingerprint = _fingerprint(line)
+        received_on = self._today()  # when the line arrives (timely filing), not when it is run
         async with self._lock:
-            seen = s.claims.get(key)
+            seen = s.claim_record(key)
             if seen is not None and seen.fingerprint == fingerprint:
                 return seen.answer  # the same line again: the first answer, nothing counted
             # A local activity: the hot path (hundreds of lines a case), one marker event
@@ -216,6 +220,10 @@ class AuthorizationWorkflow(
                     periods=self._period_terms(),
                     death_date=s.death_date,
                     discontinued_date=s.discontinued_date,
+                    withdrawn_on=s.withdrawn_on,
+                    received_on=received_on,
+                    line_of_business=s.request.line_of_business,
+                    timely_filing_days=self._timely_filing_days(),
                 ),
                 start_to_close_timeout=SHORT,
                 retry_policy=RETRY,
@@ -248,6 +256,12 @@ class AuthorizationWorkflow(
     def _validate_claim(self, line: ClaimLine) -> None:
         if line.member_id.strip() != self.s.request.member.member_id.strip():
             raise ValueError("the claim is for another member than this authorization's")
+        if self._finished:  # the run is ending: nothing more is adjudicated
+            until = self.s.run_out_until
+            raise ValueError(
+                f"the case has ended ({self.s.status})"
+                + (f": its claims run-out ended {until}" if until else "")
+            )
 
     @workflow.update(name="provide_info")
     async def provide_info(self, inp: ProvideInfoInput) -> ProvideInfoResult:
@@ -460,6 +474,8 @@ class AuthorizationWorkflow(
                     reason=f"the case is {s.status}: nothing to withdraw",
                 )
             self._close_review()
+            if s.periods:
+                s.withdrawn_on = self._today()  # claims run-out: dates of service before it
             await self._set_status("withdrawn", inp.reason or "withdrawn by the requester")
             self._notify("withdrawn", {"date": self._today().isoformat(), "reason": inp.reason})
             self._finish(s.last_reason)
@@ -533,6 +549,8 @@ class AuthorizationWorkflow(
             units_authorized=s.units_authorized,
             last_reason=s.last_reason,
             run=s.runs,
+            run_out_until=s.run_out_until,
+            run_out_service_through=s.claims_through() if s.run_out_until else None,
         )
 
     @workflow.query(name="periods")
@@ -566,7 +584,7 @@ class AuthorizationWorkflow(
             units_paid=s.units_paid,
             units_authorized=s.units_authorized,
             by_period=self._period_views(),
-            claims=[r.answer for r in s.claims.values()],
+            claims=s.claim_answers(),
         )
 
     @workflow.query(name="history")

@@ -8,7 +8,8 @@ covers its last day whole (POLICY.md, Section I); the renewal window opens
 (POLICY.md, Section IV.2; DESIGN.md, How data flows, step 5). The next
 deadline is the earliest of the pend deadline, the decision clock and its
 escalation, the appeal window, the period's end, the renewal window and
-reminders and the cycle boundary (DESIGN.md, Case statuses).
+reminders and the cycle boundary (DESIGN.md, Case statuses); an ended case
+in its claims run-out has one: the run-out's end (POLICY.md, Claims run-out).
 """
 
 from __future__ import annotations
@@ -85,6 +86,9 @@ class CaseClock:
 
     def _next_deadline(self) -> tuple[datetime, str] | None:
         s = self.s
+        if s.run_out_until is not None:
+            until = s.run_out_until
+            return (self._run_out_end_at(until), f"claims run-out ends ({until})")
         candidates: list[tuple[datetime, str]] = []
         if s.status == "pended" and s.pend_deadline is not None:
             candidates.append((s.pend_deadline, "pend deadline: facts not received -> review"))

@@ -165,11 +165,18 @@ class CaseState(BaseModel):
     boundaries_logged: list[int] = Field(default_factory=list)
 
     claims: dict[str, ClaimRecord] = Field(default_factory=dict)
+    # The records of ``claims`` as JSON text, moved here when the claims run-out began:
+    # still one answer per line, in a fifth of the memory of the models.
+    claims_archived: dict[str, str] = Field(default_factory=dict)
     units_paid: int = 0
     events_seen: list[str] = Field(default_factory=list)
     clinical_events: list[ClinicalEvent] = Field(default_factory=list)
     death_date: date | None = None
     discontinued_date: date | None = None
+    withdrawn_on: date | None = None
+    # Claims run-out (POLICY.md): the last day the ended case takes claims; set when the
+    # case ends with an approved period (its run ends the day after).
+    run_out_until: date | None = None
 
     pend_deadline: datetime | None = None
     review: PendingReview | None = None
@@ -192,6 +199,43 @@ class CaseState(BaseModel):
         if not self.periods:
             return None
         return self.periods[min(self.period_index, len(self.periods) - 1)]
+
+    def claim_record(self, key: str) -> ClaimRecord | None:
+        """The answer already given to a claim line (claim id + line + reversal), if any."""
+        record = self.claims.get(key)
+        if record is None and key in self.claims_archived:
+            record = ClaimRecord.model_validate_json(self.claims_archived[key])
+        return record
+
+    def claim_answers(self) -> list[ClaimAnswer]:
+        """Every answer given, in the order the lines came."""
+        archived = [ClaimRecord.model_validate_json(text) for text in self.claims_archived.values()]
+        return [r.answer for r in archived] + [r.answer for r in self.claims.values()]
+
+    def archive_claims(self) -> None:
+        """Keep the answers given so far as JSON text only (claims run-out: a case that
+        waits for late claims holds as little as it can)."""
+        self.claims_archived.update({k: r.model_dump_json() for k, r in self.claims.items()})
+        self.claims = {}
+
+    def claims_through(self) -> date | None:
+        """The last date of service a claim can still be paid for (POLICY.md, Claims run-out):
+        the last approved period's end, or the day of death or discontinuation, or the day
+        before the withdrawal, whichever is earliest; None without a payable day."""
+        if not self.periods:
+            return None
+        last = self.periods[-1].end
+        for cut in (self.death_date, self.discontinued_date):
+            if cut is not None:
+                last = min(last, cut)
+        if self.withdrawn_on is not None:
+            last = min(last, self.withdrawn_on - timedelta(days=1))
+        return last if last >= self.periods[0].start else None
+
+    def run_out_end(self, timely_filing_days: int) -> date | None:
+        """The last day a late claim can arrive in time: ``claims_through`` + the limit."""
+        through = self.claims_through()
+        return through + timedelta(days=timely_filing_days) if through is not None else None
 
     @property
     def cycles_started(self) -> int:

@@ -4,7 +4,8 @@ The pend deadline sends the case to clinical review; decision clocks are
 escalated before they run out (POLICY.md, Decision clocks and appeals); an
 unused appeal window ends the case as denied; the renewal window opens and
 reminders go out (POLICY.md, Section IV.2); at the period's end the next
-period starts, or the case expires or completes (POLICY.md, Section I).
+period starts, or the case expires or completes (POLICY.md, Section I); at the
+end of an ended case's claims run-out its run ends (POLICY.md, Claims run-out).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from datetime import datetime
 
 from temporalio import workflow
 
-from workflows.policy_refs import REF_CLOCKS, REF_PERIOD
+from workflows.policy_refs import REF_CLOCKS, REF_PERIOD, REF_RUN_OUT
 
 with workflow.unsafe.imports_passed_through():
     from infra.temporal import AUTH_ESCALATED
@@ -29,6 +30,15 @@ class Deadlines:
     async def _process_due(self) -> None:
         s = self.s
         now = self._now()
+        if s.run_out_until is not None:  # an ended case: only its run-out can fall due
+            if self._run_out_over(now):
+                self._log(
+                    "run_out_ended",
+                    f"claims run-out ended ({s.run_out_until}): no more claims are taken",
+                    REF_RUN_OUT,
+                )
+                self._end_run()
+            return
         if s.status == "pended" and s.pend_deadline is not None and now >= s.pend_deadline:
             s.pend_deadline = None
             self._log("pend_deadline", "facts not received by the deadline: clinical review")
@@ -41,9 +51,11 @@ class Deadlines:
             return
         if s.period is None or s.status not in (*LIVE_STATUSES, "discontinued"):
             return
-        while not self._finished and now >= self._period_end_at(s.period):
+        while (
+            not self._finished and s.run_out_until is None and now >= self._period_end_at(s.period)
+        ):
             await self._end_period()
-        if self._finished or s.status not in LIVE_STATUSES:
+        if self._finished or s.run_out_until is not None or s.status not in LIVE_STATUSES:
             return
         await self._renewal_clock(now)
         self._cycle_boundary(now)

@@ -38,6 +38,8 @@ from domain.request import PARequest
 from workflows.case_state import CaseState, LogEntry, NoticeRecord, StatusChange
 
 LINES_OF_BUSINESS = ("commercial", "medicaid", "medicare_advantage", "medicare_part_b")
+#: POLICY.md's timely-filing defaults, for cases whose terms predate the policy data's.
+TIMELY_FILING_FALLBACK_DAYS = {"commercial": 180, "medicaid": 365, "medicare_advantage": 365}
 
 # ---------------------------------------------------------------------------
 # Starting a case
@@ -66,6 +68,9 @@ class CaseConfig(BaseModel):
     appeal_window_days: dict[str, int] = Field(
         default_factory=lambda: {"commercial": 180, "medicaid": 60, "medicare_advantage": 65}
     )
+    # Timely filing by line of business (POLICY.md, Claims run-out): overrides of the
+    # policy data's limits (the case's TrackTerms); empty unless a setting is set.
+    timely_filing_days: dict[str, int] = Field(default_factory=dict)
     renewal_reminder_days: list[int] = Field(default_factory=lambda: [14, 7])
     auto_deny_lines_of_business: list[str] = Field(default_factory=list)
     max_appeals: int = 1
@@ -80,6 +85,14 @@ class CaseConfig(BaseModel):
         clock = self.decision_clocks.get(line_of_business, DecisionClock())
         hours = clock.expedited_hours if urgency == "expedited" else clock.standard_hours
         return timedelta(hours=hours)
+
+    def timely_filing(self, line_of_business: str, policy_days: int | None) -> int:
+        """The timely-filing limit in days: the setting's, else the policy data's, else (terms
+        granted before the data carried it) POLICY.md's default for the line of business."""
+        days = self.timely_filing_days.get(line_of_business, policy_days)
+        if days is None:
+            days = TIMELY_FILING_FALLBACK_DAYS.get(line_of_business, 365)
+        return days
 
     def appeal_window(self, line_of_business: str) -> timedelta:
         days = self.appeal_window_days.get(line_of_business)
@@ -235,6 +248,10 @@ class CaseStatusView(BaseModel):
     units_authorized: int = 0
     last_reason: str = ""
     run: int = 1
+    # Claims run-out (POLICY.md): the last day the ended case takes claims, and the last
+    # date of service it can still pay; None for a case without an approved period.
+    run_out_until: date | None = None
+    run_out_service_through: date | None = None
 
 
 class PeriodsView(BaseModel):

@@ -1,8 +1,8 @@
 """Policy references and reasons as the case records and sends them.
 
 The sections cited in the case's log and notices (POLICY.md: Section I
-authorization tracks, Section IV renewal, Decision clocks and appeals) and the
-engine's reasons as notice payloads.
+authorization tracks, Section IV renewal, Decision clocks and appeals, Claims
+run-out) and the engine's reasons as notice payloads.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ with workflow.unsafe.imports_passed_through():
 REF_PERIOD = "I"
 REF_RENEWAL = "IV"
 REF_CLOCKS = "Decision clocks and appeals"
+REF_RUN_OUT = "Claims against an authorization (claims run-out)"
 
 
 def reason_payloads(reasons: list[Reason]) -> list[dict[str, Any]]:

@@ -191,7 +191,9 @@ class Recording:
         return nxt[1] if nxt else None
 
     def _refresh_ui(self) -> None:
-        workflow.set_current_details(ui.current_details(self.s, self._awaiting()))
+        workflow.set_current_details(
+            ui.current_details(self.s, self._awaiting(), closed=self._finished)
+        )
 
     @staticmethod
     def _describe_event(event: ClinicalEvent) -> str:

@@ -192,8 +192,15 @@ class Transitions:
             self._finish(s.last_reason)
 
     def _finish(self, reason: str) -> None:
+        """The case has ended: its run ends now, or after its claims run-out (run_out.py)."""
         self.s.last_reason = reason or self.s.last_reason
         self._log("closed", f"case closed: {self.s.status} ({reason})")
+        if self._begin_run_out():
+            self._changed()
+            return
+        self._end_run()
+
+    def _end_run(self) -> None:
         self._finished = True
         self._refresh_ui()
         self._changed()

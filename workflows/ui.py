@@ -49,9 +49,19 @@ def static_details(request: PARequest, member_ref: str) -> str:
     )
 
 
-def current_details(state: CaseState, awaiting: str | None = None) -> str:
+def current_details(state: CaseState, awaiting: str | None = None, closed: bool = False) -> str:
     """A short markdown of where the case stands (``workflow.set_current_details``)."""
     lines = [f"**{STATUS_WORDS.get(state.status, state.status)}**"]
+    if state.run_out_until is not None:
+        through = state.claims_through()
+        if closed:
+            lines[0] += f" — run-out ended {state.run_out_until}"
+        else:
+            lines[0] += f" — run-out until {state.run_out_until}"
+            lines.append(
+                f"- claims run-out: late claims for dates of service through {through} "
+                f"are adjudicated until {state.run_out_until}"
+            )
     if state.track:
         lines.append(f"- track: `{state.track}` ({state.path or 'path not stated'})")
     period = state.period

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from datetime import date, timedelta
 
+from infra.temporal import AUTH_STATUS
 from tests.api_tokens import auth
 from tests.e2e.conftest import claim_for, make_request, today
 
@@ -152,3 +153,65 @@ async def test_the_timeline_svg_shows_periods_cycles_claims_and_units(stack):
     assert f"initial period {start}" in svg
     end = date.fromisoformat(request["service"]["requested_start"]) + timedelta(days=209)
     assert end.isoformat() in svg
+
+
+# --- claims run-out (POLICY.md, Claims run-out) ------------------------------------------------
+
+
+async def _closed(stack, case_id: str) -> None:
+    for _ in range(100):
+        desc = await stack.client.get_workflow_handle(case_id).describe()
+        if desc.close_time:
+            return
+        await asyncio.sleep(0.2)
+    raise AssertionError(f"{case_id} did not end")
+
+
+async def test_a_late_claim_for_an_expired_case_in_its_run_out_is_adjudicated(stack):
+    start = today() - timedelta(days=240)  # the period ended 31 days ago
+    request = make_request(start=start)
+    case_id = (await stack.submit(request))["case_id"]
+    assert await stack.wait_status(case_id, "expired") == "expired"
+    end = start + timedelta(days=209)
+
+    late = claim_for(request, date_of_service=(end - timedelta(days=1)).isoformat(), units=35)
+    r = await _claim(stack, case_id, late)
+    assert r.status_code == 200, r.text
+    assert (r.json()["status"], r.json()["allowed_units"]) == ("paid", 35)
+    stale = claim_for(request, line=2, date_of_service=(start + timedelta(days=5)).isoformat())
+    r = await _claim(stack, case_id, stale)  # 235 days after its date of service: commercial 180
+    assert r.status_code == 200, r.text
+    assert (r.json()["status"], r.json()["carc_codes"]) == ("denied", ["29"])
+
+    until = end + timedelta(days=180)
+    case = await stack.case(case_id)
+    assert (case["status"], case["summary"]["run_out_until"]) == ("expired", until.isoformat())
+    in_run_out = (
+        f'WorkflowId = "{case_id}" AND ExecutionStatus = "Running" '
+        f'AND AuthRunOutUntil >= "{today().isoformat()}T00:00:00Z"'
+    )
+    assert await stack.workflow_count(in_run_out, within_s=10) == 1
+    r = await stack.http.get("/cases", params={"status": "expired"}, headers=auth("read-only"))
+    row = next(c for c in r.json()["cases"] if c["case_id"] == case_id)
+    assert (row["run_out_until"], row["execution_status"]) == (until.isoformat(), "running")
+
+
+async def test_a_claim_after_the_run_out_has_passed_is_409_naming_its_end(stack):
+    start = today() - timedelta(days=600)  # period and run-out both long over
+    request = make_request(start=start)
+    case_id = (await stack.submit(request))["case_id"]
+    await _closed(stack, case_id)  # at once: its run-out ended 211 days ago
+    # (Read from visibility: a query in the moment a run ends can be lost by the SDK.)
+    desc = await stack.client.get_workflow_handle(case_id).describe()
+    assert desc.typed_search_attributes[AUTH_STATUS] == "expired"
+
+    dos = (start + timedelta(days=200)).isoformat()
+    r = await _claim(stack, case_id, claim_for(request, date_of_service=dos))
+
+    assert r.status_code == 409, r.text
+    body = r.json()
+    until = start + timedelta(days=209 + 180)
+    assert body["case_status"] == "expired"
+    assert f"claims run-out ended {until}" in body["message"]
+    assert "CARC 29" in body["message"]
+    assert await stack.pool.fetchval("SELECT count(*) FROM claim_lines") == 0

@@ -152,6 +152,35 @@ async def test_case_actions_from_the_cli(live_api, tmp_path):
     assert code == 1 and "409" in err and "withdrawn" in err
 
 
+async def test_claims_for_a_case_in_run_out_and_after_it_from_the_cli(live_api, tmp_path):
+    stack = live_api.stack
+    ongoing = make_request(start=today() - timedelta(days=240))  # expired, in run-out
+    over = make_request(start=today() - timedelta(days=600))  # run-out long over
+    await stack.submit(ongoing)
+    assert await stack.wait_status(f"pa-{ongoing['request_id']}", "expired") == "expired"
+    await stack.submit(over)
+    late = claim_for(ongoing, date_of_service=(today() - timedelta(days=40)).isoformat())
+    code, out, _ = await priorauth(
+        live_api, "claim", ongoing["request_id"], _write(tmp_path, "late.json", late), "--json"
+    )
+    assert code == 0 and json.loads(out)["status"] == "paid"
+    code, out, _ = await priorauth(live_api, "status", ongoing["request_id"], role="read-only")
+    until = today() - timedelta(days=240) + timedelta(days=209 + 180)
+    assert code == 0 and "claims run-out until" in out and until.isoformat() in out
+
+    gone = claim_for(over, date_of_service=(today() - timedelta(days=500)).isoformat())
+    over_id = f"pa-{over['request_id']}"
+    for _ in range(100):  # it ends at once: wait for that, not for a status query
+        if (await stack.client.get_workflow_handle(over_id).describe()).close_time:
+            break
+        await asyncio.sleep(0.2)
+    code, out, err = await priorauth(
+        live_api, "claim", over["request_id"], _write(tmp_path, "gone.json", gone), role="claims"
+    )
+    assert code == 1 and out == ""
+    assert "409" in err and "claims run-out ended" in err and "Traceback" not in err
+
+
 async def test_bulk_load_with_a_progress_summary(live_api, tmp_path):
     start = today() - timedelta(days=3)
     requests = [make_request(start=start) for _ in range(3)]

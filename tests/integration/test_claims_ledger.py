@@ -187,6 +187,38 @@ async def test_service_after_discontinuation_is_denied_carc_197(ledger):
     assert answer.carc_codes == ["197"]
 
 
+@pytest.mark.parametrize(
+    ("line_of_business", "limit", "carc"),
+    [
+        ("commercial", None, ["29"]),  # the policy data's 180 days
+        ("medicaid", None, []),  # the policy data's 365 days
+        ("medicaid", 30, ["29"]),  # the case's limit (a setting) wins over the data
+        (None, None, []),  # no line of business, no limit: nothing is late
+    ],
+    ids=["commercial-data", "medicaid-data", "case-limit", "no-limit"],
+)
+async def test_a_line_received_after_the_timely_filing_limit_is_denied_carc_29(
+    ledger, db_pool, line_of_business, limit, carc
+):
+    inp = claim_input(
+        claim_line(),
+        received_on=START + 200 * DAY,
+        line_of_business=line_of_business,
+        timely_filing_days=limit,
+    )
+
+    answer = await ledger.adjudicate_claim(inp)
+
+    assert answer.carc_codes == carc
+    assert await _paid(db_pool) == (0 if carc else 35)
+
+
+async def test_service_on_or_after_a_withdrawal_is_denied_carc_197(ledger):
+    inp = claim_input(claim_line(date_of_service=START + DAY), withdrawn_on=START + DAY)
+
+    assert (await ledger.adjudicate_claim(inp)).carc_codes == ["197"]
+
+
 async def test_a_reversal_gives_the_units_back_once(ledger, db_pool):
     await ledger.adjudicate_claim(claim_input(claim_line("CLM-A", units=980)))
     void = claim_input(claim_line("CLM-A", units=980, reversal=True))

@@ -1,8 +1,8 @@
 """Record representative case histories for tests/replay/test_replay_recorded_histories.py.
 
-    .venv/bin/python tests/replay/record_histories.py [--out DIR]
+    .venv/bin/python tests/replay/record_histories.py [--out DIR] [--only TAG ...]
 
-Runs four cases through the real workflow and activities on the time-skipping
+Runs five cases through the real workflow and activities on the time-skipping
 test server (and an embedded PostgreSQL), the way ``priorauth simulate`` does,
 and writes every run of each as ``<workflow id>.run<n>.json``
 (``WorkflowHistory.to_json()``, plain payloads: no codec) under
@@ -14,12 +14,16 @@ tests/replay/histories/:
 - pend-info: pended for a missing fact, the fact provided, approved;
 - review-appeal: sent to review, denied by a reviewer, appealed, approved by
   another reviewer;
-- withdrawn: approved, a claim, withdrawn, a claim after the withdrawal refused.
+- withdrawn: approved, a claim, withdrawn, a claim after the withdrawal refused;
+- run-out: expired unrenewed, late claims paid and denied (CARC 29) in its claims
+  run-out, the run-out's end, a claim after it (examples/scenarios/claims_run_out.json).
 
 The committed files are what running cases look like to the workflow code:
 a change that cannot replay them would break live cases, so it goes behind
 ``workflow.patched``. Record again only when the old histories are truly
 obsolete (no case anywhere still runs on them), and commit the new files.
+``--only TAG`` records just those cases (a new one) and leaves the others' files
+as they are.
 
 Every person in them is synthetic ("Test Member", "Test Prescriber"): the
 histories are committed in clear.
@@ -92,6 +96,7 @@ def scenarios() -> dict[str, dict[str, Any]]:
         "PEND-INFO": _synthetic(_example("pend_then_info"), "PEND-INFO"),
         "REVIEW-APPEAL": _synthetic(_example("review_deny_appeal"), "REVIEW-APPEAL"),
         "WITHDRAWN": _synthetic(_example("withdrawn"), "WITHDRAWN"),
+        "RUN-OUT": _synthetic(_example("claims_run_out"), "RUN-OUT"),
     }
 
 
@@ -101,14 +106,15 @@ EXPECTED = {
     "PEND-INFO": {"status": "active", "renewals_used": 0, "runs": 1},
     "REVIEW-APPEAL": {"status": "active", "renewals_used": 0, "runs": 1},
     "WITHDRAWN": {"status": "withdrawn", "renewals_used": 0, "runs": 1},
+    "RUN-OUT": {"status": "expired", "renewals_used": 0, "runs": 1},
 }
 
 
-async def record(out: Path) -> list[Path]:
-    from commands.simulate import run_scenario, scratch_database
+async def record(out: Path, only: set[str] | None = None) -> list[Path]:
+    from commands.simulate import run_scenario
     from domain.scenario import Scenario
     from infra.devserver import start_time_skipping_env
-    from infra.postgres import create_pool
+    from infra.postgres import create_pool, scratch_database
     from infra.settings import Settings
     from worker import build_worker
     from workflows.starter import case_histories
@@ -124,6 +130,8 @@ async def record(out: Path) -> list[Path]:
             task_queue = "replay-recording"
             async with build_worker(env.client, pool, settings, task_queue=task_queue):
                 for tag, data in scenarios().items():
+                    if only and tag not in only:
+                        continue
                     run = await run_scenario(
                         env, Scenario.model_validate(data), task_queue=task_queue, settings=settings
                     )
@@ -149,11 +157,18 @@ async def record(out: Path) -> list[Path]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=HISTORIES, help=f"default: {HISTORIES}")
+    parser.add_argument(
+        "--only", nargs="+", metavar="TAG", help=f"only these of {', '.join(EXPECTED)}"
+    )
     args = parser.parse_args()
+    only = set(args.only or [])
+    if only - set(EXPECTED):
+        parser.error(f"unknown tags: {', '.join(sorted(only - set(EXPECTED)))}")
     args.out.mkdir(parents=True, exist_ok=True)
     for old in args.out.glob("*.json"):
-        old.unlink()
-    for path in asyncio.run(record(args.out)):
+        if not only or old.name.split(".run")[0].removeprefix("pa-REPLAY-") in only:
+            old.unlink()
+    for path in asyncio.run(record(args.out, only or None)):
         print(path)
 
 

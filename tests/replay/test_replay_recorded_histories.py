@@ -1,6 +1,6 @@
 """Recorded case histories still replay on the current workflow code.
 
-tests/replay/histories/ holds every run of four representative cases
+tests/replay/histories/ holds every run of five representative cases
 (tests/replay/record_histories.py says which and how they were made). A
 change to AuthorizationWorkflow that cannot replay one of them would break
 the cases running in production when it is deployed: this test fails the
@@ -28,6 +28,7 @@ RECORDED = {
     "pa-REPLAY-PEND-INFO.run1.json",
     "pa-REPLAY-REVIEW-APPEAL.run1.json",
     "pa-REPLAY-WITHDRAWN.run1.json",
+    "pa-REPLAY-RUN-OUT.run1.json",
 }
 
 

@@ -93,7 +93,117 @@ def test_the_same_claim_line_with_different_content_is_denied_16(policy):
     assert not is_replay(line(units=70), ctx(previous=PriorLine(line=line(), answer=first)))
 
 
-# --- 2. HCPCS and NDC (Section VI) ---------------------------------------------------------------
+# --- 2. timely filing (POLICY.md, Claims run-out) ------------------------------------------------
+
+# The example: an infusion on 2027-06-29 in a period that ended 2027-06-30.
+LATE_DOS = "2027-06-29"
+
+
+def late(received: str, limit: int = 180, **changes) -> ClaimContext:
+    return ctx(received_on=date.fromisoformat(received), timely_filing_days=limit, **changes)
+
+
+@pytest.mark.parametrize(
+    ("received", "status", "carc"),
+    [
+        ("2027-07-09", "paid", []),  # nine days after the case expired
+        ("2027-12-26", "paid", []),  # the limit's last day: DOS + 180
+        ("2027-12-27", "denied", ["29"]),
+        ("2028-06-29", "denied", ["29"]),
+    ],
+    ids=["nine-days-late", "last-day-of-the-limit", "a-day-after-the-limit", "a-year-later"],
+)
+def test_a_line_received_after_the_timely_filing_limit_of_its_date_of_service_is_denied_29(
+    policy, received, status, carc
+):
+    answer = adjudicate(line(date_of_service=LATE_DOS), late(received), policy)
+
+    assert (answer.status, answer.carc_codes) == (status, carc)
+
+
+def test_the_timely_filing_denial_names_the_limit_and_its_last_day(policy):
+    answer = adjudicate(line(date_of_service=LATE_DOS), late("2028-01-10"), policy)
+
+    assert (answer.allowed_units, answer.denied_units) == (0, 35)
+    assert "180 days" in answer.message and "2027-12-26" in answer.message
+    assert answer.policy_ref == "Claims against an authorization (claims run-out, timely filing)"
+
+
+@pytest.mark.parametrize(
+    ("limit", "status"), [(180, "denied"), (365, "paid")], ids=["commercial", "medicaid"]
+)
+def test_the_limit_is_the_one_given_for_the_line_of_business(policy, limit, status):
+    answer = adjudicate(line(date_of_service=LATE_DOS), late("2028-02-01", limit), policy)
+
+    assert answer.status == status
+
+
+def test_without_an_arrival_day_or_a_limit_nothing_is_late(policy):
+    dos = line(date_of_service="2026-12-04")
+
+    assert adjudicate(dos, ctx(timely_filing_days=0), policy).status == "paid"
+    assert adjudicate(dos, ctx(received_on=date(2030, 1, 1)), policy).status == "paid"
+
+
+def test_timely_filing_is_checked_after_the_duplicate_check(policy):
+    first = adjudicate(line(), late("2026-12-05"), policy)
+    seen = PriorLine(line=line(), answer=first)
+
+    assert adjudicate(line(), late("2028-01-01", previous=seen), policy) == first
+    other = adjudicate(line(units=70), late("2028-01-01", previous=seen), policy)
+    assert other.carc_codes == ["16"]
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"hcpcs": "J9999"},
+        {"icd10_codes": ["C92.00"]},
+        {"date_of_service": "2026-12-02"},
+    ],
+    ids=["before-15", "before-11", "before-197"],
+)
+def test_timely_filing_is_checked_before_every_other_check(policy, changes):
+    answer = adjudicate(line(**changes), late("2028-01-01"), policy)
+
+    assert answer.carc_codes == ["29"]
+
+
+def test_a_late_line_of_a_dead_member_is_denied_29_before_13(policy):
+    answer = adjudicate(line(), late("2028-01-01", death_date=START), policy)
+
+    assert answer.carc_codes == ["29"]
+
+
+def test_a_reversal_is_not_held_to_the_timely_filing_limit(policy):
+    first = adjudicate(line(), ctx(), policy)
+    context = late("2028-01-01", previous=PriorLine(line=line(), answer=first))
+
+    void = adjudicate(line(reversal=True), context, policy)
+
+    assert (void.status, void.reversal, void.allowed_units) == ("paid", True, -35)
+
+
+def test_a_late_line_in_time_is_still_cut_by_the_42_day_window(policy):
+    # Run-out claims count like any other: 950 units already paid in the window.
+    paid = [*daily(date(2027, 6, 2), 27, 35), (date(2027, 6, 28), 5)]
+    context = late("2027-07-09", member_paid_units=paid)
+
+    answer = adjudicate(line(date_of_service=LATE_DOS), context, policy)
+
+    assert (answer.status, answer.allowed_units, answer.denied_units) == ("partially_paid", 30, 5)
+    assert answer.carc_codes == ["119"]
+
+
+def test_a_late_line_in_time_is_still_cut_by_the_periods_total(policy):
+    full = PeriodUnits(start=START, end=END, authorized_units=4900, paid_units=4880)
+
+    answer = adjudicate(line(date_of_service=LATE_DOS), late("2027-07-09", periods=[full]), policy)
+
+    assert (answer.allowed_units, answer.carc_codes) == (20, ["198"])
+
+
+# --- 3. HCPCS and NDC (Section VI) ---------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -118,7 +228,7 @@ def test_the_ndc_matches_any_package_with_or_without_hyphens(policy, ndc):
     assert adjudicate(line(ndc=ndc, hcpcs="j9039"), ctx(), policy).status == "paid"
 
 
-# --- 3. diagnosis (Appendix 1) -------------------------------------------------------------------
+# --- 4. diagnosis (Appendix 1) -------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("codes", [["C92.00"], [], ["C83.5A"]], ids=["other", "none", "C83.5A"])
@@ -132,7 +242,7 @@ def test_a_diagnosis_code_without_the_dot_is_accepted(policy):
     assert adjudicate(line(icd10_codes=["Z51.11", "C9102"]), ctx(), policy).status == "paid"
 
 
-# --- 4. death ------------------------------------------------------------------------------------
+# --- 5. death ------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -152,7 +262,7 @@ def test_death_is_checked_before_the_period(policy):
     assert answer.carc_codes == ["13"]
 
 
-# --- 5. period and discontinuation ---------------------------------------------------------------
+# --- 6. period, discontinuation and withdrawal ---------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -182,6 +292,23 @@ def test_a_service_outside_an_approved_period_or_after_discontinuation_is_denied
     assert (answer.status, answer.carc_codes) == (status, carc)
 
 
+@pytest.mark.parametrize(
+    ("dos", "status", "carc"),
+    [
+        ("2027-01-09", "paid", []),
+        ("2027-01-10", "denied", ["197"]),
+        ("2027-02-01", "denied", ["197"]),
+    ],
+    ids=["day-before-the-withdrawal", "day-of-the-withdrawal", "after-the-withdrawal"],
+)
+def test_a_withdrawal_covers_dates_of_service_before_its_day_only(policy, dos, status, carc):
+    answer = adjudicate(line(date_of_service=dos), ctx(withdrawn_on=date(2027, 1, 10)), policy)
+
+    assert (answer.status, answer.carc_codes) == (status, carc)
+    if status == "denied":
+        assert "withdrawal (2027-01-10)" in answer.message
+
+
 def test_a_service_in_a_renewal_period_is_inside_an_approved_period(policy):
     renewal = PeriodUnits(start=date(2027, 7, 1), end=date(2027, 12, 15), authorized_units=1960)
     context = ctx(periods=[*ctx().periods, renewal])
@@ -189,7 +316,7 @@ def test_a_service_in_a_renewal_period_is_inside_an_approved_period(policy):
     assert adjudicate(line(date_of_service="2027-07-02"), context, policy).status == "paid"
 
 
-# --- 6. the period's total (Section II) ----------------------------------------------------------
+# --- 7. the period's total (Section II) ----------------------------------------------------------
 
 
 def test_units_over_the_periods_authorized_total_are_denied_198(policy):
@@ -211,7 +338,7 @@ def test_a_period_already_paid_in_full_denies_the_line_198(policy):
     assert (answer.status, answer.allowed_units, answer.carc_codes) == ("denied", 0, ["198"])
 
 
-# --- 7. 980 units per rolling 42 days (Section II) -----------------------------------------------
+# --- 8. 980 units per rolling 42 days (Section II) -----------------------------------------------
 
 CYCLE_1 = daily(START, 28, 35)  # 980 units on days 1-28 of cycle 1 (2026-12-03 .. 2026-12-30)
 CYCLE_2_DAY_1 = START + timedelta(days=42)  # 2027-01-14

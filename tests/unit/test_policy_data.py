@@ -137,3 +137,15 @@ def test_decision_clocks_and_appeal_windows_by_line_of_business(policy):
         "medicare_advantage": 65,
     }
     assert all(v.decision_hours == {"standard": 72, "expedited": 24} for v in lob.values())
+
+
+def test_timely_filing_limits_by_line_of_business_are_policy_data(policy):
+    lob = policy.lines_of_business
+
+    assert {k: v.timely_filing_days for k, v in lob.items() if k != "medicare_part_b"} == {
+        "commercial": 180,
+        "medicaid": 365,
+        "medicare_advantage": 365,
+    }
+    assert policy.timely_filing_days("medicaid") == 365
+    assert policy.timely_filing_days("no_such_line") is None

@@ -95,9 +95,13 @@ class Cases:
         if target > now:
             await self.env.sleep(target - now)
 
-    async def scenario(self, name: str) -> SimulationRun:
-        """Run ``examples/scenarios/<name>.json`` as ``priorauth simulate`` does."""
-        scenario = Scenario.model_validate_json((SCENARIOS / f"{name}.json").read_text())
+    async def scenario(self, name: str | dict[str, Any]) -> SimulationRun:
+        """Run ``examples/scenarios/<name>.json`` (or a scenario given as a dict) as
+        ``priorauth simulate`` does."""
+        if isinstance(name, dict):
+            scenario = Scenario.model_validate(name)
+        else:
+            scenario = Scenario.model_validate_json((SCENARIOS / f"{name}.json").read_text())
         run = await run_scenario(
             self.env, scenario, task_queue=self.task_queue, settings=self.settings
         )

@@ -90,7 +90,7 @@ async def test_claims_before_approval_find_no_authorization(cases):
     assert (answer.status, answer.carc_codes) == ("denied", ["197"])
 
 
-async def test_death_discontinues_and_later_claims_are_denied_until_the_period_ends(cases, db_pool):
+async def test_death_discontinues_and_claims_dated_after_it_are_denied(cases, db_pool):
     handle = await cases.start("frontline_induction")  # 2026-12-03 .. 2026-12-30
     await cases.to_day(3)
     assert (await claim(handle, cases.claim("D-1", "2026-12-04", units=35))).status == "paid"

@@ -55,15 +55,20 @@ def test_unreadable_or_non_json_input_is_one_line_and_exit_2():
 
 
 def test_a_scenario_prints_the_result_json_with_refused_events():
-    done = simulate(str(ROOT / "examples" / "scenarios" / "withdrawn.json"))
+    scenario = json.loads((ROOT / "examples" / "scenarios" / "withdrawn.json").read_text())
+    scenario["events"].append({"day": 11, "action": "withdraw", "reason": "again"})
+    done = simulate("-", stdin=json.dumps(scenario))
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
     assert result["status"] == "withdrawn"
     assert [s["status"] for s in result["status_changes"]] == ["received", "active", "withdrawn"]
+    # The withdrawn case is in its claims run-out: it answers the claim dated on the
+    # withdrawal's day itself (POLICY.md: dates of service before the withdrawal).
     assert [(c["status"], c["carc_codes"]) for c in result["claims"]] == [
         ("paid", []),
         ("denied", ["197"]),
     ]
+    assert "withdrawal (2026-12-10)" in result["claims"][1]["message"]
     assert result["refusals"] == [
-        {"day": 10, "action": "claim", "reason": "the case is closed (withdrawn)"}
+        {"day": 11, "action": "withdraw", "reason": "the case is withdrawn: nothing to withdraw"}
     ]
