@@ -233,9 +233,20 @@ class CaseState(BaseModel):
         return last if last >= self.periods[0].start else None
 
     def run_out_end(self, timely_filing_days: int) -> date | None:
-        """The last day a late claim can arrive in time: ``claims_through`` + the limit."""
-        through = self.claims_through()
-        return through + timedelta(days=timely_filing_days) if through is not None else None
+        """The last day a late claim can arrive in time: the limit after the last period's
+        end, or after the day before a withdrawal when that comes first.
+
+        Not counted from a death or discontinuation date: the run-out's end is a search
+        attribute, stored in clear, and must not reveal a clinical date of the member (a
+        date of death is PHI). Claims for days after those dates are still refused by
+        their own checks (CARC 13, 197), so the case only stays open a little longer.
+        """
+        if self.claims_through() is None:
+            return None
+        basis = self.periods[-1].end
+        if self.withdrawn_on is not None:
+            basis = min(basis, self.withdrawn_on - timedelta(days=1))
+        return basis + timedelta(days=timely_filing_days)
 
     @property
     def cycles_started(self) -> int:

@@ -14,7 +14,9 @@ the run ends.
   data (the case's ``TrackTerms``) unless a setting overrides it.
 - The last payable date of service is the last approved period's end, or the
   day of death or discontinuation, or the day before a withdrawal
-  (``CaseState.claims_through``); the run-out's last day is that + the limit.
+  (``CaseState.claims_through``). The run-out's last day is the limit after the
+  last period's end (or after the day before a withdrawal): never counted from a
+  death or discontinuation date, since ``AuthRunOutUntil`` is stored in clear.
 - A claim line "arrives" on the case's business day (its clock, in the
   request's time zone) when the workflow receives it; one received on the
   run-out's last day is in time, and the run ends at the midnight after it.

@@ -66,10 +66,23 @@ def test_a_completed_case_runs_out_from_its_last_period():
     ids=["discontinued", "death", "withdrawn", "withdrawn-after-the-period"],
 )
 def test_withdrawal_death_and_discontinuation_end_the_payable_days_earlier(changes, through):
-    state = case(**changes)
+    assert case(**changes).claims_through() == through
 
-    assert state.claims_through() == through
-    assert state.run_out_end(180) == date.fromordinal(through.toordinal() + 180)
+
+@pytest.mark.parametrize(
+    ("changes", "run_out_end"),
+    [
+        ({"status": "discontinued", "discontinued_date": date(2027, 1, 10)}, date(2027, 12, 27)),
+        ({"status": "discontinued", "death_date": date(2027, 2, 1)}, date(2027, 12, 27)),
+        ({"status": "withdrawn", "withdrawn_on": date(2027, 1, 10)}, date(2027, 7, 8)),
+        ({"status": "withdrawn", "withdrawn_on": date(2027, 9, 1)}, date(2027, 12, 27)),
+    ],
+    ids=["discontinued", "death", "withdrawn", "withdrawn-after-the-period"],
+)
+def test_the_run_out_end_never_reveals_a_date_of_death_or_discontinuation(changes, run_out_end):
+    """The run-out's end is a search attribute in clear: counted from the period's end (or a
+    withdrawal, an administrative act), never from a clinical date of the member."""
+    assert case(**changes).run_out_end(180) == run_out_end
 
 
 @pytest.mark.parametrize(

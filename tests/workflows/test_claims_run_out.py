@@ -213,7 +213,8 @@ async def test_a_discontinued_case_answers_claims_up_to_the_discontinuation_date
 
     await cases.to_day(day_of("2027-01-10"))  # the period has ended
     status = await handle.query(W.status)
-    assert (status.status, status.run_out_until) == ("discontinued", date(2027, 6, 8))
+    # Counted from the period's end, not the discontinuation date (no clinical date in clear).
+    assert (status.status, status.run_out_until) == ("discontinued", date(2027, 6, 28))
     assert (await handle.describe()).status == WorkflowExecutionStatus.RUNNING
     paid = await claim(handle, cases.claim("S-1", "2026-12-10"))
     assert paid.status == "paid"
