@@ -1,5 +1,8 @@
 """Delivery channels for the notifications outbox: the log (default) or a webhook.
 
+The log channel logs that a notice went out (its kind, key, channel and case),
+never its text: notice bodies stay in the outbox row and with the receiver.
+
 A channel makes ONE delivery attempt per :meth:`deliver` call; it raises
 :class:`DeliveryError` when the notice did not get through, saying whether a
 later attempt may succeed. Retries, their exponential backoff and the attempt
@@ -62,8 +65,7 @@ class LogChannel:
             notification_key=notice.key,
             case=notice.case_id,
             kind=notice.kind,
-            recipient=notice.recipient,
-            text=notice.text,
+            channel=self.name,
         )
 
 
