@@ -9,13 +9,14 @@ present. OpenAPI docs at ``/docs``; ``/healthz`` is open.
 from __future__ import annotations
 
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 import asyncpg
 import structlog
-from fastapi import Depends, FastAPI
+from fastapi import FastAPI
 from temporalio.client import Client
 
-from api.auth import PHI_VIEWERS, TokenTable, parse_tokens, require
+from api.auth import PHI_VIEWERS, Role, TokenTable, authenticator, parse_tokens
 from api.errors import install_error_handlers
 from api.limits import BodyLimits
 from infra.settings import Settings
@@ -86,13 +87,16 @@ def create_app(
 
 def _mount_codec(app: FastAPI, settings: Settings) -> None:
     """The codec server for the Temporal UI at /codec, for PHI-viewing roles only."""
-    from api.codec_server import DEFAULT_UI_ORIGINS, codec_router
+    from api.codec_server import DEFAULT_UI_ORIGINS, CodecSessions, codec_router
 
     extra = [o.strip().rstrip("/") for o in settings.codec_ui_origins.split(",") if o.strip()]
     app.include_router(
         codec_router(
             settings,
-            dependencies=[Depends(require(*PHI_VIEWERS))],
+            authenticate=authenticator(*PHI_VIEWERS),
+            roles=(*PHI_VIEWERS, Role.ADMIN),
+            admin=authenticator(Role.ADMIN),
+            sessions=CodecSessions(timedelta(hours=settings.codec_session_hours)),
             allowed_origins=(*DEFAULT_UI_ORIGINS, *extra),
         ),
         prefix="/codec",

@@ -46,9 +46,16 @@ class Settings(BaseSettings):
     member_ref_key: str = "dev-only-member-ref-key-change-me"
 
     # Payload encryption: "keyid:base64key,keyid:base64key"; the first encrypts. "none":
-    # no encryption, chosen. Empty: `priorauth dev` makes a key for its data dir; the
-    # worker and the API run without one and warn (infra/codec.py).
+    # no encryption, chosen (dev and test only). Empty: `priorauth dev` makes a key for its
+    # data dir; a dev or test worker and API run without one and warn (infra/codec.py);
+    # production refuses both (infra/secure_config.py).
     codec_keys: str = ""
+    # With keys, a payload that is not encrypted is refused (the codec and the codec
+    # server). true: read them anyway, to drain histories written before encryption
+    # was turned on (a migration step, warned about at start; infra/codec.py).
+    codec_allow_plaintext: bool = False
+    # Lifetime of a codec browser session (absolute, never extended; api/codec_server.py).
+    codec_session_hours: float = Field(default=8, gt=0, le=24)
     # More Temporal UI origins allowed to call the codec server (comma-separated), beyond
     # localhost and 127.0.0.1 on :8233 and :8080; `priorauth dev` adds its UI's.
     codec_ui_origins: str = ""
