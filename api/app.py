@@ -19,6 +19,7 @@ from temporalio.client import Client
 from api.auth import PHI_VIEWERS, Role, TokenTable, authenticator, parse_tokens
 from api.errors import install_error_handlers
 from api.limits import BodyLimits
+from infra.secure_config import refuse_insecure, warnings
 from infra.settings import Settings
 
 log = structlog.get_logger("api")
@@ -37,7 +38,13 @@ roles (`intake`, `claims`, `clinical`, `reviewer`, `read-only`, `admin`) come fr
 def create_app(
     settings: Settings, *, client: Client | None = None, pool: asyncpg.Pool | None = None
 ) -> FastAPI:
-    """Build the API; it opens its own client and pool unless the caller shares them."""
+    """Build the API; it opens its own client and pool unless the caller shares them.
+
+    Raises ``InsecureSettings`` outside dev and test on settings that would leak PHI.
+    """
+    refuse_insecure(settings)
+    for warning in warnings(settings):
+        log.warning(warning)
     parsed = parse_tokens(settings.api_tokens)
     if not parsed:
         log.warning("no API tokens configured: every call but /healthz is refused (set API_TOKENS)")

@@ -111,12 +111,14 @@ async def _serve(args: argparse.Namespace) -> None:
     # The UI calls the codec endpoint from the browser: its origin must be allowed.
     ui_origins = [settings.codec_ui_origins] if settings.codec_ui_origins else []
     ui_origins += [f"http://localhost:{args.ui_port}", f"http://127.0.0.1:{args.ui_port}"]
+    # A development stack, whatever PRIORAUTH_ENV says: its shortcuts are allowed here.
     settings = settings.model_copy(
         update={
             "temporal_address": f"127.0.0.1:{args.temporal_port}",
             "api_port": api_port,
             "codec_keys": encryption.codec_keys,
             "codec_ui_origins": ",".join(ui_origins),
+            "priorauth_env": "dev",
         }
     )
     stop = asyncio.Event()
