@@ -2,8 +2,12 @@
 
 ``create_app(settings, client=, pool=)`` builds the FastAPI app: role-scoped
 bearer tokens on every route (api/auth.py), one error shape (api/errors.py),
-the case routes, and the codec server at ``/codec`` when its module is
-present. OpenAPI docs at ``/docs``; ``/healthz`` is open.
+limits on bodies (api/limits.py), the case routes, and the codec server at
+``/codec``. ``/healthz`` is open. The OpenAPI document and its pages
+(``/openapi.json``, ``/docs``, ``/redoc``) are open in dev and test; in
+production ``/openapi.json`` needs a bearer token (any role) and the pages are
+not served (a browser cannot send the token they would need to load it).
+Outside dev and test, settings that would leak PHI stop it (infra/secure_config.py).
 """
 
 from __future__ import annotations
@@ -13,10 +17,11 @@ from datetime import timedelta
 
 import asyncpg
 import structlog
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
+from fastapi.responses import JSONResponse
 from temporalio.client import Client
 
-from api.auth import PHI_VIEWERS, Role, TokenTable, authenticator, parse_tokens
+from api.auth import PHI_VIEWERS, Principal, Role, TokenTable, authenticator, parse_tokens, require
 from api.errors import install_error_handlers
 from api.limits import BodyLimits
 from infra.secure_config import refuse_insecure, warnings
@@ -65,11 +70,13 @@ def create_app(
             if owned_pool is not None:
                 await owned_pool.close()
 
+    open_docs = settings.is_dev
     app = FastAPI(
         title="Blincyto prior authorization",
         version="0.1.0",
         description=DESCRIPTION,
         lifespan=lifespan,
+        **({} if open_docs else {"openapi_url": None, "docs_url": None, "redoc_url": None}),
     )
     app.state.settings = settings
     app.state.tokens = tokens
@@ -89,7 +96,17 @@ def create_app(
     for module in (routes_cases, routes_actions, routes_claims, routes_events, routes_timeline):
         app.include_router(module.router)
     _mount_codec(app, settings)
+    if not open_docs:
+        _guarded_openapi(app)
     return app
+
+
+def _guarded_openapi(app: FastAPI) -> None:
+    """Production: the OpenAPI document for any valid token, no HTML pages."""
+
+    @app.get("/openapi.json", include_in_schema=False)
+    async def openapi(_: Principal = Depends(require(*Role))) -> JSONResponse:
+        return JSONResponse(app.openapi())
 
 
 def _mount_codec(app: FastAPI, settings: Settings) -> None:
