@@ -214,7 +214,10 @@ def dev_encryption(settings: Settings, *, no_encryption: bool = False) -> DevEnc
 def _secret(path: Path, make: Callable[[], str]) -> str:
     """The secret kept in ``path``, made on first use and readable by its owner only from
     the start: written to a private (0600) temporary file, then linked into place, so
-    nobody else can read it and nobody finds it half-written."""
+    nobody else can read it and nobody finds it half-written. A symlink in its place is
+    refused: the secret is this file, not whatever it points at."""
+    if path.is_symlink():
+        raise RuntimeError(f"{path} is a symlink; a secret file must be a plain file")
     if not path.exists():
         tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
