@@ -29,11 +29,15 @@ token:
   terminator the request is plain http, so the scheme cannot decide).
 
 The cookie is sent only when the UI and the API are the same site (same
-registrable domain, any port).
+registrable domain, any port). The browser must receive it itself: ``GET
+/codec/login`` is a page (no outside resources, a strict CSP) where a reviewer
+pastes a token once; its script calls ``POST /codec/session`` (and ``DELETE``
+to end it), so the token never becomes the cookie and the page never keeps it.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import secrets
 from collections.abc import Awaitable, Callable, Collection, Coroutine, Sequence
@@ -43,7 +47,7 @@ from typing import Any
 import asyncpg
 import structlog
 from fastapi import APIRouter, Depends, Request, Response
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.routing import APIRoute
 from google.protobuf import json_format
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -72,6 +76,50 @@ SESSION_LIFETIME = timedelta(hours=8)
 LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
 
 Authenticate = Callable[[Request], Awaitable[Principal]]
+
+_LOGIN_SCRIPT = """
+const out = document.getElementById("out");
+async function call(method, headers) {
+  const r = await fetch("session", {method, headers, credentials: "same-origin"});
+  return r.status;
+}
+document.getElementById("open").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  const field = document.getElementById("token");
+  const status = await call("POST", {Authorization: "Bearer " + field.value});
+  field.value = "";
+  out.textContent = status === 204 ? "Session open: the Temporal UI can decode now."
+                                   : "Refused (HTTP " + status + ").";
+});
+document.getElementById("close").addEventListener("click", async () => {
+  await call("DELETE", {});
+  out.textContent = "Session ended.";
+});
+"""
+_LOGIN_PAGE = f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Codec session</title></head>
+<body style="font-family: sans-serif; max-width: 40em; margin: 3em auto">
+<h1>Decode payloads in the Temporal UI</h1>
+<p>Paste an API token of the reviewer role once. It opens a browser session for the
+codec server (a random id in an HttpOnly cookie, ending by itself); the token is not kept.</p>
+<form id="open"><label>API token <input id="token" type="password" autocomplete="off"
+required></label> <button type="submit">Open session</button></form>
+<p><button id="close" type="button">End session</button></p>
+<p id="out" role="status"></p>
+<script>{_LOGIN_SCRIPT}</script>
+</body></html>
+"""
+_LOGIN_SCRIPT_HASH = base64.b64encode(hashlib.sha256(_LOGIN_SCRIPT.encode()).digest()).decode()
+LOGIN_HEADERS = {
+    "Content-Security-Policy": (
+        f"default-src 'none'; script-src 'sha256-{_LOGIN_SCRIPT_HASH}'; connect-src 'self'; "
+        "style-src 'unsafe-inline'; form-action 'none'; frame-ancestors 'none'; "
+        "base-uri 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+}
 
 
 def cors_headers(origin: str | None, allowed: frozenset[str]) -> dict[str, str]:
@@ -292,6 +340,10 @@ def codec_router(
             secure=_secure_cookie(request),
         )
         return response
+
+    @router.get("/login", include_in_schema=False)
+    async def login_page() -> HTMLResponse:
+        return HTMLResponse(_LOGIN_PAGE, headers=LOGIN_HEADERS)
 
     @router.delete("/session", status_code=204, summary="End this browser session")
     async def close_session(request: Request) -> Response:

@@ -465,3 +465,19 @@ async def test_a_wildcard_origin_setting_allows_no_one() -> None:
 
     assert response.status_code == 200
     assert "access-control-allow-origin" not in response.headers
+
+
+async def test_the_login_page_runs_only_its_own_script_and_loads_nothing_else() -> None:
+    import re
+
+    async with _client(_app()) as client:
+        page = await client.get("/codec/login")
+
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    [script] = re.findall(r"<script>(.*?)</script>", page.text, re.DOTALL)
+    digest = base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()
+    csp = page.headers["content-security-policy"]
+    assert f"script-src 'sha256-{digest}'" in csp
+    assert "default-src 'none'" in csp and "connect-src 'self'" in csp
+    assert not re.search(r"\b(src|href)=", page.text)  # nothing loaded from anywhere
+    assert 'fetch("session"' in script and "Authorization" in script
