@@ -262,7 +262,7 @@ def banner(
     if encryption.on:
         lines += [
             f"  encryption      on: Temporal holds ciphertext ({encryption.why})",
-            f"  PHI in the UI   {api}/docs: Authorize with the token, run POST /codec/session;",
+            f"  PHI in the UI   {api}/codec/login: paste the token (opens a codec session);",
             f'{pad}then turn on the UI codec setting "Include cross-origin credentials"',
         ]
     else:
