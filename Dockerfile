@@ -1,5 +1,6 @@
 # The worker and the API share one image; docker-compose.yml picks the command.
-FROM python:3.11.10-slim-bookworm
+# The latest 3.11 patch in docker-library's official-images record (library/python).
+FROM python:3.11.14-slim-bookworm
 
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
 WORKDIR /app

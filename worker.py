@@ -21,11 +21,12 @@ from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from infra.logging import configure_logging
-from infra.settings import Settings, get_settings
+from infra.settings import Settings
 
 log = structlog.get_logger("worker")
 
 WORKFLOW_CODE = ("workflows",)  # the packages our workflow code lives in
+PROGRAM = "priorauth worker"
 
 
 def build_activities(pool: asyncpg.Pool, settings: Settings) -> list[Callable[..., Any]]:
@@ -91,7 +92,7 @@ def build_worker(
 
 async def connect_client(settings: Settings) -> Client:
     from infra.codec import codec_from_settings, encryption_off
-    from infra.temporal import connect
+    from infra.temporal import connect, tls_config
 
     codec = codec_from_settings(settings)
     if codec is None and not encryption_off(settings.codec_keys):
@@ -99,7 +100,12 @@ async def connect_client(settings: Settings) -> Client:
             "CODEC_KEYS is not set: payloads, PHI included, go to Temporal in clear; "
             "set keys (priorauth keygen), or CODEC_KEYS=none to choose this"
         )
-    return await connect(settings.temporal_address, settings.temporal_namespace, codec=codec)
+    return await connect(
+        settings.temporal_address,
+        settings.temporal_namespace,
+        codec=codec,
+        tls=tls_config(settings),
+    )
 
 
 async def open_pool(settings: Settings) -> asyncpg.Pool:
@@ -112,7 +118,16 @@ async def open_pool(settings: Settings) -> asyncpg.Pool:
 
 
 async def run(settings: Settings, stop: asyncio.Event | None = None) -> None:
-    """Run one worker until ``stop`` is set (or SIGINT/SIGTERM when run as a program)."""
+    """Run one worker until ``stop`` is set (or SIGINT/SIGTERM when run as a program).
+
+    Outside dev and test, settings that would leak PHI stop it before it connects
+    (infra/secure_config.py).
+    """
+    from infra.secure_config import refuse_insecure, warnings
+
+    refuse_insecure(settings)
+    for warning in warnings(settings):
+        log.warning(warning)
     stop = stop or asyncio.Event()
     client = await connect_client(settings)
     pool = await open_pool(settings)
@@ -129,9 +144,7 @@ async def run(settings: Settings, stop: asyncio.Event | None = None) -> None:
         log.info("worker stopped")
 
 
-async def _main() -> None:
-    settings = get_settings()
-    configure_logging(settings.log_level, settings.log_format)
+async def _main(settings: Settings) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -139,5 +152,15 @@ async def _main() -> None:
     await run(settings, stop)
 
 
+def main() -> None:
+    """``python worker.py``: bad or insecure settings are one line on stderr and exit 2."""
+    from infra.secure_config import exit_if_insecure, load_settings
+
+    settings = load_settings(PROGRAM)
+    exit_if_insecure(PROGRAM, settings)
+    configure_logging(settings.log_level, settings.log_format)
+    asyncio.run(_main(settings))
+
+
 if __name__ == "__main__":
-    asyncio.run(_main())
+    main()

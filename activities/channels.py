@@ -1,5 +1,8 @@
 """Delivery channels for the notifications outbox: the log (default) or a webhook.
 
+The log channel logs that a notice went out (its kind, key, channel and case),
+never its text: notice bodies stay in the outbox row and with the receiver.
+
 A channel makes ONE delivery attempt per :meth:`deliver` call; it raises
 :class:`DeliveryError` when the notice did not get through, saying whether a
 later attempt may succeed. Retries, their exponential backoff and the attempt
@@ -8,13 +11,23 @@ the outbox row so they survive a worker restart.
 
 The webhook POSTs the notice as JSON with the header ``Idempotency-Key:
 <notification key>``: delivery is at least once (a worker can die between a
-2xx and recording it), and the key lets the receiver drop a repeat.
+2xx and recording it), and the key lets the receiver drop a repeat. Every
+delivery is signed: ``X-Priorauth-Timestamp: <unix seconds>`` and
+``X-Priorauth-Signature: v1=<hex HMAC-SHA256 over "<timestamp>.<body>">`` under
+``NOTIFY_WEBHOOK_SECRET``, so a receiver can tell our notices from anyone
+else's and refuse replays (:func:`verify_signature`; README, "Webhook
+signatures"). Outside dev and test the URL must be https.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
+import time
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
+from urllib.parse import urlsplit
 
 import httpx
 import structlog
@@ -25,6 +38,41 @@ log = structlog.get_logger(__name__)
 
 # Status codes worth another attempt; any other 4xx is the receiver refusing the notice.
 RETRYABLE_STATUS = frozenset({408, 425, 429})
+
+TIMESTAMP_HEADER = "X-Priorauth-Timestamp"
+SIGNATURE_HEADER = "X-Priorauth-Signature"
+SIGNATURE_VERSION = "v1"
+#: How old a signed delivery a receiver should still accept (replay window).
+SIGNATURE_TOLERANCE_SECONDS = 300
+
+
+def signature(secret: str, timestamp: str, body: bytes) -> str:
+    """``v1=<hex>``: HMAC-SHA256 under ``secret`` over ``timestamp + "." + body``."""
+    mac = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256)
+    return f"{SIGNATURE_VERSION}={mac.hexdigest()}"
+
+
+def verify_signature(
+    secret: str,
+    timestamp: str,
+    body: bytes,
+    header: str,
+    *,
+    now: float | None = None,
+    tolerance: float = SIGNATURE_TOLERANCE_SECONDS,
+) -> bool:
+    """What a receiver checks: a fresh timestamp and a matching ``v1`` signature.
+
+    The README gives the same recipe as a standalone snippet for receivers.
+    """
+    try:
+        sent = int(timestamp)
+    except ValueError:
+        return False
+    if abs((time.time() if now is None else now) - sent) > tolerance:
+        return False
+    expected = signature(secret, timestamp, body)
+    return any(hmac.compare_digest(expected, s.strip()) for s in header.split(","))
 
 
 @dataclass(frozen=True)
@@ -62,34 +110,48 @@ class LogChannel:
             notification_key=notice.key,
             case=notice.case_id,
             kind=notice.kind,
-            recipient=notice.recipient,
-            text=notice.text,
+            channel=self.name,
         )
 
 
 class WebhookChannel:
-    """HTTP POST of the notice as JSON; any 2xx means sent."""
+    """HTTP POST of the notice as JSON, signed with ``secret``; any 2xx means sent."""
 
     name = "webhook"
 
     def __init__(
         self,
         url: str,
+        secret: str,
         *,
         timeout: float = 10.0,
         headers: dict[str, str] | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
+        if not secret:
+            raise ValueError("a webhook needs a signing secret (NOTIFY_WEBHOOK_SECRET)")
         self.url = url
         self.timeout = timeout
         self.headers = dict(headers or {})
+        self._secret = secret
         self._transport = transport
 
+    def signed_headers(self, body: bytes, timestamp: str | None = None) -> dict[str, str]:
+        timestamp = timestamp or str(int(time.time()))
+        return {
+            **self.headers,
+            "Content-Type": "application/json",
+            TIMESTAMP_HEADER: timestamp,
+            SIGNATURE_HEADER: signature(self._secret, timestamp, body),
+        }
+
     async def deliver(self, notice: Notice) -> None:
-        headers = {**self.headers, "Idempotency-Key": notice.key}
+        # The exact bytes signed are the bytes sent.
+        body = json.dumps(asdict(notice), separators=(",", ":"), ensure_ascii=False).encode()
+        headers = {**self.signed_headers(body), "Idempotency-Key": notice.key}
         try:
             async with httpx.AsyncClient(timeout=self.timeout, transport=self._transport) as client:
-                response = await client.post(self.url, json=asdict(notice), headers=headers)
+                response = await client.post(self.url, content=body, headers=headers)
         except httpx.HTTPError as exc:
             raise DeliveryError(f"webhook unreachable: {type(exc).__name__}") from exc
         if response.is_success:
@@ -100,9 +162,17 @@ class WebhookChannel:
 
 
 def make_channel(settings: Settings) -> Channel:
-    """The channel the settings name (``NOTIFY_CHANNEL``: ``log`` or ``webhook``)."""
+    """The channel the settings name (``NOTIFY_CHANNEL``: ``log`` or ``webhook``).
+
+    A webhook needs its URL and signing secret; outside dev and test, https only.
+    """
     if settings.notify_channel == "webhook":
-        if not settings.notify_webhook_url:
+        url = settings.notify_webhook_url
+        if not url:
             raise ValueError("NOTIFY_CHANNEL=webhook needs NOTIFY_WEBHOOK_URL")
-        return WebhookChannel(settings.notify_webhook_url)
+        if not settings.notify_webhook_secret:
+            raise ValueError("NOTIFY_CHANNEL=webhook needs NOTIFY_WEBHOOK_SECRET")
+        if urlsplit(url).scheme.lower() != "https" and not settings.is_dev:
+            raise ValueError("NOTIFY_WEBHOOK_URL must be https outside PRIORAUTH_ENV=dev")
+        return WebhookChannel(url, settings.notify_webhook_secret)
     return LogChannel()

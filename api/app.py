@@ -2,22 +2,29 @@
 
 ``create_app(settings, client=, pool=)`` builds the FastAPI app: role-scoped
 bearer tokens on every route (api/auth.py), one error shape (api/errors.py),
-the case routes, and the codec server at ``/codec`` when its module is
-present. OpenAPI docs at ``/docs``; ``/healthz`` is open.
+limits on bodies (api/limits.py), the case routes, and the codec server at
+``/codec``. ``/healthz`` is open. The OpenAPI document and its pages
+(``/openapi.json``, ``/docs``, ``/redoc``) are open in dev and test; in
+production ``/openapi.json`` needs a bearer token (any role) and the pages are
+not served (a browser cannot send the token they would need to load it).
+Outside dev and test, settings that would leak PHI stop it (infra/secure_config.py).
 """
 
 from __future__ import annotations
 
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 import asyncpg
 import structlog
 from fastapi import Depends, FastAPI
+from fastapi.responses import JSONResponse
 from temporalio.client import Client
 
-from api.auth import PHI_VIEWERS, TokenTable, parse_tokens, require
+from api.auth import PHI_VIEWERS, Principal, Role, TokenTable, authenticator, parse_tokens, require
 from api.errors import install_error_handlers
 from api.limits import BodyLimits
+from infra.secure_config import refuse_insecure, warnings
 from infra.settings import Settings
 
 log = structlog.get_logger("api")
@@ -36,7 +43,13 @@ roles (`intake`, `claims`, `clinical`, `reviewer`, `read-only`, `admin`) come fr
 def create_app(
     settings: Settings, *, client: Client | None = None, pool: asyncpg.Pool | None = None
 ) -> FastAPI:
-    """Build the API; it opens its own client and pool unless the caller shares them."""
+    """Build the API; it opens its own client and pool unless the caller shares them.
+
+    Raises ``InsecureSettings`` outside dev and test on settings that would leak PHI.
+    """
+    refuse_insecure(settings)
+    for warning in warnings(settings):
+        log.warning(warning)
     parsed = parse_tokens(settings.api_tokens)
     if not parsed:
         log.warning("no API tokens configured: every call but /healthz is refused (set API_TOKENS)")
@@ -57,11 +70,13 @@ def create_app(
             if owned_pool is not None:
                 await owned_pool.close()
 
+    open_docs = settings.is_dev
     app = FastAPI(
         title="Blincyto prior authorization",
         version="0.1.0",
         description=DESCRIPTION,
         lifespan=lifespan,
+        **({} if open_docs else {"openapi_url": None, "docs_url": None, "redoc_url": None}),
     )
     app.state.settings = settings
     app.state.tokens = tokens
@@ -81,18 +96,31 @@ def create_app(
     for module in (routes_cases, routes_actions, routes_claims, routes_events, routes_timeline):
         app.include_router(module.router)
     _mount_codec(app, settings)
+    if not open_docs:
+        _guarded_openapi(app)
     return app
+
+
+def _guarded_openapi(app: FastAPI) -> None:
+    """Production: the OpenAPI document for any valid token, no HTML pages."""
+
+    @app.get("/openapi.json", include_in_schema=False)
+    async def openapi(_: Principal = Depends(require(*Role))) -> JSONResponse:
+        return JSONResponse(app.openapi())
 
 
 def _mount_codec(app: FastAPI, settings: Settings) -> None:
     """The codec server for the Temporal UI at /codec, for PHI-viewing roles only."""
-    from api.codec_server import DEFAULT_UI_ORIGINS, codec_router
+    from api.codec_server import DEFAULT_UI_ORIGINS, CodecSessions, codec_router
 
     extra = [o.strip().rstrip("/") for o in settings.codec_ui_origins.split(",") if o.strip()]
     app.include_router(
         codec_router(
             settings,
-            dependencies=[Depends(require(*PHI_VIEWERS))],
+            authenticate=authenticator(*PHI_VIEWERS),
+            roles=(*PHI_VIEWERS, Role.ADMIN),
+            admin=authenticator(Role.ADMIN),
+            sessions=CodecSessions(timedelta(hours=settings.codec_session_hours)),
             allowed_origins=(*DEFAULT_UI_ORIGINS, *extra),
         ),
         prefix="/codec",

@@ -9,6 +9,7 @@ whose role the route does not accept is 403. Tokens are never logged.
 from __future__ import annotations
 
 import hmac
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -31,8 +32,9 @@ class Role(StrEnum):
 
 #: Who may read cases (GET routes, timeline).
 READERS = (Role.READ_ONLY, Role.REVIEWER)
-#: Who may see decrypted payloads through the codec endpoint (PHI).
-PHI_VIEWERS = (Role.REVIEWER, Role.INTAKE)
+#: Who may see decrypted payloads through the codec endpoint (PHI). Not intake: it
+#: submits cases but cannot read them through the API either.
+PHI_VIEWERS = (Role.REVIEWER,)
 
 
 @dataclass(frozen=True)
@@ -84,6 +86,17 @@ def _fingerprint(token: str) -> str:
     import hashlib
 
     return hashlib.sha256(token.encode()).hexdigest()[:8]
+
+
+def authenticator(*roles: Role) -> Callable[[Request], Awaitable[Principal]]:
+    """``require(*roles)`` as a plain call on a request (for routes that also take a
+    session cookie instead of the bearer token: the codec server)."""
+    check = require(*roles)
+
+    async def run(request: Request) -> Principal:
+        return await check(request, await _bearer(request))
+
+    return run
 
 
 def require(*roles: Role):

@@ -3,42 +3,60 @@
 Implements the remote-codec HTTP protocol: ``POST …/encode`` and ``POST …/decode``
 take and return a ``temporal.api.common.v1.Payloads`` message in protobuf JSON
 (``{"payloads": [{"metadata": {"encoding": "<base64>"}, "data": "<base64>"}]}``);
-bad JSON or a payload that cannot be decrypted is a 400.
+bad JSON or a payload that cannot be decrypted is a 400 (the reason in general
+terms: never a key id this server holds, never the payload).
 
 The UI calls it from the browser, so the routes answer CORS themselves for the
 configured UI origins, including the preflight ``OPTIONS`` (which carries no
-credentials and so is never behind auth). The caller passes its auth
-dependencies, applied to ``POST`` only; auth failures keep their CORS headers so
-the UI can show them. Mounted by the API at ``/codec``; ``priorauth dev`` points
-the UI at it when ``CODEC_KEYS`` is set.
+credentials and so is never behind auth). Auth failures keep their CORS headers
+so the UI can show them. Mounted by the API at ``/codec``; ``priorauth dev``
+points the UI at it when ``CODEC_KEYS`` is set.
 
-The Temporal UI sends no bearer token of ours, only cookies (its codec setting
-"Include cross-origin credentials"). So a person allowed to see PHI opens a
-browser session once: ``POST /codec/session`` with their bearer token (from the
-API's ``/docs``, "Authorize", or curl) sets an HttpOnly, SameSite=Lax cookie
-holding it, and later ``/encode``/``/decode`` calls without an Authorization
-header are checked against that cookie by the same auth dependencies.
-``DELETE /codec/session`` ends it. The cookie is sent only when the UI and the
-API are the same site (same host name, any port: open the UI on the host name
-the codec endpoint uses).
+Who may call: a bearer token accepted by ``authenticate`` (the API passes the
+PHI-viewing roles), or a browser session. The Temporal UI sends no bearer token
+of ours, only cookies (its codec setting "Include cross-origin credentials"),
+so a person allowed to see PHI opens a session once: ``POST /codec/session``
+with their bearer token sets a cookie holding a random session id, not the
+token:
+
+- the session lives in PostgreSQL (``codec_sessions``, only the id's SHA-256),
+  so every API replica knows it and a revocation holds everywhere;
+- it ends at an absolute expiry (``CODEC_SESSION_HOURS``, 8 by default), never
+  extended by use; ``DELETE /codec/session`` ends it, ``DELETE
+  /codec/sessions`` (admin) ends all of them;
+- the cookie is ``HttpOnly``, ``SameSite=Strict``, scoped to the codec routes,
+  and ``Secure`` unless the API is addressed as localhost (behind a TLS
+  terminator the request is plain http, so the scheme cannot decide).
+
+The cookie is sent only when the UI and the API are the same site (same
+registrable domain, any port). The browser must receive it itself: ``GET
+/codec/login`` is a page (no outside resources, a strict CSP) where a reviewer
+pastes a token once; its script calls ``POST /codec/session`` (and ``DELETE``
+to end it), so the token never becomes the cookie and the page never keeps it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine, Sequence
+import base64
+import hashlib
+import secrets
+from collections.abc import Awaitable, Callable, Collection, Coroutine, Sequence
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import asyncpg
 import structlog
-from fastapi import APIRouter, HTTPException, Request, Response
-from fastapi.params import Depends
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Depends, Request, Response
+from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.routing import APIRoute
 from google.protobuf import json_format
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from temporalio.api.common.v1 import Payloads
 from temporalio.converter import PayloadCodec
 
-from infra.codec import CodecError, codec_from_settings
+from api.auth import Principal, Role
+from api.errors import ApiError
+from infra.codec import CodecError, PlaintextPayloadError, UnknownKeyError, codec_from_settings
 from infra.settings import Settings
 
 log = structlog.get_logger("codec_server")
@@ -53,7 +71,55 @@ DEFAULT_UI_ORIGINS = (
 ALLOWED_HEADERS = "Authorization, Content-Type, X-Namespace"
 ALLOWED_METHODS = "POST, OPTIONS"
 SESSION_COOKIE = "priorauth_codec"
-SESSION_SECONDS = 8 * 3600
+SESSION_LIFETIME = timedelta(hours=8)
+#: Host names under which a browser accepts a cookie without Secure over plain http.
+LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
+
+Authenticate = Callable[[Request], Awaitable[Principal]]
+
+_LOGIN_SCRIPT = """
+const out = document.getElementById("out");
+async function call(method, headers) {
+  const r = await fetch("session", {method, headers, credentials: "same-origin"});
+  return r.status;
+}
+document.getElementById("open").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  const field = document.getElementById("token");
+  const status = await call("POST", {Authorization: "Bearer " + field.value});
+  field.value = "";
+  out.textContent = status === 204 ? "Session open: the Temporal UI can decode now."
+                                   : "Refused (HTTP " + status + ").";
+});
+document.getElementById("close").addEventListener("click", async () => {
+  await call("DELETE", {});
+  out.textContent = "Session ended.";
+});
+"""
+_LOGIN_PAGE = f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Codec session</title></head>
+<body style="font-family: sans-serif; max-width: 40em; margin: 3em auto">
+<h1>Decode payloads in the Temporal UI</h1>
+<p>Paste an API token of the reviewer role once. It opens a browser session for the
+codec server (a random id in an HttpOnly cookie, ending by itself); the token is not kept.</p>
+<form id="open"><label>API token <input id="token" type="password" autocomplete="off"
+required></label> <button type="submit">Open session</button></form>
+<p><button id="close" type="button">End session</button></p>
+<p id="out" role="status"></p>
+<script>{_LOGIN_SCRIPT}</script>
+</body></html>
+"""
+_LOGIN_SCRIPT_HASH = base64.b64encode(hashlib.sha256(_LOGIN_SCRIPT.encode()).digest()).decode()
+LOGIN_HEADERS = {
+    "Content-Security-Policy": (
+        f"default-src 'none'; script-src 'sha256-{_LOGIN_SCRIPT_HASH}'; connect-src 'self'; "
+        "style-src 'unsafe-inline'; form-action 'none'; frame-ancestors 'none'; "
+        "base-uri 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+}
 
 
 def cors_headers(origin: str | None, allowed: frozenset[str]) -> dict[str, str]:
@@ -81,7 +147,6 @@ def _cors_route_class(allowed: frozenset[str]) -> type[APIRoute]:
             handler = super().get_route_handler()
 
             async def with_cors(request: Request) -> Response:
-                request = _with_session_token(request)
                 cors = cors_headers(request.headers.get("origin"), allowed)
                 try:
                     response = await handler(request)
@@ -97,21 +162,58 @@ def _cors_route_class(allowed: frozenset[str]) -> type[APIRoute]:
     return CorsRoute
 
 
-def _with_session_token(request: Request) -> Request:
-    """The request, with the session cookie's token as its bearer when it has none."""
-    token = request.cookies.get(SESSION_COOKIE)
-    if not token or "authorization" in request.headers:
-        return request
-    scope = dict(request.scope)
-    scope["headers"] = [*request.scope["headers"], (b"authorization", f"Bearer {token}".encode())]
-    return Request(scope, request.receive)
+def _hash(session_id: str) -> str:
+    return hashlib.sha256(session_id.encode()).hexdigest()
+
+
+class CodecSessions:
+    """Browser sessions in PostgreSQL: a random id (hashed at rest), a role, an absolute expiry."""
+
+    def __init__(self, lifetime: timedelta = SESSION_LIFETIME) -> None:
+        self.lifetime = lifetime
+
+    async def open(self, pool: asyncpg.Pool, who: Principal) -> tuple[str, datetime]:
+        """A new session for ``who``: its id (for the cookie only) and when it ends."""
+        session_id = secrets.token_urlsafe(32)
+        expires = datetime.now(UTC) + self.lifetime
+        async with pool.acquire() as conn, conn.transaction():
+            await conn.execute("DELETE FROM codec_sessions WHERE expires_at <= now()")
+            await conn.execute(
+                "INSERT INTO codec_sessions (id_hash, role, token_id, expires_at)"
+                " VALUES ($1, $2, $3, $4)",
+                _hash(session_id),
+                who.role.value,
+                who.token_id,
+                expires,
+            )
+        return session_id, expires
+
+    async def principal(self, pool: asyncpg.Pool, session_id: str) -> Principal | None:
+        """Who the session is, while it lives; None when unknown, expired or ended."""
+        row = await pool.fetchrow(
+            "SELECT role, token_id FROM codec_sessions WHERE id_hash = $1 AND expires_at > now()",
+            _hash(session_id),
+        )
+        if row is None:
+            return None
+        try:
+            return Principal(role=Role(row["role"]), token_id=row["token_id"])
+        except ValueError:  # a role this code no longer knows
+            return None
+
+    async def close(self, pool: asyncpg.Pool, session_id: str) -> None:
+        await pool.execute("DELETE FROM codec_sessions WHERE id_hash = $1", _hash(session_id))
+
+    async def close_all(self, pool: asyncpg.Pool) -> int:
+        result = await pool.execute("DELETE FROM codec_sessions")
+        return int(result.split()[-1])
 
 
 async def _read_payloads(request: Request) -> Payloads:
     try:
         return json_format.ParseDict(await request.json(), Payloads())
     except (ValueError, json_format.ParseError, TypeError, AttributeError) as exc:
-        raise HTTPException(400, "body must be Payloads protobuf JSON") from exc
+        raise ApiError(400, "bad_request", "body must be Payloads protobuf JSON") from exc
 
 
 def _mount_path(request: Request) -> str:
@@ -119,26 +221,69 @@ def _mount_path(request: Request) -> str:
     return request.url.path.rsplit("/", 1)[0] or "/"
 
 
+def _secure_cookie(request: Request) -> bool:
+    """Secure everywhere but a plain-http localhost (the dev stack): behind a TLS terminator
+    the API sees http, so the scheme alone would leave the cookie unprotected."""
+    return request.url.scheme == "https" or (request.url.hostname or "") not in LOOPBACK_HOSTS
+
+
 def _payloads_json(payloads: Payloads) -> JSONResponse:
     return JSONResponse(json_format.MessageToDict(payloads))
+
+
+def _refusal(exc: CodecError) -> str:
+    """What the caller is told: the kind of failure, never a key id or the payload."""
+    if isinstance(exc, PlaintextPayloadError):
+        return "a payload is not encrypted; this server decodes only its own encrypted payloads"
+    if isinstance(exc, UnknownKeyError):
+        return "a payload is encrypted with a key this server does not hold"
+    return "a payload cannot be decrypted"
+
+
+def _pool(request: Request) -> asyncpg.Pool:
+    return request.app.state.pool
 
 
 def codec_router(
     settings: Settings,
     *,
-    dependencies: Sequence[Depends] | None = None,
+    authenticate: Authenticate,
+    roles: Collection[Role] | None = None,
+    admin: Authenticate | None = None,
+    sessions: CodecSessions | None = None,
     allowed_origins: Sequence[str] = DEFAULT_UI_ORIGINS,
     codec: PayloadCodec | None = None,
 ) -> APIRouter:
-    """POST /encode and /decode (behind ``dependencies``), their CORS preflights, /session.
+    """POST /encode and /decode, their CORS preflights, /session, and /sessions.
 
-    ``codec`` defaults to the one built from ``settings.codec_keys``; with no
-    keys the routes return payloads unchanged, as a client without a codec would.
+    ``authenticate`` checks a bearer token (and its role); a session opened with it
+    stands in for it on /encode and /decode while the session's role is in
+    ``roles`` (any role when None). ``admin`` guards ``DELETE /sessions``.
+    ``codec`` defaults to the one built from ``settings.codec_keys``; with no keys
+    the routes return payloads unchanged, as a client without a codec would.
     """
     codec = codec if codec is not None else codec_from_settings(settings)
+    sessions = sessions or CodecSessions()
     allowed = frozenset(allowed_origins)
     router = APIRouter(tags=["codec"], route_class=_cors_route_class(allowed))
-    guarded = list(dependencies or [])
+
+    async def caller(request: Request) -> Principal:
+        """The bearer token's principal, else the session cookie's (bearer wins)."""
+        session_id = request.cookies.get(SESSION_COOKIE)
+        if session_id and "authorization" not in request.headers:
+            who = await sessions.principal(_pool(request), session_id)
+            if who is None or (roles is not None and who.role not in roles):
+                raise ApiError(
+                    401,
+                    "unauthorized",
+                    "the codec session is unknown, expired or ended; open a new one",
+                    headers={"WWW-Authenticate": "Bearer"},
+                )
+            request.state.principal = who
+            return who
+        return await authenticate(request)
+
+    bearer = _as_dependency(authenticate)
 
     async def _apply(request: Request, operation: str) -> JSONResponse:
         payloads = await _read_payloads(request)
@@ -150,15 +295,19 @@ def codec_router(
                     await codec.decode_wrapper(payloads)
             except CodecError as exc:
                 log.warning("codec request refused", operation=operation, error=str(exc))
-                raise HTTPException(400, str(exc)) from exc
+                raise ApiError(400, "bad_request", _refusal(exc)) from exc
         log.debug("codec request", operation=operation, payloads=len(payloads.payloads))
         return _payloads_json(payloads)
 
-    @router.post("/encode", dependencies=guarded, summary="Encrypt Payloads (protobuf JSON)")
+    @router.post(
+        "/encode", dependencies=[Depends(caller)], summary="Encrypt Payloads (protobuf JSON)"
+    )
     async def encode(request: Request) -> JSONResponse:
         return await _apply(request, "encode")
 
-    @router.post("/decode", dependencies=guarded, summary="Decrypt Payloads (protobuf JSON)")
+    @router.post(
+        "/decode", dependencies=[Depends(caller)], summary="Decrypt Payloads (protobuf JSON)"
+    )
     async def decode(request: Request) -> JSONResponse:
         return await _apply(request, "decode")
 
@@ -169,28 +318,67 @@ def codec_router(
 
     @router.post(
         "/session",
-        dependencies=guarded,
         status_code=204,
         summary="Open a browser session for the Temporal UI's codec calls (sets a cookie)",
     )
-    async def open_session(request: Request) -> Response:
-        token = request.headers["authorization"].partition(" ")[2].strip()
+    async def open_session(request: Request, who: Principal = Depends(bearer)) -> Response:
+        pool = _pool(request)
+        previous = request.cookies.get(SESSION_COOKIE)
+        if previous:
+            await sessions.close(pool, previous)
+        session_id, expires = await sessions.open(pool, who)
+        log.info("codec session opened", role=who.role.value, token=who.token_id)
         response = Response(status_code=204)
         response.set_cookie(
             SESSION_COOKIE,
-            token,
-            max_age=SESSION_SECONDS,
+            session_id,
+            max_age=int(sessions.lifetime.total_seconds()),
+            expires=expires,
             path=_mount_path(request),
             httponly=True,
-            samesite="lax",
-            secure=request.url.scheme == "https",
+            samesite="strict",
+            secure=_secure_cookie(request),
         )
         return response
 
-    @router.delete("/session", status_code=204, summary="End the browser session")
+    @router.get("/login", include_in_schema=False)
+    async def login_page() -> HTMLResponse:
+        return HTMLResponse(_LOGIN_PAGE, headers=LOGIN_HEADERS)
+
+    @router.delete("/session", status_code=204, summary="End this browser session")
     async def close_session(request: Request) -> Response:
+        session_id = request.cookies.get(SESSION_COOKIE)
+        if session_id:
+            await sessions.close(_pool(request), session_id)
+            log.info("codec session ended")
         response = Response(status_code=204)
-        response.delete_cookie(SESSION_COOKIE, path=_mount_path(request), httponly=True)
+        response.delete_cookie(
+            SESSION_COOKIE,
+            path=_mount_path(request),
+            httponly=True,
+            samesite="strict",
+            secure=_secure_cookie(request),
+        )
         return response
 
+    if admin is not None:
+
+        @router.delete(
+            "/sessions",
+            status_code=200,
+            dependencies=[Depends(_as_dependency(admin))],
+            summary="End every browser session (admin)",
+        )
+        async def close_all_sessions(request: Request) -> dict[str, int]:
+            ended = await sessions.close_all(_pool(request))
+            log.warning("every codec session ended", sessions=ended)
+            return {"ended": ended}
+
     return router
+
+
+def _as_dependency(check: Authenticate) -> Callable[[Request], Awaitable[Principal]]:
+    async def dependency(request: Request) -> Principal:
+        return await check(request)
+
+    return dependency

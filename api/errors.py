@@ -5,10 +5,16 @@
 - 401/403/404/409: ``{"error": <code>, "message": <reason>}``;
 - anything unexpected: logged with its traceback, answered 500 with the
   request's correlation id (also sent back as ``X-Correlation-ID``).
+
+No error body echoes the caller's input values (they may be PHI): field
+errors carry pydantic's message, never its ``input``, and every message goes
+through :func:`scrub` on its way out, which cuts pydantic's ``input_value=…``
+echo and any keyed PHI (``date_of_birth=…``) that a lower layer let through.
 """
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -20,6 +26,9 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from temporalio.service import RPCError, RPCStatusCode
+
+from domain.facts import shown_name
+from infra.logging import redact_text
 
 log = structlog.get_logger("api")
 
@@ -92,7 +101,8 @@ def field_path(loc: Iterable[Any], *, request_loc: bool = False) -> str:
         elif str(part).startswith(("function-after[", "function-before[", "function-wrap[")):
             continue
         else:
-            out += f".{part}" if out else str(part)
+            name = shown_name(part)  # an unknown key of another shape is input, not a name
+            out += f".{name}" if out else name
     return out or "body"
 
 
@@ -110,6 +120,18 @@ def field_errors(
     return out
 
 
+#: pydantic's ``[type=…, input_value=…, input_type=…]`` tail (to the end of its line: the
+#: value is a repr, so it holds no raw newline) and its documentation link.
+_PYDANTIC_TAIL = re.compile(r"[ \t]*\[type=[^\n]*")
+_PYDANTIC_LINK = re.compile(r"\s*For further information visit \S+")
+
+
+def scrub(message: str) -> str:
+    """``message`` without input values: pydantic's echo of the input and keyed PHI cut out."""
+    message = _PYDANTIC_LINK.sub("", _PYDANTIC_TAIL.sub("", message))
+    return redact_text(message)
+
+
 def validation_error(exc: ValidationError, prefix: str = "") -> ApiError:
     """A model validated inside a route (not by FastAPI) -> the same 422."""
     errors = field_errors(exc.errors(include_input=False))
@@ -125,7 +147,10 @@ def validation_error(exc: ValidationError, prefix: str = "") -> ApiError:
 
 def _body(request: Request, exc: ApiError) -> dict[str, Any]:
     body = ErrorBody(
-        error=exc.error, message=exc.message, errors=exc.errors, case_status=exc.case_status
+        error=exc.error,
+        message=scrub(exc.message),
+        errors=[FieldError(field=e.field, message=scrub(e.message)) for e in exc.errors],
+        case_status=exc.case_status,
     )
     if exc.status_code >= 500:
         body.correlation_id = correlation_id(request)

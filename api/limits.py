@@ -6,6 +6,10 @@
   arrives when there is none) is refused with 413 before it is read whole, so
   an oversized request never reaches validation, Temporal (whose payloads
   have a size limit of their own) or PostgreSQL;
+- a JSON body nested deeper than ``max_depth`` (32) arrays and objects is
+  refused with 422 before anything parses it: no public format comes near
+  that depth, and deep nesting only costs the parsers (pydantic, the protobuf
+  JSON of the codec server) stack and time;
 - a JSON body holding a string that can never be stored or sent on is refused
   with 422, naming the field: NUL characters (PostgreSQL ``text`` and
   ``jsonb`` reject them, so an activity writing one would fail on every
@@ -32,6 +36,26 @@ PREFIX_LIMITS = {"/codec/": 8 * 1024 * 1024}
 
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 UNSTORABLE_MESSAGE = "must not contain NUL characters or unpaired surrogates"
+#: The deepest nesting of arrays and objects a JSON body may have (a request is 3 deep).
+MAX_JSON_DEPTH = 32
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_JSON_BRACKETS = re.compile(rb"[\[\]{}]")
+
+
+def too_deep(body: bytes, limit: int = MAX_JSON_DEPTH) -> bool:
+    """Whether arrays and objects nest deeper than ``limit`` in ``body`` (strings skipped),
+    found without parsing it."""
+    if body.count(b"[") + body.count(b"{") <= limit:
+        return False
+    depth = 0
+    for match in _JSON_BRACKETS.finditer(_JSON_STRING.sub(b'""', body)):
+        if match.group() in (b"[", b"{"):
+            depth += 1
+            if depth > limit:
+                return True
+        else:
+            depth -= 1
+    return False
 
 
 def unstorable_fields(data: Any) -> list[str]:
@@ -62,10 +86,12 @@ class BodyLimits:
         app: ASGIApp,
         max_bytes: int = MAX_BODY_BYTES,
         prefix_limits: dict[str, int] | None = None,
+        max_depth: int = MAX_JSON_DEPTH,
     ) -> None:
         self.app = app
         self.max_bytes = max_bytes
         self.prefix_limits = PREFIX_LIMITS if prefix_limits is None else prefix_limits
+        self.max_depth = max_depth
 
     def limit_for(self, path: str) -> int:
         for prefix, limit in self.prefix_limits.items():
@@ -104,6 +130,22 @@ class BodyLimits:
                 break
         body = b"".join(chunks)
         if body and _is_json(headers.get(b"content-type", b"")):
+            if too_deep(body, self.max_depth):
+                await _refuse(
+                    send,
+                    422,
+                    {
+                        "error": "invalid",
+                        "message": "the input is not valid",
+                        "errors": [
+                            {
+                                "field": "body",
+                                "message": f"JSON nested deeper than {self.max_depth} levels",
+                            }
+                        ],
+                    },
+                )
+                return
             fields = _unstorable_in(body)
             if fields:
                 await _refuse(

@@ -1,11 +1,18 @@
-"""ASGI entry point for production servers: ``uvicorn api.main:app``."""
+"""ASGI entry point for production servers: ``uvicorn api.main:app``.
+
+Bad or insecure settings (infra/secure_config.py) stop the import with one line
+on stderr and exit status 2, before uvicorn serves anything.
+"""
 
 from __future__ import annotations
 
 from api.app import create_app
 from infra.logging import configure_logging
-from infra.settings import get_settings
+from infra.secure_config import exit_if_insecure, load_settings
 
-_settings = get_settings()
+PROGRAM = "priorauth api"
+
+_settings = load_settings(PROGRAM)
+exit_if_insecure(PROGRAM, _settings)
 configure_logging(_settings.log_level, _settings.log_format)
 app = create_app(_settings)

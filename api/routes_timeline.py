@@ -15,6 +15,13 @@ from api.timeline_svg import render_timeline
 
 router = APIRouter(prefix="/cases", tags=["cases"])
 
+#: Opened directly in a browser, the picture may run nothing and load nothing (defence in
+#: depth: api/timeline_svg.py already escapes every value it writes).
+SVG_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'",
+    "X-Content-Type-Options": "nosniff",
+}
+
 
 @router.get(
     "/{case_id}/timeline.svg",
@@ -32,4 +39,4 @@ async def timeline(
 ) -> Response:
     """Periods, cycles (treatment and rest days), claims and units per rolling 42 days."""
     data = await case_view.read_timeline(client, pool, case_id, date.today())
-    return Response(render_timeline(data), media_type="image/svg+xml")
+    return Response(render_timeline(data), media_type="image/svg+xml", headers=SVG_HEADERS)

@@ -3,7 +3,10 @@ and rest days), claims and units.
 
 ``render_timeline(TimelineData) -> str`` is a pure function from a plain model
 to a standalone SVG document (no fonts, scripts or external references), used
-by ``GET /cases/{id}/timeline.svg`` and ``priorauth timeline``. The units
+by ``GET /cases/{id}/timeline.svg`` and ``priorauth timeline``. Every value
+that reaches the document goes through :func:`_attr` (attribute values, quotes
+included) or :func:`_esc` (text), so a request id holding ``"`` or ``<`` stays
+text and can never open an attribute (``onload=``) or an element. The units
 panel draws the rolling 42-day sum of allowed units against the Section II
 limit (980 per 42 consecutive days).
 """
@@ -11,7 +14,7 @@ limit (980 per 42 consecutive days).
 from __future__ import annotations
 
 from datetime import date, timedelta
-from xml.sax.saxutils import escape
+from xml.sax.saxutils import escape, quoteattr
 
 from pydantic import BaseModel, Field
 
@@ -131,21 +134,30 @@ class _Scale:
         return max(days * self.px, 1.0)
 
 
+def _esc(value: object) -> str:
+    """Element text: ``&``, ``<`` and ``>`` escaped."""
+    return escape(str(value))
+
+
+def _attr(value: object) -> str:
+    """A whole attribute value, quotes included: ``"…"`` with ``"``, ``&``, ``<``, ``>``
+    and whitespace escaped, so no value can end the attribute or start another."""
+    return quoteattr(str(value), {"\n": "&#10;", "\r": "&#13;", "\t": "&#9;"})
+
+
+def _attrs(**attrs: object) -> str:
+    return "".join(f" {k.replace('_', '-')}={_attr(v)}" for k, v in attrs.items())
+
+
 def _text(x: float, y: float, s: str, size: int = 12, anchor: str = "start", **attrs: str) -> str:
-    extra = "".join(f' {k.replace("_", "-")}="{escape(v)}"' for k, v in attrs.items())
-    return (
-        f'<text x="{x:.1f}" y="{y:.1f}" font-size="{size}" text-anchor="{anchor}"{extra}>'
-        f"{escape(s)}</text>"
-    )
+    extra = _attrs(font_size=size, text_anchor=anchor, **attrs)
+    return f'<text x="{x:.1f}" y="{y:.1f}"{extra}>{_esc(s)}</text>'
 
 
 def _rect(x: float, y: float, w: float, h: float, fill: str, title: str = "", **attrs: str) -> str:
-    extra = "".join(f' {k.replace("_", "-")}="{escape(v)}"' for k, v in attrs.items())
-    tip = f"<title>{escape(title)}</title>" if title else ""
-    return (
-        f'<rect x="{x:.1f}" y="{y:.1f}" width="{w:.1f}" height="{h:.1f}" fill="{fill}"{extra}>'
-        f"{tip}</rect>"
-    )
+    extra = _attrs(fill=fill, **attrs)
+    tip = f"<title>{_esc(title)}</title>" if title else ""
+    return f'<rect x="{x:.1f}" y="{y:.1f}" width="{w:.1f}" height="{h:.1f}"{extra}>{tip}</rect>'
 
 
 def _month_ticks(scale: _Scale, last: date) -> list[date]:
@@ -171,8 +183,9 @@ def render_timeline(data: TimelineData) -> str:
     height = axis_y + 56
     out: list[str] = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height}" '
-        f'viewBox="0 0 {WIDTH} {height}" font-family="sans-serif" role="img" '
-        f'aria-label="timeline of {escape(data.case_id)}">',
+        f'viewBox="0 0 {WIDTH} {height}" font-family="sans-serif" role="img">',
+        # The accessible name; caller-supplied values are only ever element text.
+        f"<title>{_esc(f'timeline of {data.case_id}')}</title>",
         f'<rect width="{WIDTH}" height="{height}" fill="#ffffff"/>',
         _text(LEFT, 24, f"{data.case_id}", 16, font_weight="bold"),
         _text(
@@ -255,8 +268,9 @@ def render_timeline(data: TimelineData) -> str:
             f"{c.units} billed, {c.allowed_units} allowed ({c.status})"
         )
         out.append(
-            f'<circle cx="{cx:.1f}" cy="{claim_y + ROW_H / 2:.1f}" r="5" fill="{fill}" '
-            f'stroke="{color}" stroke-width="2"><title>{escape(title)}</title></circle>'
+            f'<circle cx="{cx:.1f}" cy="{claim_y + ROW_H / 2:.1f}" r="5"'
+            f"{_attrs(fill=fill, stroke=color)}"
+            f' stroke-width="2"><title>{_esc(title)}</title></circle>'
         )
 
     # units against the 42-day window

@@ -179,6 +179,8 @@ def worker_env(
 ) -> dict[str, str]:
     """The environment of a worker process: ours comes only from these variables."""
     env = dict(os.environ)
+    # A throwaway local stack, like `priorauth dev`: no keys needed (infra/secure_config.py).
+    env.setdefault("PRIORAUTH_ENV", "dev")
     env.update(
         TEMPORAL_ADDRESS=temporal_address,
         TEMPORAL_TASK_QUEUE=task_queue,

@@ -111,12 +111,14 @@ async def _serve(args: argparse.Namespace) -> None:
     # The UI calls the codec endpoint from the browser: its origin must be allowed.
     ui_origins = [settings.codec_ui_origins] if settings.codec_ui_origins else []
     ui_origins += [f"http://localhost:{args.ui_port}", f"http://127.0.0.1:{args.ui_port}"]
+    # A development stack, whatever PRIORAUTH_ENV says: its shortcuts are allowed here.
     settings = settings.model_copy(
         update={
             "temporal_address": f"127.0.0.1:{args.temporal_port}",
             "api_port": api_port,
             "codec_keys": encryption.codec_keys,
             "codec_ui_origins": ",".join(ui_origins),
+            "priorauth_env": "dev",
         }
     )
     stop = asyncio.Event()
@@ -212,7 +214,10 @@ def dev_encryption(settings: Settings, *, no_encryption: bool = False) -> DevEnc
 def _secret(path: Path, make: Callable[[], str]) -> str:
     """The secret kept in ``path``, made on first use and readable by its owner only from
     the start: written to a private (0600) temporary file, then linked into place, so
-    nobody else can read it and nobody finds it half-written."""
+    nobody else can read it and nobody finds it half-written. A symlink in its place is
+    refused: the secret is this file, not whatever it points at."""
+    if path.is_symlink():
+        raise RuntimeError(f"{path} is a symlink; a secret file must be a plain file")
     if not path.exists():
         tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -257,7 +262,7 @@ def banner(
     if encryption.on:
         lines += [
             f"  encryption      on: Temporal holds ciphertext ({encryption.why})",
-            f"  PHI in the UI   {api}/docs: Authorize with the token, run POST /codec/session;",
+            f"  PHI in the UI   {api}/codec/login: paste the token (opens a codec session);",
             f'{pad}then turn on the UI codec setting "Include cross-origin credentials"',
         ]
     else:

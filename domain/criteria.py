@@ -37,7 +37,7 @@ LEAF, ALL, ANY, NOT = 0, 1, 2, 3
 _FACT_PATH = re.compile(r"^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)*$")
 _TRACE_CACHE_LIMIT = 200_000
 _LIST_OPS = frozenset({"empty", "contains", "contains_any", "codes_in_list"})
-_AGE_OPS = frozenset({"age_at_least", "age_below"})
+AGE_OPS = frozenset({"age_at_least", "age_below"})
 
 # Operators inlined by the code generator: expression over F (the fact) and K (the argument).
 _INLINE: dict[str, tuple[str, Callable[[Any], Any]]] = {
@@ -321,7 +321,7 @@ def _generate(compiled: CompiledCriteria) -> tuple[str, dict[str, Any]]:
     def leaf_expr(node: Node, fact: str, age: str | None) -> str:
         """The verdict of a leaf as one expression (operators inlined where they can be)."""
         i = node.index
-        if node.op in _AGE_OPS:
+        if node.op in AGE_OPS:
             return f"1 if {age} is None else ({age_expr(node.op, node.argument, age)})"
         if node.op == "prior_cycles_below":  # Section I: the larger count counts
             bound = int(node.argument)
@@ -345,7 +345,7 @@ def _generate(compiled: CompiledCriteria) -> tuple[str, dict[str, Any]]:
                 lines.append(f"    {name}v = None if {name} is None else tuple({name})")
             else:
                 lines.append(f"    {name}v = {name}")
-            if any(n.kind == LEAF and n.fact == path and n.op in _AGE_OPS for n in nodes):
+            if any(n.kind == LEAF and n.fact == path and n.op in AGE_OPS for n in nodes):
                 ages[path] = f"{name}a"
                 lines.append(f"    {name}a = None if {name} is None else AGE({name}, st)")
         namespace["AGE"] = age_on
@@ -363,7 +363,7 @@ def _generate(compiled: CompiledCriteria) -> tuple[str, dict[str, Any]]:
                 if node.review is not None and not (renewal and node.skip_at_renewal):
                     rx = f"r{i}"
                     review = node.review_spec
-                    if review is not None and review[0] in _AGE_OPS and age is not None:
+                    if review is not None and review[0] in AGE_OPS and age is not None:
                         expr = age_expr(review[0], review[1], age)
                     else:
                         namespace[f"R{i}"] = node.review

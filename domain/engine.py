@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from domain.criteria import Candidate, CompiledCriteria, Evaluation, compile_criteria
+from domain.criteria import AGE_OPS, Candidate, CompiledCriteria, Evaluation, Node, compile_criteria
 from domain.decision import (
     X12_BY_DETERMINATION,
     Authorization,
@@ -34,7 +34,7 @@ from domain.decision import (
 )
 from domain.dosing import dosing_plan
 from domain.medicare import mac_for_request
-from domain.operators import EvalContext
+from domain.operators import EvalContext, age_on
 from domain.policy import Policy
 from domain.request import PARequest
 from domain.terms import counted_prior_cycles, initial_authorization
@@ -97,7 +97,7 @@ def decide(
     if pending:
         return _pend(pending, request, ref, evaluation, as_of)
     automated = allow_automatic_denial and not _human_review(policy, request)
-    return _deny(requested, request, policy, ref, evaluation, as_of, automated)
+    return _deny(requested, request, policy, ref, evaluation, as_of, start, automated)
 
 
 def _human_review(policy: Policy, request: PARequest) -> bool:
@@ -268,6 +268,7 @@ def _deny(
     ref: PolicyRef,
     evaluation: Evaluation,
     as_of: date,
+    start: date,
     automated: bool,
 ) -> Decision:
     tree = evaluation.tree
@@ -281,7 +282,7 @@ def _deny(
             Reason(code=not_listed.code, policy_ref=not_listed.ref, text=not_listed.text)
         )
     for leaf in evaluation.failed_leaves(explained):
-        seen = f" (stated: {show(evaluation.values[leaf.index])})" if leaf.fact else ""
+        seen = stated(leaf, evaluation.values[leaf.index], start)
         reasons.append(
             Reason(
                 code=leaf.code or "criterion_not_met",
@@ -299,6 +300,45 @@ def _deny(
         trace=evaluation.trace(),
         as_of=as_of,
     )
+
+
+#: The request's ``member`` object (CONTRACT.md): names, member id, date of birth, state.
+#: A reason (and so a notice, a log line, the case view) never shows these values.
+MEMBER_FACTS = "member."
+#: HIPAA Safe Harbor: ages over 89 are aggregated into one category.
+AGE_SHOWN_UP_TO = 89
+
+
+def stated(leaf: Node, value: object, start: date) -> str:
+    """What a reason says about the value a not-met criterion saw.
+
+    A clinical fact is shown as stated, `` (stated: positive)``. A member's date of
+    birth never is: an age criterion shows the age it computed at the period start
+    (Section I), `` (age 9, below 18)``; any other member field shows nothing.
+    """
+    if not leaf.fact:
+        return ""
+    if leaf.op in AGE_OPS and isinstance(value, date):
+        return f" ({age_reason(leaf.op, leaf.argument, value, start)})"
+    if leaf.fact.startswith(MEMBER_FACTS):
+        return ""
+    return f" (stated: {show(value)})"
+
+
+def age_reason(op: str, spec: dict[str, int], dob: date, start: date) -> str:
+    """``age 9, below 18`` / ``age 20, 18 or older`` / ``age 0 months, below 1 month``."""
+    years, months = age_on(dob, start)
+    if "years" in spec:
+        bound = f"{spec['years']}"
+        age = f"age {years}" if years <= AGE_SHOWN_UP_TO else f"age {AGE_SHOWN_UP_TO + 1} or older"
+    else:
+        bound = _count(int(spec["months"]), "month")
+        age = f"age {_count(months, 'month')}"
+    return f"{age}, below {bound}" if op == "age_at_least" else f"{age}, {bound} or older"
+
+
+def _count(n: int, unit: str) -> str:
+    return f"{n} {unit}" if n == 1 else f"{n} {unit}s"
 
 
 def show(value: object) -> str:

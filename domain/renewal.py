@@ -37,7 +37,7 @@ from domain.decision import (
     TraceNode,
 )
 from domain.dosing import dosing_plan
-from domain.engine import compiled, cycle_span, show
+from domain.engine import compiled, cycle_span, stated
 from domain.facts import merge_facts
 from domain.operators import EvalContext
 from domain.policy import Policy, load_policy
@@ -266,9 +266,8 @@ def _criteria(
 ) -> tuple[int, TraceNode, list[str], list[Reason]]:
     """IV-3: the universal and concomitant-therapy criteria of the case's path."""
     tree = compiled(policy)
-    evaluation = tree.evaluate(
-        facts, EvalContext(start=inp.period_end, prior_cycles=0), renewal=True
-    )
+    ctx = EvalContext(start=inp.period_end, prior_cycles=0)
+    evaluation = tree.evaluate(facts, ctx, renewal=True)
     cands = [
         c
         for c in tree.candidates
@@ -297,8 +296,8 @@ def _criteria(
                 Reason(
                     code=leaf.code or "criterion_not_met",
                     policy_ref=leaf.ref,
-                    text=f"{leaf.id} ({leaf.label}): no longer met "
-                    f"(stated: {show(evaluation.values[leaf.index])}).",
+                    text=f"{leaf.id} ({leaf.label}): no longer met"
+                    f"{stated(leaf, evaluation.values[leaf.index], ctx.start)}.",
                 )
             )
     return verdict, node, missing, failed

@@ -14,6 +14,9 @@ Never log PHI. :func:`redact_phi` (a structlog processor) and :class:`PhiFilter`
 
 Only keyed values go: a date under ``date_of_service`` or in a free sentence is
 left alone, and ``member_ref`` (a keyed hash) is the safe way to name a member.
+So what is logged is chosen too: notice bodies and reasons are not, and the
+Temporal SDK's DEBUG lines, which print payloads as they are (in clear when
+encryption is off), are capped at INFO whatever ``LOG_LEVEL`` says.
 """
 
 from __future__ import annotations
@@ -76,6 +79,8 @@ _KEYED_TEXT = re.compile(
     re.IGNORECASE,
 )
 _MAX_DEPTH = 32
+#: Loggers whose DEBUG lines print whole payloads (activity completions, activations).
+PAYLOAD_LOGGERS = ("temporalio",)
 
 
 def _norm(key: Any) -> str:
@@ -131,6 +136,14 @@ class PhiFilter(logging.Filter):
         return True
 
 
+def cap_payload_loggers() -> None:
+    """Keep the loggers that print payloads at INFO or above."""
+    for name in PAYLOAD_LOGGERS:
+        logger = logging.getLogger(name)
+        if logger.getEffectiveLevel() < logging.INFO:
+            logger.setLevel(logging.INFO)
+
+
 def configure_logging(level: str = "INFO", fmt: str = "auto") -> None:
     use_json = fmt == "json" or (fmt == "auto" and not sys.stdout.isatty())
     renderer: Any = (
@@ -151,6 +164,7 @@ def configure_logging(level: str = "INFO", fmt: str = "auto") -> None:
         cache_logger_on_first_use=True,
     )
     logging.basicConfig(level=level.upper(), stream=sys.stderr, format="%(message)s")
+    cap_payload_loggers()
     for handler in logging.getLogger().handlers:
         if not any(isinstance(f, PhiFilter) for f in handler.filters):
             handler.addFilter(PhiFilter())

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -15,13 +16,31 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
+#: What the process is: ``production`` (the default) refuses to start without real keys
+#: (infra/secure_config.py); ``dev`` (``priorauth dev``) and ``test`` (the test suite) allow
+#: the development shortcuts: no encryption, the public MemberRef key, plain-http webhooks,
+#: open API docs.
+Environment = Literal["dev", "test", "production"]
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    # PRIORAUTH_ENV: dev | test | production (default: production, the secure one).
+    priorauth_env: Environment = "production"
 
     # Temporal
     temporal_address: str = "localhost:7233"
     temporal_namespace: str = "default"
     temporal_task_queue: str = "prior-auth"
+    # TLS (mTLS with a client certificate) to the Temporal frontend: PEM file paths.
+    # TEMPORAL_TLS=true with no CA uses the system's trust store; a client cert and key
+    # go together (infra/temporal.py, README "Security").
+    temporal_tls: bool = False
+    temporal_tls_server_ca_cert: Path | None = None
+    temporal_tls_client_cert: Path | None = None
+    temporal_tls_client_key: Path | None = None
+    temporal_tls_server_name: str | None = None
 
     # PostgreSQL: when unset, `priorauth dev` and the tests start an embedded server.
     database_url: str | None = None
@@ -46,9 +65,16 @@ class Settings(BaseSettings):
     member_ref_key: str = "dev-only-member-ref-key-change-me"
 
     # Payload encryption: "keyid:base64key,keyid:base64key"; the first encrypts. "none":
-    # no encryption, chosen. Empty: `priorauth dev` makes a key for its data dir; the
-    # worker and the API run without one and warn (infra/codec.py).
+    # no encryption, chosen (dev and test only). Empty: `priorauth dev` makes a key for its
+    # data dir; a dev or test worker and API run without one and warn (infra/codec.py);
+    # production refuses both (infra/secure_config.py).
     codec_keys: str = ""
+    # With keys, a payload that is not encrypted is refused (the codec and the codec
+    # server). true: read them anyway, to drain histories written before encryption
+    # was turned on (a migration step, warned about at start; infra/codec.py).
+    codec_allow_plaintext: bool = False
+    # Lifetime of a codec browser session (absolute, never extended; api/codec_server.py).
+    codec_session_hours: float = Field(default=8, gt=0, le=24)
     # More Temporal UI origins allowed to call the codec server (comma-separated), beyond
     # localhost and 127.0.0.1 on :8233 and :8080; `priorauth dev` adds its UI's.
     codec_ui_origins: str = ""
@@ -56,6 +82,8 @@ class Settings(BaseSettings):
     # Notifications: "log" (default) or "webhook" (HTTP POST to notify_webhook_url).
     notify_channel: str = Field(default="log", pattern="^(log|webhook)$")
     notify_webhook_url: str | None = None
+    # HMAC-SHA256 key signing every webhook delivery (X-Priorauth-Signature; README).
+    notify_webhook_secret: str | None = None
     notify_max_attempts: int = 5
 
     # Case clocks (DESIGN.md, Case statuses; POLICY.md, Decision clocks and appeals).
@@ -75,6 +103,11 @@ class Settings(BaseSettings):
     renewal_reminder_days: str = "14,7"
     # Lines of business whose engine denials are issued without a reviewer (none by default).
     auto_deny_lines_of_business: str = ""
+
+    @property
+    def is_dev(self) -> bool:
+        """Development shortcuts allowed: ``priorauth dev`` and the test suite."""
+        return self.priorauth_env in ("dev", "test")
 
 
 @lru_cache

@@ -1,8 +1,16 @@
-"""The Temporal client and the custom search attributes of DESIGN.md."""
+"""The Temporal client and the custom search attributes of DESIGN.md.
+
+The client speaks TLS to the frontend when the settings say so
+(``TEMPORAL_TLS_*``): the server's CA (else the system trust store), and for
+mutual TLS a client certificate and its key, all PEM files; the server name
+checked in the server's certificate may be overridden. README, "Security",
+says what a deployment provides.
+"""
 
 from __future__ import annotations
 
 import dataclasses
+from typing import TYPE_CHECKING
 
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import (
@@ -19,7 +27,10 @@ from temporalio.converter import (
     DefaultFailureConverterWithEncodedAttributes,
     PayloadCodec,
 )
-from temporalio.service import RPCError, RPCStatusCode
+from temporalio.service import RPCError, RPCStatusCode, TLSConfig
+
+if TYPE_CHECKING:
+    from infra.settings import Settings
 
 AUTH_STATUS = SearchAttributeKey.for_keyword("AuthStatus")
 AUTH_TRACK = SearchAttributeKey.for_keyword("AuthTrack")
@@ -78,10 +89,32 @@ def data_converter(codec: PayloadCodec | None = None) -> DataConverter:
     )
 
 
+def tls_config(settings: Settings) -> TLSConfig | bool:
+    """The client's TLS from ``TEMPORAL_TLS_*``: False (plain), True (system CAs) or a config."""
+    ca = settings.temporal_tls_server_ca_cert
+    cert = settings.temporal_tls_client_cert
+    key = settings.temporal_tls_client_key
+    name = settings.temporal_tls_server_name
+    if ca is None and cert is None and key is None and name is None:
+        return settings.temporal_tls
+    return TLSConfig(
+        server_root_ca_cert=ca.read_bytes() if ca is not None else None,
+        client_cert=cert.read_bytes() if cert is not None else None,
+        client_private_key=key.read_bytes() if key is not None else None,
+        domain=name,
+    )
+
+
 async def connect(
-    address: str, namespace: str = "default", codec: PayloadCodec | None = None
+    address: str,
+    namespace: str = "default",
+    codec: PayloadCodec | None = None,
+    *,
+    tls: TLSConfig | bool = False,
 ) -> Client:
-    return await Client.connect(address, namespace=namespace, data_converter=data_converter(codec))
+    return await Client.connect(
+        address, namespace=namespace, data_converter=data_converter(codec), tls=tls
+    )
 
 
 async def ensure_search_attributes(client: Client, namespace: str = "default") -> None:

@@ -24,6 +24,10 @@ import pytest_asyncio
 
 from infra.postgres import create_database, create_pool, drop_database, embedded_server
 
+# The tests run as a test environment (infra/secure_config.py): no keys required. Set
+# before any Settings is read; child processes (workers, `priorauth dev`) inherit it.
+os.environ["PRIORAUTH_ENV"] = "test"
+
 
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:

@@ -23,7 +23,9 @@ import hashlib
 import json
 from datetime import datetime, timedelta
 
+from pydantic import ValidationError
 from temporalio import workflow
+from temporalio.exceptions import ApplicationError
 
 # The mixins are stateless code: passed through, they are imported once per
 # worker instead of once per workflow run in the sandbox (a quarter of the
@@ -35,7 +37,8 @@ with workflow.unsafe.imports_passed_through():
     from domain.claim import ClaimAnswer, ClaimLine
     from domain.clinical_event import ClinicalEvent
     from domain.decision import Reason
-    from domain.facts import merge_facts
+    from domain.facts import fact_errors, merge_facts
+    from domain.request import PARequest
     from infra.temporal import AUTH_PERIOD_END
     from workflows.case_clock import CaseClock
     from workflows.case_state import LIVE_STATUSES, CaseState, ClaimRecord
@@ -89,6 +92,18 @@ def _fingerprint(line: ClaimLine) -> str:
 
 def _claim_key(line: ClaimLine) -> str:
     return f"{line.claim_id}:{line.line}:{'reversal' if line.reversal else 'original'}"
+
+
+def _check_facts(request: PARequest, facts: dict) -> None:
+    """A validator's refusal of facts that do not fit the request: which field and why,
+    never the value (it may be PHI, and the message reaches the caller's 422)."""
+    try:
+        merge_facts(request, facts)
+    except ValidationError as exc:
+        # from None: pydantic's own message (which quotes the input) is no cause to send on.
+        raise ApplicationError(
+            "; ".join(fact_errors(exc)), type="InvalidInput", non_retryable=True
+        ) from None
 
 
 @workflow.defn
@@ -304,7 +319,7 @@ class AuthorizationWorkflow(
 
     @provide_info.validator
     def _validate_info(self, inp: ProvideInfoInput) -> None:
-        merge_facts(self.s.request, inp.facts)
+        _check_facts(self.s.request, inp.facts)
 
     @workflow.update(name="decide_review")
     async def decide_review(self, inp: ReviewDecisionInput) -> ReviewDecisionResult:
@@ -379,7 +394,7 @@ class AuthorizationWorkflow(
 
     @request_renewal.validator
     def _validate_renewal(self, inp: RenewalRequestInput) -> None:
-        merge_facts(self.s.request, inp.facts)
+        _check_facts(self.s.request, inp.facts)
 
     @workflow.update(name="extend_period")
     async def extend_period(self, inp: ExtendPeriodInput) -> ExtendPeriodResult:

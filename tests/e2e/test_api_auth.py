@@ -1,5 +1,6 @@
 """Every route checks its bearer token and role: 401 without or with an unknown token,
-403 with a role the route does not accept; /healthz and the docs are open."""
+403 with a role the route does not accept; /healthz is open, and the docs are in test mode
+(production: tests/integration/test_api_docs_outside_dev.py)."""
 
 from __future__ import annotations
 
@@ -21,7 +22,11 @@ ROUTES: list[tuple[str, str, set[str]]] = [
     ("POST", f"{CASE}/extensions", {"reviewer"}),
     ("POST", f"{CASE}/claims", {"claims"}),
     ("POST", f"{CASE}/events", {"clinical"}),
-    ("POST", "/codec/decode", {"reviewer", "intake"}),
+    # PHI through the codec: reviewers (and admins) only, not intake.
+    ("POST", "/codec/decode", {"reviewer"}),
+    ("POST", "/codec/encode", {"reviewer"}),
+    ("POST", "/codec/session", {"reviewer"}),
+    ("DELETE", "/codec/sessions", set()),
 ]
 ROLES = sorted(TOKENS)
 
@@ -70,7 +75,7 @@ async def test_a_basic_auth_header_is_not_a_bearer_token(api_only):
     assert r.status_code == 401
 
 
-async def test_health_and_openapi_docs_are_open(api_only):
+async def test_health_and_in_test_mode_the_openapi_docs_are_open(api_only):
     assert (await api_only.get("/healthz")).json() == {"status": "ok"}
     spec = (await api_only.get("/openapi.json")).json()
     assert "/cases/{case_id}/claims" in spec["paths"]

@@ -254,7 +254,7 @@ def test_default_demo_stack_keeps_phi_out_of_temporal_and_prints_only_a_short_ba
         # Safe: encrypted with the data dir's own key, readable by its owner only.
         keys_file = data_dir / "codec-keys"
         assert "encryption      on" in "".join(banner)
-        assert "POST /codec/session" in "".join(banner)
+        assert f"localhost:{ports['api']}/codec/login" in "".join(banner)
         assert stat.S_IMODE(keys_file.stat().st_mode) == 0o600
         assert stat.S_IMODE((data_dir / "dev-token").stat().st_mode) == 0o600
 
@@ -305,7 +305,7 @@ def test_no_encryption_is_an_explicit_choice_the_banner_states(tmp_path):
         _drain(proc)
         banner = "".join(_banner(output))
         assert "encryption      OFF (--no-encryption): PHI is in clear" in banner
-        assert "/codec/session" not in banner
+        assert "/codec/login" not in banner
         assert [word for word in SERVICE_NOISE if word in "".join(output)] == []
         assert "initdb" in (data_dir / "logs" / "postgres.log").read_text()
         assert not (data_dir / "codec-keys").exists()

@@ -26,6 +26,7 @@ async def empty_db_url(postgres_url: str) -> AsyncIterator[str]:
 class Received:
     headers: dict[str, str]
     body: dict[str, Any]
+    raw: bytes = b""
 
 
 @dataclass
@@ -52,7 +53,9 @@ class WebhookReceiver:
                     name, value = line.split(":", 1)
                     headers[name.strip().lower()] = value.strip()
             body = await reader.readexactly(int(headers.get("content-length", "0")))
-            self.requests.append(Received(headers=headers, body=json.loads(body or b"{}")))
+            self.requests.append(
+                Received(headers=headers, body=json.loads(body or b"{}"), raw=body)
+            )
             self.arrived.set()
             status = self.statuses.pop(0) if self.statuses else 200
             if self.delay:

@@ -1,15 +1,23 @@
-"""The codec server router, mounted in a small app and called as the Temporal UI calls it."""
+"""The codec server router, mounted in a small app and called as the Temporal UI calls it.
+
+Sessions live in PostgreSQL: the tests that open one give the app a fresh database.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import hashlib
 import json
+from datetime import timedelta
 
 import httpx
 import pytest
-from fastapi import Depends, FastAPI, Header, HTTPException
+from fastapi import FastAPI, Request
 
-from api.codec_server import codec_router
+from api.auth import Principal, Role
+from api.codec_server import SESSION_COOKIE, CodecSessions, codec_router
+from api.errors import ApiError
 from infra.codec import ENCODING, KEY_ID_METADATA, EncryptionCodec, format_key, generate_key
 from infra.settings import Settings
 
@@ -31,21 +39,34 @@ PLAIN = {
 }
 
 
-def _require_token(authorization: str | None = Header(default=None)) -> None:
-    if authorization != f"Bearer {TOKEN}":
-        raise HTTPException(401, "missing or bad token", headers={"WWW-Authenticate": "Bearer"})
+async def _authenticate(request: Request) -> Principal:
+    if request.headers.get("authorization") != f"Bearer {TOKEN}":
+        raise ApiError(401, "unauthorized", "bad token", headers={"WWW-Authenticate": "Bearer"})
+    return Principal(role=Role.REVIEWER, token_id="fp-rev")
 
 
-def _app(settings: Settings = SETTINGS, **kwargs) -> FastAPI:
+def _app(settings: Settings = SETTINGS, pool=None, **kwargs) -> FastAPI:
     app = FastAPI()
+    app.state.pool = pool
     app.include_router(
-        codec_router(settings, dependencies=[Depends(_require_token)], **kwargs), prefix="/codec"
+        codec_router(settings, authenticate=_authenticate, **kwargs), prefix="/codec"
     )
     return app
 
 
-def _client(app: FastAPI) -> httpx.AsyncClient:
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api")
+def _client(app: FastAPI, base_url: str = "https://api.example") -> httpx.AsyncClient:
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=base_url)
+
+
+def _sealed_body(payload) -> dict:
+    return {
+        "payloads": [
+            {
+                "metadata": {k: base64.b64encode(v).decode() for k, v in payload.metadata.items()},
+                "data": base64.b64encode(payload.data).decode(),
+            }
+        ]
+    }
 
 
 def _ui_headers(**extra: str) -> dict[str, str]:
@@ -97,8 +118,19 @@ async def test_decode_reads_what_a_worker_codec_encrypted() -> None:
     assert base64.b64decode(payload["metadata"]["encoding"]) == b"json/plain"
 
 
-async def test_unencrypted_payloads_decode_unchanged() -> None:
+async def test_decode_refuses_unencrypted_payloads_under_configured_keys() -> None:
     async with _client(_app()) as client:
+        response = await client.post("/codec/decode", json=PLAIN, headers=_ui_headers())
+
+    assert response.status_code == 400
+    assert "not encrypted" in response.json()["detail"]
+    assert "Josephine" not in response.text
+    assert response.headers["access-control-allow-origin"] == UI
+
+
+async def test_plain_payloads_decode_when_explicitly_allowed() -> None:
+    allowing = Settings(codec_keys=format_key("k1", KEY), codec_allow_plaintext=True)
+    async with _client(_app(allowing)) as client:
         response = await client.post("/codec/decode", json=PLAIN, headers=_ui_headers())
 
     assert response.status_code == 200
@@ -167,24 +199,23 @@ async def test_auth_dependency_guards_posts_and_the_refusal_keeps_cors(path: str
     assert response.headers["www-authenticate"] == "Bearer"
 
 
-async def test_payload_from_an_unknown_key_is_a_400() -> None:
+async def test_payload_from_an_unknown_key_is_a_400_naming_no_key_id() -> None:
     from temporalio.api.common.v1 import Payload
 
-    [sealed] = await EncryptionCodec({"gone": generate_key()}, "gone").encode([Payload(data=b"1")])
-    body = {
-        "payloads": [
-            {
-                "metadata": {k: base64.b64encode(v).decode() for k, v in sealed.metadata.items()},
-                "data": base64.b64encode(sealed.data).decode(),
-            }
-        ]
-    }
+    [sealed] = await EncryptionCodec({"Josephine": generate_key()}, "Josephine").encode(
+        [Payload(data=b"1")]
+    )
+    settings = Settings(codec_keys=f"{format_key('k-live', KEY)},{format_key('k-old', KEY)}")
 
-    async with _client(_app()) as client:
-        response = await client.post("/codec/decode", json=body, headers=_ui_headers())
+    async with _client(_app(settings)) as client:
+        response = await client.post(
+            "/codec/decode", json=_sealed_body(sealed), headers=_ui_headers()
+        )
 
     assert response.status_code == 400
-    assert "'gone'" in response.json()["detail"]
+    assert "key this server does not hold" in response.json()["detail"]
+    for never in ("Josephine", "k-live", "k-old"):
+        assert never not in response.text
     assert response.headers["access-control-allow-origin"] == UI
 
 
@@ -209,7 +240,8 @@ async def test_in_the_real_api_only_phi_viewers_decode_and_refusals_keep_cors() 
     from api.app import create_app
 
     settings = Settings(
-        codec_keys=format_key("k1", KEY), api_tokens="rev-tok:reviewer,clm-tok:claims"
+        codec_keys=format_key("k1", KEY),
+        api_tokens="rev-tok:reviewer,clm-tok:claims,int-tok:intake",
     )
     app = create_app(settings)
 
@@ -228,6 +260,9 @@ async def test_in_the_real_api_only_phi_viewers_decode_and_refusals_keep_cors() 
         claims = await client.post(
             "/codec/encode", json=PLAIN, headers=_ui_headers(Authorization="Bearer clm-tok")
         )
+        intake = await client.post(
+            "/codec/encode", json=PLAIN, headers=_ui_headers(Authorization="Bearer int-tok")
+        )
         encoded = await client.post(
             "/codec/encode", json=PLAIN, headers=_ui_headers(Authorization="Bearer rev-tok")
         )
@@ -239,8 +274,8 @@ async def test_in_the_real_api_only_phi_viewers_decode_and_refusals_keep_cors() 
 
     assert preflight.status_code in (200, 204)
     assert preflight.headers["access-control-allow-origin"] == UI
-    assert (anonymous.status_code, claims.status_code) == (401, 403)
-    for refused in (anonymous, claims):
+    assert (anonymous.status_code, claims.status_code, intake.status_code) == (401, 403, 403)
+    for refused in (anonymous, claims, intake):
         assert refused.headers["access-control-allow-origin"] == UI
         assert "payloads" not in refused.json()
     assert encoded.status_code == 200
@@ -248,8 +283,20 @@ async def test_in_the_real_api_only_phi_viewers_decode_and_refusals_keep_cors() 
     assert decoded.json() == PLAIN
 
 
-async def test_a_browser_session_cookie_stands_in_for_the_bearer_token() -> None:
-    async with _client(_app()) as client:
+def _cookie(response: httpx.Response) -> dict[str, str]:
+    """The Set-Cookie of ``response``: name=value and its attributes (lower-cased keys)."""
+    [header] = response.headers.get_list("set-cookie")
+    first, *attrs = [part.strip() for part in header.split(";")]
+    name, _, value = first.partition("=")
+    out = {"name": name, "value": value}
+    for attr in attrs:
+        key, _, val = attr.partition("=")
+        out[key.lower()] = val or "true"
+    return out
+
+
+async def test_a_browser_session_cookie_stands_in_for_the_bearer_token(db_pool) -> None:
+    async with _client(_app(pool=db_pool)) as client:
         no_session = await client.post(
             "/codec/decode", json=PLAIN, headers={"Origin": UI, "X-Namespace": "default"}
         )
@@ -258,34 +305,131 @@ async def test_a_browser_session_cookie_stands_in_for_the_bearer_token() -> None
         encoded = await client.post(
             "/codec/encode", json=PLAIN, headers={"Origin": UI, "X-Namespace": "default"}
         )
-        closed = await client.delete("/codec/session")
-        after = await client.post(
+        decoded = await client.post(
             "/codec/decode", json=encoded.json(), headers={"Origin": UI, "X-Namespace": "default"}
         )
 
     assert no_session.status_code == 401
     assert opened.status_code == 204
-    cookie = opened.headers["set-cookie"].lower()
-    assert cookie.startswith("priorauth_codec=")
-    assert "httponly" in cookie and "samesite=lax" in cookie and "path=/codec" in cookie
     assert encoded.status_code == 200
     assert base64.b64decode(encoded.json()["payloads"][0]["metadata"]["encoding"]) == ENCODING
     assert encoded.headers["access-control-allow-credentials"] == "true"
+    assert decoded.json() == PLAIN
+    assert "set-cookie" not in encoded.headers  # use never renews the session
+
+
+async def test_the_session_cookie_is_a_random_id_not_the_token(db_pool) -> None:
+    async with _client(_app(pool=db_pool)) as client:
+        first = _cookie(
+            await client.post("/codec/session", headers={"Authorization": f"Bearer {TOKEN}"})
+        )
+        second = _cookie(
+            await client.post("/codec/session", headers={"Authorization": f"Bearer {TOKEN}"})
+        )
+
+    assert first["name"] == SESSION_COOKIE
+    assert TOKEN not in first["value"] and first["value"] != second["value"]
+    assert len(first["value"]) >= 43  # 32 random bytes, url-safe
+    stored = {r["id_hash"] for r in await db_pool.fetch("SELECT id_hash FROM codec_sessions")}
+    assert first["value"] not in stored and second["value"] not in stored
+    # Opening a new session from a browser that has one ends the old one.
+    assert stored == {hashlib.sha256(second["value"].encode()).hexdigest()}
+
+
+async def test_the_session_cookie_is_httponly_strict_scoped_and_secure_off_localhost(
+    db_pool,
+) -> None:
+    bearer = {"Authorization": f"Bearer {TOKEN}"}
+    cookies = {}
+    for base in ("https://api.example", "http://api.example", "http://localhost:8000"):
+        async with _client(_app(pool=db_pool), base) as client:
+            cookies[base] = _cookie(await client.post("/codec/session", headers=bearer))
+
+    for cookie in cookies.values():
+        assert cookie["httponly"] == "true"
+        assert cookie["samesite"].lower() == "strict"
+        assert cookie["path"] == "/codec"
+        assert int(cookie["max-age"]) == 8 * 3600 and "expires" in cookie
+    # Behind a TLS terminator the API sees plain http: only localhost goes without Secure.
+    assert "secure" in cookies["https://api.example"]
+    assert "secure" in cookies["http://api.example"]
+    assert "secure" not in cookies["http://localhost:8000"]
+
+
+async def test_a_session_expires_at_its_absolute_end_however_much_it_is_used(db_pool) -> None:
+    sessions = CodecSessions(timedelta(seconds=3))
+    app = _app(pool=db_pool, sessions=sessions)
+    async with _client(app) as client:
+        opened = await client.post("/codec/session", headers={"Authorization": f"Bearer {TOKEN}"})
+        [before] = await db_pool.fetch("SELECT expires_at FROM codec_sessions")
+        uses = []
+        for _ in range(3):
+            response = await client.post("/codec/encode", json=PLAIN, headers={"Origin": UI})
+            uses.append((response.status_code, "set-cookie" in response.headers))
+            await asyncio.sleep(0.3)
+        [after] = await db_pool.fetch("SELECT expires_at FROM codec_sessions")
+    await asyncio.sleep(3.0)
+    async with _client(app) as late:  # the cookie itself, presented after the end
+        late.cookies.set(SESSION_COOKIE, _cookie(opened)["value"], domain="api.example")
+        expired = await late.post("/codec/encode", json=PLAIN, headers={"Origin": UI})
+
+    assert _cookie(opened)["max-age"] == "3"
+    assert uses == [(200, False)] * 3
+    assert before["expires_at"] == after["expires_at"]
+    assert expired.status_code == 401
+    assert "expired" in expired.json()["detail"]
+
+
+async def test_a_session_is_revoked_by_logout_and_its_cookie_no_longer_works(db_pool) -> None:
+    async with _client(_app(pool=db_pool)) as client:
+        opened = await client.post("/codec/session", headers={"Authorization": f"Bearer {TOKEN}"})
+        session_id = _cookie(opened)["value"]
+        closed = await client.delete("/codec/session")
+
+    async with _client(_app(pool=db_pool)) as replay:  # the stolen cookie, replayed
+        replay.cookies.set(SESSION_COOKIE, session_id, domain="api.example", path="/codec")
+        after = await replay.post("/codec/decode", json=PLAIN, headers={"Origin": UI})
+
     assert closed.status_code == 204
+    assert _cookie(closed)["max-age"] == "0"
+    assert await db_pool.fetchval("SELECT count(*) FROM codec_sessions") == 0
     assert after.status_code == 401
 
 
-async def test_a_session_is_opened_only_with_a_valid_token() -> None:
-    async with _client(_app()) as client:
+async def test_an_admin_ends_every_session(db_pool) -> None:
+    async def admin(request: Request) -> Principal:
+        if request.headers.get("authorization") != "Bearer admin-tok":
+            raise ApiError(403, "forbidden", "admin only")
+        return Principal(role=Role.ADMIN, token_id="fp-adm")
+
+    app = _app(pool=db_pool, admin=admin)
+    async with _client(app) as one, _client(app) as two:
+        for browser in (one, two):
+            await browser.post("/codec/session", headers={"Authorization": f"Bearer {TOKEN}"})
+        refused = await one.delete("/codec/sessions", headers={"Authorization": f"Bearer {TOKEN}"})
+        ended = await one.delete("/codec/sessions", headers={"Authorization": "Bearer admin-tok"})
+        after = [
+            (await b.post("/codec/decode", json=PLAIN, headers={"Origin": UI})).status_code
+            for b in (one, two)
+        ]
+
+    assert refused.status_code == 403
+    assert ended.json() == {"ended": 2}
+    assert after == [401, 401]
+
+
+async def test_a_session_is_opened_only_with_a_valid_token(db_pool) -> None:
+    async with _client(_app(pool=db_pool)) as client:
         refused = await client.post("/codec/session", headers={"Authorization": "Bearer wrong"})
 
     assert refused.status_code == 401
     assert "set-cookie" not in refused.headers
+    assert await db_pool.fetchval("SELECT count(*) FROM codec_sessions") == 0
 
 
-async def test_a_session_cookie_with_a_bad_token_is_refused() -> None:
-    async with _client(_app()) as client:
-        client.cookies.set("priorauth_codec", "stolen-or-stale")
+async def test_an_unknown_session_cookie_is_refused(db_pool) -> None:
+    async with _client(_app(pool=db_pool)) as client:
+        client.cookies.set(SESSION_COOKIE, TOKEN, domain="api.example", path="/codec")
         response = await client.post(
             "/codec/decode", json=PLAIN, headers={"Origin": UI, "X-Namespace": "default"}
         )
@@ -293,18 +437,23 @@ async def test_a_session_cookie_with_a_bad_token_is_refused() -> None:
     assert response.status_code == 401
 
 
-async def test_in_the_real_api_only_phi_viewers_open_a_session() -> None:
+async def test_in_the_real_api_only_reviewers_and_admins_open_a_session(db_pool) -> None:
     from api.app import create_app
 
-    app = create_app(Settings(codec_keys=format_key("k1", KEY), api_tokens="r:reviewer,c:claims"))
+    app = create_app(
+        Settings(codec_keys=format_key("k1", KEY), api_tokens="r:reviewer,c:claims,i:intake"),
+        pool=db_pool,
+    )
 
     async with _client(app) as client:
         claims = await client.post("/codec/session", headers={"Authorization": "Bearer c"})
+        intake = await client.post("/codec/session", headers={"Authorization": "Bearer i"})
         reviewer = await client.post("/codec/session", headers={"Authorization": "Bearer r"})
-        decoded = await client.post("/codec/decode", json=PLAIN, headers={"Origin": UI})
+        encoded = await client.post("/codec/encode", json=PLAIN, headers={"Origin": UI})
+        decoded = await client.post("/codec/decode", json=encoded.json(), headers={"Origin": UI})
 
-    assert claims.status_code == 403
-    assert "set-cookie" not in claims.headers
+    assert (claims.status_code, intake.status_code) == (403, 403)
+    assert "set-cookie" not in claims.headers and "set-cookie" not in intake.headers
     assert reviewer.status_code == 204
     assert decoded.status_code == 200
     assert decoded.json() == PLAIN
@@ -312,7 +461,23 @@ async def test_in_the_real_api_only_phi_viewers_open_a_session() -> None:
 
 async def test_a_wildcard_origin_setting_allows_no_one() -> None:
     async with _client(_app(allowed_origins=["*"])) as client:
-        response = await client.post("/codec/decode", json=PLAIN, headers=_ui_headers())
+        response = await client.post("/codec/encode", json=PLAIN, headers=_ui_headers())
 
     assert response.status_code == 200
     assert "access-control-allow-origin" not in response.headers
+
+
+async def test_the_login_page_runs_only_its_own_script_and_loads_nothing_else() -> None:
+    import re
+
+    async with _client(_app()) as client:
+        page = await client.get("/codec/login")
+
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    [script] = re.findall(r"<script>(.*?)</script>", page.text, re.DOTALL)
+    digest = base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()
+    csp = page.headers["content-security-policy"]
+    assert f"script-src 'sha256-{digest}'" in csp
+    assert "default-src 'none'" in csp and "connect-src 'self'" in csp
+    assert not re.search(r"\b(src|href)=", page.text)  # nothing loaded from anywhere
+    assert 'fetch("session"' in script and "Authorization" in script

@@ -13,6 +13,8 @@ from activities.notifications import Notifier
 from infra.settings import Settings
 from tests.integration.case_factories import notification
 
+SECRET = "whsec-test-0123456789abcdef0123456789"
+
 
 class RecordingChannel:
     """Delivers into a list; fails the first ``failures`` attempts."""
@@ -169,18 +171,32 @@ async def test_log_channel_is_the_default_and_sends(db_pool):
     assert (result.status, result.channel) == ("sent", "log")
 
 
-def test_webhook_channel_needs_its_url():
+def test_webhook_channel_needs_its_url_and_signing_secret():
+    hook = {"notify_channel": "webhook", "notify_webhook_secret": SECRET}
     with pytest.raises(ValueError, match="NOTIFY_WEBHOOK_URL"):
-        make_channel(Settings(notify_channel="webhook", notify_webhook_url=None))
-    channel = make_channel(Settings(notify_channel="webhook", notify_webhook_url="http://x/y"))
+        make_channel(Settings(**hook, notify_webhook_url=None))
+    with pytest.raises(ValueError, match="NOTIFY_WEBHOOK_SECRET"):
+        make_channel(Settings(notify_channel="webhook", notify_webhook_url="http://x/y"))
+    channel = make_channel(Settings(**hook, notify_webhook_url="http://x/y"))
     assert isinstance(channel, WebhookChannel) and channel.url == "http://x/y"
+
+
+def test_webhook_must_be_https_outside_dev_and_test():
+    hook = {"notify_channel": "webhook", "notify_webhook_secret": SECRET}
+    with pytest.raises(ValueError, match="must be https"):
+        make_channel(Settings(**hook, notify_webhook_url="http://x/y", priorauth_env="production"))
+    for env in ("dev", "test"):
+        assert make_channel(Settings(**hook, notify_webhook_url="http://x/y", priorauth_env=env))
+    assert make_channel(
+        Settings(**hook, notify_webhook_url="https://x/y", priorauth_env="production")
+    )
 
 
 async def test_webhook_receiver_failures_are_retried_and_the_notice_delivered_once(
     db_pool, webhook_receiver
 ):
     webhook_receiver.statuses = [503, 500]
-    notifier = fast_notifier(db_pool, WebhookChannel(webhook_receiver.url))
+    notifier = fast_notifier(db_pool, WebhookChannel(webhook_receiver.url, SECRET))
 
     result = await notifier.send_notification(notification())
     again = await notifier.send_notification(notification())
@@ -204,7 +220,7 @@ async def test_webhook_that_keeps_failing_is_marked_failed_after_max_attempts(
     db_pool, webhook_receiver
 ):
     webhook_receiver.statuses = [500] * 10
-    notifier = fast_notifier(db_pool, WebhookChannel(webhook_receiver.url), max_attempts=4)
+    notifier = fast_notifier(db_pool, WebhookChannel(webhook_receiver.url, SECRET), max_attempts=4)
 
     result = await notifier.send_notification(notification())
 
@@ -219,9 +235,9 @@ async def test_webhook_client_errors_are_final_except_timeouts_and_rate_limits(
 ):
     webhook_receiver.statuses = [status]
 
-    result = await fast_notifier(db_pool, WebhookChannel(webhook_receiver.url)).send_notification(
-        notification()
-    )
+    result = await fast_notifier(
+        db_pool, WebhookChannel(webhook_receiver.url, SECRET)
+    ).send_notification(notification())
 
     assert result.status == ("failed" if requests == 1 else "sent")
     assert len(webhook_receiver.requests) == requests
@@ -231,7 +247,7 @@ async def test_unreachable_webhook_is_retried(db_pool):
     with socket.socket() as bound_not_listening:
         bound_not_listening.bind(("127.0.0.1", 0))
         port = bound_not_listening.getsockname()[1]
-        channel = WebhookChannel(f"http://127.0.0.1:{port}/nobody", timeout=1)
+        channel = WebhookChannel(f"http://127.0.0.1:{port}/nobody", SECRET, timeout=1)
 
         result = await fast_notifier(db_pool, channel, max_attempts=2).send_notification(
             notification()
@@ -243,7 +259,7 @@ async def test_unreachable_webhook_is_retried(db_pool):
 
 async def test_two_concurrent_attempts_deliver_the_notice_once(db_pool, webhook_receiver):
     webhook_receiver.gate = asyncio.Event()
-    notifier = fast_notifier(db_pool, WebhookChannel(webhook_receiver.url))
+    notifier = fast_notifier(db_pool, WebhookChannel(webhook_receiver.url, SECRET))
     first = asyncio.create_task(notifier.send_notification(notification()))
     await asyncio.wait_for(webhook_receiver.arrived.wait(), timeout=10)
 

@@ -66,3 +66,27 @@ def test_mounted_deploy_files_exist(compose):
             source = volume.split(":", 1)[0]
             if source.startswith("./"):
                 assert (ROOT / source).exists(), f"missing {source}"
+
+
+def _published(svc: dict) -> list[str]:
+    return [str(p) for p in svc.get("ports", [])]
+
+
+def test_temporal_grpc_and_postgresql_are_not_published_to_the_host(compose):
+    services = compose["services"]
+    assert _published(services["temporal"]) == []
+    assert _published(services["postgresql"]) == []
+
+
+def test_the_ui_and_the_api_listen_on_the_hosts_loopback_only(compose):
+    services = compose["services"]
+    for name in ("temporal-ui", "api"):
+        ports = _published(services[name])
+        assert ports and all(p.startswith("127.0.0.1:") for p in ports), (name, ports)
+
+
+def test_the_app_runs_in_production_mode_with_its_secrets_from_the_environment(compose):
+    env = compose["x-app-env"]
+    assert env["PRIORAUTH_ENV"] == "production"
+    for name in ("MEMBER_REF_KEY", "CODEC_KEYS"):
+        assert env[name].startswith("${" + name + ":?"), f"{name} must be required"
