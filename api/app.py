@@ -1,9 +1,12 @@
 """The HTTP API application factory.
 
-``create_app(settings, client=, pool=)`` builds the FastAPI app: role-scoped
-bearer tokens on every route (api/auth.py), one error shape (api/errors.py),
-the case routes, and the codec server at ``/codec`` when its module is
-present. OpenAPI docs at ``/docs``; ``/healthz`` is open.
+``create_app(settings, client=, pool=)`` builds the FastAPI app: a credential
+per person or system on every route (api/auth.py, api/identity.py), an access
+audit row for every call on case data (api/audit.py), one error shape
+(api/errors.py), the case routes, and the codec server at ``/codec``. OpenAPI
+docs at ``/docs``; ``/healthz`` is open. A bad identity setting (a short
+token, an unknown role, OIDC half configured) stops it with a ``ValueError``
+naming the setting.
 """
 
 from __future__ import annotations
@@ -15,8 +18,10 @@ import structlog
 from fastapi import Depends, FastAPI
 from temporalio.client import Client
 
-from api.auth import PHI_VIEWERS, TokenTable, parse_tokens, require
+from api.audit import AccessAudit
+from api.auth import PHI_VIEWERS, require
 from api.errors import install_error_handlers
+from api.identity import authenticator_from_settings
 from api.limits import BodyLimits
 from infra.settings import Settings
 
@@ -26,10 +31,12 @@ DESCRIPTION = """
 Prior authorization of Blincyto (blinatumomab): submit requests, send claim lines
 and clinical events to live cases, record reviewer decisions, and read the queue.
 
-Every route but `/healthz` needs `Authorization: Bearer <token>`; tokens and their
-roles (`intake`, `claims`, `clinical`, `reviewer`, `read-only`, `admin`) come from
-`API_TOKENS`. Errors are `{"error", "message"}`; invalid input (422) adds
-`errors: [{"field", "message"}]` with dotted field paths.
+Every route but `/healthz` needs `Authorization: Bearer <token>`: a static token of one
+person or system (`API_TOKENS`) or an OIDC access token. The token says who the caller
+is and their roles (`intake`, `claims`, `clinical`, `reviewer`, `read-only`, `admin`);
+no body names its actor (a reviewer, a requester, a sender). Every call on case data
+is recorded in the access audit. Errors are `{"error", "message"}`; invalid input (422)
+adds `errors: [{"field", "message"}]` with dotted field paths.
 """
 
 
@@ -37,10 +44,12 @@ def create_app(
     settings: Settings, *, client: Client | None = None, pool: asyncpg.Pool | None = None
 ) -> FastAPI:
     """Build the API; it opens its own client and pool unless the caller shares them."""
-    parsed = parse_tokens(settings.api_tokens)
-    if not parsed:
-        log.warning("no API tokens configured: every call but /healthz is refused (set API_TOKENS)")
-    tokens = TokenTable(parsed)
+    identities = authenticator_from_settings(settings)
+    if not identities.configured:
+        log.warning(
+            "no credentials configured: every call but /healthz is refused "
+            "(set API_TOKENS, API_TOKENS_FILE or OIDC_JWKS_URL)"
+        )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -64,13 +73,14 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.settings = settings
-    app.state.tokens = tokens
+    app.state.identities = identities
     if client is not None:
         app.state.client = client
     if pool is not None:
         app.state.pool = pool
     install_error_handlers(app)
     app.add_middleware(BodyLimits)
+    app.add_middleware(AccessAudit)  # outermost: it sees every answer, refusals included
 
     @app.get("/healthz", tags=["ops"])
     async def healthz() -> dict[str, str]:

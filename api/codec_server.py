@@ -21,6 +21,9 @@ header are checked against that cookie by the same auth dependencies.
 ``DELETE /codec/session`` ends it. The cookie is sent only when the UI and the
 API are the same site (same host name, any port: open the UI on the host name
 the codec endpoint uses).
+
+Every call is in the access audit (api/audit.py): who, how many payloads,
+the namespace, and the workflow id when the caller sends ``X-Workflow-Id``.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from temporalio.api.common.v1 import Payloads
 from temporalio.converter import PayloadCodec
 
+from api.audit import audit_record, clean_id
 from infra.codec import CodecError, codec_from_settings
 from infra.settings import Settings
 
@@ -50,7 +54,10 @@ DEFAULT_UI_ORIGINS = (
     "http://localhost:8080",
     "http://127.0.0.1:8080",
 )
-ALLOWED_HEADERS = "Authorization, Content-Type, X-Namespace"
+#: Sent by callers that know which case the payloads are of (the Temporal UI does not);
+#: it goes to the access audit only.
+WORKFLOW_ID_HEADER = "X-Workflow-Id"
+ALLOWED_HEADERS = f"Authorization, Content-Type, X-Namespace, {WORKFLOW_ID_HEADER}"
 ALLOWED_METHODS = "POST, OPTIONS"
 SESSION_COOKIE = "priorauth_codec"
 SESSION_SECONDS = 8 * 3600
@@ -142,6 +149,11 @@ def codec_router(
 
     async def _apply(request: Request, operation: str) -> JSONResponse:
         payloads = await _read_payloads(request)
+        record = audit_record(request)
+        if record is not None:  # who decoded how many payloads, of which case if the caller says
+            record.payloads = len(payloads.payloads)
+            record.namespace = clean_id(request.headers.get("x-namespace"))
+            record.case_id = clean_id(request.headers.get(WORKFLOW_ID_HEADER))
         if codec is not None:
             try:
                 if operation == "encode":

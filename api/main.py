@@ -8,4 +8,7 @@ from infra.settings import get_settings
 
 _settings = get_settings()
 configure_logging(_settings.log_level, _settings.log_format)
-app = create_app(_settings)
+try:
+    app = create_app(_settings)
+except ValueError as exc:  # a bad identity setting: one clear line, no traceback
+    raise SystemExit(f"priorauth API cannot start: {exc}") from None

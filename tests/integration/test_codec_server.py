@@ -205,13 +205,16 @@ async def test_without_codec_keys_payloads_pass_through_both_ways() -> None:
     assert decoded.json() == PLAIN
 
 
-async def test_in_the_real_api_only_phi_viewers_decode_and_refusals_keep_cors() -> None:
+REV, CLM = "rev-tok".ljust(32, "r"), "clm-tok".ljust(32, "c")
+
+
+async def test_in_the_real_api_only_phi_viewers_decode_and_refusals_keep_cors(db_pool) -> None:
     from api.app import create_app
 
     settings = Settings(
-        codec_keys=format_key("k1", KEY), api_tokens="rev-tok:reviewer,clm-tok:claims"
+        codec_keys=format_key("k1", KEY), api_tokens=f"{REV}=rph-1:reviewer,{CLM}=claims:claims"
     )
-    app = create_app(settings)
+    app = create_app(settings, pool=db_pool)
 
     async with _client(app) as client:
         preflight = await client.options(
@@ -226,15 +229,15 @@ async def test_in_the_real_api_only_phi_viewers_decode_and_refusals_keep_cors() 
             "/codec/encode", json=PLAIN, headers={"Origin": UI, "X-Namespace": "default"}
         )
         claims = await client.post(
-            "/codec/encode", json=PLAIN, headers=_ui_headers(Authorization="Bearer clm-tok")
+            "/codec/encode", json=PLAIN, headers=_ui_headers(Authorization=f"Bearer {CLM}")
         )
         encoded = await client.post(
-            "/codec/encode", json=PLAIN, headers=_ui_headers(Authorization="Bearer rev-tok")
+            "/codec/encode", json=PLAIN, headers=_ui_headers(Authorization=f"Bearer {REV}")
         )
         decoded = await client.post(
             "/codec/decode",
             json=encoded.json(),
-            headers=_ui_headers(Authorization="Bearer rev-tok"),
+            headers=_ui_headers(Authorization=f"Bearer {REV}"),
         )
 
     assert preflight.status_code in (200, 204)
@@ -293,14 +296,15 @@ async def test_a_session_cookie_with_a_bad_token_is_refused() -> None:
     assert response.status_code == 401
 
 
-async def test_in_the_real_api_only_phi_viewers_open_a_session() -> None:
+async def test_in_the_real_api_only_phi_viewers_open_a_session(db_pool) -> None:
     from api.app import create_app
 
-    app = create_app(Settings(codec_keys=format_key("k1", KEY), api_tokens="r:reviewer,c:claims"))
+    settings = Settings(codec_keys=format_key("k1", KEY), api_tokens=f"{REV}:reviewer,{CLM}:claims")
+    app = create_app(settings, pool=db_pool)
 
     async with _client(app) as client:
-        claims = await client.post("/codec/session", headers={"Authorization": "Bearer c"})
-        reviewer = await client.post("/codec/session", headers={"Authorization": "Bearer r"})
+        claims = await client.post("/codec/session", headers={"Authorization": f"Bearer {CLM}"})
+        reviewer = await client.post("/codec/session", headers={"Authorization": f"Bearer {REV}"})
         decoded = await client.post("/codec/decode", json=PLAIN, headers={"Origin": UI})
 
     assert claims.status_code == 403

@@ -66,3 +66,24 @@ def test_mounted_deploy_files_exist(compose):
             source = volume.split(":", 1)[0]
             if source.startswith("./"):
                 assert (ROOT / source).exists(), f"missing {source}"
+
+
+def test_only_the_migrate_job_holds_the_owner_and_the_app_runs_as_the_runtime_login(compose):
+    services = compose["services"]
+    migrate = services["priorauth-migrate"]
+    assert migrate["command"] == ["priorauth", "migrate"]
+    owner_url = migrate["environment"]["MIGRATION_DATABASE_URL"]
+    init = (ROOT / "deploy" / "postgres-init.sql").read_text()
+    owner = re.match(r"postgresql://([^:]+):", owner_url).group(1)
+    assert f"CREATE DATABASE priorauth OWNER {owner}" in init
+    for name in ("worker-1", "worker-2", "api"):
+        env = services[name]["environment"]
+        assert "MIGRATION_DATABASE_URL" not in env, name
+        runtime_login = re.match(r"postgresql://([^:]+):", env["DATABASE_URL"]).group(1)
+        group = env["DATABASE_RUNTIME_ROLE"]
+        assert f"CREATE ROLE {group} NOLOGIN" in init
+        assert f"CREATE ROLE {runtime_login} LOGIN PASSWORD" in init
+        assert f"IN ROLE {group}" in init
+        assert services[name]["depends_on"]["priorauth-migrate"] == {
+            "condition": "service_completed_successfully"
+        }
