@@ -45,12 +45,21 @@ RUNTIME_ROLE = os.environ.setdefault(
 RUNTIME_LOGIN = f"{RUNTIME_ROLE}_app"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _session_roles() -> Iterator[None]:
+    """Last to end: drop this session's roles from a configured server (stacks the tests
+    start as subprocesses create the group role too, granting to it in their databases)."""
+    yield
+    configured = os.environ.get("DATABASE_URL")
+    if configured:
+        await_drop_roles(configured)
+
+
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
     configured = os.environ.get("DATABASE_URL")
     if configured:
         yield configured
-        await_drop_roles(configured)
         return
     with tempfile.TemporaryDirectory(prefix="priorauth-pg-") as tmp:
         server = embedded_server(Path(tmp), delete=True)
