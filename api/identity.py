@@ -27,6 +27,7 @@ person can exist.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
@@ -334,8 +335,6 @@ class Authenticator:
         if entry is not None:
             return Principal(subject=entry.subject, roles=entry.roles, via="token")
         if self.jwt is not None and credential.count(".") == 2:
-            import asyncio
-
             # PyJWKClient fetches the provider's keys with blocking I/O (then caches them).
             return await asyncio.to_thread(self.jwt.verify, credential)
         raise CredentialError("unknown token")
