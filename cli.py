@@ -20,6 +20,7 @@ COMMAND_MODULES = (
     "commands.timeline",
     "commands.bench",
     "commands.keys",
+    "commands.migrate",
 )
 
 

@@ -108,12 +108,26 @@ async def connect_client(settings: Settings) -> Client:
     )
 
 
-async def open_pool(settings: Settings) -> asyncpg.Pool:
+async def prepare_database(settings: Settings) -> str:
+    """Migrate (as the migration role) and grant the runtime role; the runtime URL.
+
+    ``MIGRATION_DATABASE_URL`` (default ``DATABASE_URL``) runs migrations and grants;
+    the pool connects with ``DATABASE_URL``, the runtime role (README, Security).
+    """
     from infra.migrations import apply_migrations
-    from infra.postgres import create_pool, database_url
+    from infra.postgres import database_url
 
     url = database_url(settings.database_url, settings.data_dir)
-    await apply_migrations(url)
+    await apply_migrations(
+        settings.migration_database_url or url, runtime_role=settings.database_runtime_role
+    )
+    return url
+
+
+async def open_pool(settings: Settings) -> asyncpg.Pool:
+    from infra.postgres import create_pool
+
+    url = await prepare_database(settings)
     return await create_pool(url, min_size=settings.db_pool_min, max_size=settings.db_pool_max)
 
 

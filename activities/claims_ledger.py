@@ -32,7 +32,9 @@ window and any period, and nothing is ever updated (the table is
 append-only). A repeated reversal is a replay of that row.
 
 ``line_json`` is the line as received without ``member_id``: the member is
-kept as ``member_ref`` (a keyed hash) only.
+kept as ``member_ref`` (a keyed hash) only. ``sent_by`` is the subject of the
+claims system that sent the line (its credential, README, Security); a replayed
+line keeps the first sender's row.
 """
 
 from __future__ import annotations
@@ -95,8 +97,8 @@ _INSERT_LINE = """
 WITH line AS (
     INSERT INTO claim_lines (
         claim_id, line, reversal, case_id, member_ref, date_of_service, units, status,
-        allowed_units, denied_units, carc_codes, answer, line_json
-    ) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+        allowed_units, denied_units, carc_codes, answer, line_json, sent_by
+    ) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $15)
     RETURNING case_id, allowed_units
 )
 UPDATE authorizations a SET units_paid = $14
@@ -105,8 +107,8 @@ FROM line WHERE a.case_id = line.case_id AND line.allowed_units <> 0
 
 _INSERT_REJECTION = """
 INSERT INTO claim_line_rejections (
-    claim_id, line, reversal, case_id, member_ref, content_hash, answer, line_json
-) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+    claim_id, line, reversal, case_id, member_ref, content_hash, answer, line_json, sent_by
+) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
 ON CONFLICT (claim_id, line, reversal, content_hash) DO NOTHING
 """
 
@@ -271,6 +273,7 @@ class ClaimsLedger:
             answer.model_dump(mode="json"),
             stored_line(line),
             case_units + answer.allowed_units,
+            inp.sent_by,
         )
 
     async def _insert_rejection(
@@ -288,6 +291,7 @@ class ClaimsLedger:
             content_hash({**incoming, "member_ref": inp.member_ref}),
             answer.model_dump(mode="json"),
             incoming,
+            inp.sent_by,
         )
         log.warning(
             "claim line refused as a duplicate",

@@ -17,7 +17,7 @@ from domain.clinical_event import ClinicalEvent
 from domain.decision import Authorization, Decision, Dosing
 from domain.request import PARequest
 
-DecisionKind = Literal["initial", "info", "review", "appeal", "renewal", "extension"]
+DecisionKind = Literal["initial", "info", "review", "appeal", "renewal", "extension", "withdrawal"]
 
 
 class EvaluateRequestInput(BaseModel):
@@ -51,6 +51,9 @@ class RecordDecisionInput(BaseModel):
     determination: str
     automated: bool
     reviewer_id: str | None = None
+    # Whose message this decision answers (the credential's subject): the submitter of
+    # the request or the facts, the renewal's requester, the reviewer, the withdrawer.
+    actor: str | None = None
     rationale: str | None = None
     decision: Decision | None = None
     reasons: list[dict[str, Any]] = Field(default_factory=list)
@@ -124,6 +127,7 @@ class AdjudicateClaimInput(BaseModel):
     received_on: date | None = None
     line_of_business: str | None = None
     timely_filing_days: int | None = None
+    sent_by: str | None = None  # the claims system's subject, recorded with the line
 
 
 class ClinicalEventInput(BaseModel):
@@ -131,6 +135,7 @@ class ClinicalEventInput(BaseModel):
     member_ref: str
     event: ClinicalEvent
     received_at: datetime
+    sent_by: str | None = None  # the clinical system's subject, recorded with the event
 
 
 NotificationKind = Literal[
@@ -161,6 +166,7 @@ class NotificationInput(BaseModel):
     kind: NotificationKind
     recipient: str
     payload: dict[str, Any] = Field(default_factory=dict)
+    actor: str | None = None  # whose message caused it; None: the case's clocks
 
 
 class NotificationResult(BaseModel):

@@ -47,8 +47,8 @@ from activities.notice_text import render
 log = structlog.get_logger(__name__)
 
 _INSERT = """
-INSERT INTO notifications (key, case_id, kind, recipient, channel, payload, text)
-VALUES ($1, $2, $3, $4, $5, $6, $7)
+INSERT INTO notifications (key, case_id, kind, recipient, channel, payload, text, actor)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
 ON CONFLICT (key) DO NOTHING
 """
 
@@ -126,6 +126,7 @@ class Notifier:
             self._channel.name,
             inp.payload,
             render(inp.kind, inp.payload, inp.case_id),
+            inp.actor,
         )
         row = await self._pool.fetchrow(_CLAIM, inp.key, self._lease)
         if row is None:

@@ -8,14 +8,15 @@ activities freely:
 - ``decisions`` is append-only (a trigger refuses UPDATE/DELETE), one row per
   ``decision_key``, holding the whole decision, its reasons with policy
   citations and its evaluation trace (Section III "the result carries the
-  whole tree"), with the policy id and version it ran;
+  whole tree"), with the policy id and version it ran, and its ``actor``:
+  the subject whose message it answers (README, Security);
 - ``authorizations`` holds one row per case, replaced only by a projection
   with a greater ``version``. Its ``units_paid`` is the ledger's: the sum of
   the case's ``claim_lines``, read under the member's lock (the claims ledger
   sets it with each paid line, in the line's own transaction), so the case
   need not project itself after every claim;
 - ``clinical_events`` holds one row per case + event id ("repeated event ids
-  are ignored", CONTRACT.md).
+  are ignored", CONTRACT.md), with the subject of the system that sent it.
 
 Prior therapy (POLICY.md Section I, "Prior therapy"): the member's earlier
 cycles are the highest cycle any of the member's *other* cases reached: a
@@ -54,11 +55,11 @@ _INSERT_DECISION = """
 INSERT INTO decisions (
     decision_key, case_id, request_id, kind, determination, automated, reviewer_id,
     rationale, decision, reasons, trace, policy_id, policy_version, urgency,
-    line_of_business, received_at, decided_at
+    line_of_business, received_at, decided_at, actor
 ) VALUES (
     $1, $2, $3, $4, $5, $6, $7, $8, $9, $10,
     COALESCE($11, (SELECT trace FROM decisions WHERE decision_key = $18)),
-    $12, $13, $14, $15, $16, $17
+    $12, $13, $14, $15, $16, $17, $19
 )
 ON CONFLICT (decision_key) DO NOTHING
 RETURNING id
@@ -98,8 +99,9 @@ RETURNING case_id
 """
 
 _INSERT_EVENT = """
-INSERT INTO clinical_events (case_id, event_id, member_ref, type, event_date, event, received_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7)
+INSERT INTO clinical_events (
+    case_id, event_id, member_ref, type, event_date, event, received_at, sent_by
+) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
 ON CONFLICT (case_id, event_id) DO NOTHING
 RETURNING id
 """
@@ -168,6 +170,7 @@ class CaseStore:
             inp.received_at,
             inp.decided_at,
             inp.trace_from_key,
+            inp.actor,
         )
         log.info(
             "decision recorded" if row_id else "decision already recorded",
@@ -227,6 +230,7 @@ class CaseStore:
             event.date,
             event.model_dump(mode="json", exclude_none=True),
             inp.received_at,
+            inp.sent_by,
         )
         log.info(
             "clinical event recorded" if row_id else "clinical event already recorded",

@@ -1,13 +1,18 @@
 """The HTTP API application factory.
 
-``create_app(settings, client=, pool=)`` builds the FastAPI app: role-scoped
-bearer tokens on every route (api/auth.py), one error shape (api/errors.py),
-limits on bodies (api/limits.py), the case routes, and the codec server at
-``/codec``. ``/healthz`` is open. The OpenAPI document and its pages
-(``/openapi.json``, ``/docs``, ``/redoc``) are open in dev and test; in
-production ``/openapi.json`` needs a bearer token (any role) and the pages are
-not served (a browser cannot send the token they would need to load it).
-Outside dev and test, settings that would leak PHI stop it (infra/secure_config.py).
+``create_app(settings, client=, pool=)`` builds the FastAPI app: a credential
+per person or system on every route (api/auth.py, api/identity.py), an access
+audit row for every call on case data (api/audit.py), one error shape
+(api/errors.py), limits on bodies (api/limits.py), the case routes, and the
+codec server at ``/codec``. ``/healthz`` is open. The OpenAPI document and its
+pages (``/openapi.json``, ``/docs``, ``/redoc``) are open in dev and test; in
+production ``/openapi.json`` needs a valid credential (any role) and the pages
+are not served (a browser cannot send the token they would need to load it).
+
+It refuses to start, naming the setting (never a token's value): outside dev
+and test on settings that would leak PHI (infra/secure_config.py,
+``InsecureSettings``), and anywhere on a bad identity setting (a short token,
+an unknown role, OIDC half configured: a ``ValueError``).
 """
 
 from __future__ import annotations
@@ -21,8 +26,10 @@ from fastapi import Depends, FastAPI
 from fastapi.responses import JSONResponse
 from temporalio.client import Client
 
-from api.auth import PHI_VIEWERS, Principal, Role, TokenTable, authenticator, parse_tokens, require
+from api.audit import AccessAudit
+from api.auth import PHI_VIEWERS, Principal, Role, authenticator, require
 from api.errors import install_error_handlers
+from api.identity import authenticator_from_settings
 from api.limits import BodyLimits
 from infra.secure_config import refuse_insecure, warnings
 from infra.settings import Settings
@@ -33,10 +40,12 @@ DESCRIPTION = """
 Prior authorization of Blincyto (blinatumomab): submit requests, send claim lines
 and clinical events to live cases, record reviewer decisions, and read the queue.
 
-Every route but `/healthz` needs `Authorization: Bearer <token>`; tokens and their
-roles (`intake`, `claims`, `clinical`, `reviewer`, `read-only`, `admin`) come from
-`API_TOKENS`. Errors are `{"error", "message"}`; invalid input (422) adds
-`errors: [{"field", "message"}]` with dotted field paths.
+Every route but `/healthz` needs `Authorization: Bearer <token>`: a static token of one
+person or system (`API_TOKENS`) or an OIDC access token. The token says who the caller
+is and their roles (`intake`, `claims`, `clinical`, `reviewer`, `read-only`, `admin`);
+no body names its actor (a reviewer, a requester, a sender). Every call on case data
+is recorded in the access audit. Errors are `{"error", "message"}`; invalid input (422)
+adds `errors: [{"field", "message"}]` with dotted field paths.
 """
 
 
@@ -45,15 +54,18 @@ def create_app(
 ) -> FastAPI:
     """Build the API; it opens its own client and pool unless the caller shares them.
 
-    Raises ``InsecureSettings`` outside dev and test on settings that would leak PHI.
+    Raises ``InsecureSettings`` outside dev and test on settings that would leak PHI,
+    and ``ValueError`` on a bad identity setting.
     """
     refuse_insecure(settings)
     for warning in warnings(settings):
         log.warning(warning)
-    parsed = parse_tokens(settings.api_tokens)
-    if not parsed:
-        log.warning("no API tokens configured: every call but /healthz is refused (set API_TOKENS)")
-    tokens = TokenTable(parsed)
+    identities = authenticator_from_settings(settings)
+    if not identities.configured:
+        log.warning(
+            "no credentials configured: every call but /healthz is refused "
+            "(set API_TOKENS, API_TOKENS_FILE or OIDC_JWKS_URL)"
+        )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -79,13 +91,14 @@ def create_app(
         **({} if open_docs else {"openapi_url": None, "docs_url": None, "redoc_url": None}),
     )
     app.state.settings = settings
-    app.state.tokens = tokens
+    app.state.identities = identities
     if client is not None:
         app.state.client = client
     if pool is not None:
         app.state.pool = pool
     install_error_handlers(app)
     app.add_middleware(BodyLimits)
+    app.add_middleware(AccessAudit)  # outermost: it sees every answer, refusals included
 
     @app.get("/healthz", tags=["ops"])
     async def healthz() -> dict[str, str]:

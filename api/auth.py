@@ -1,34 +1,32 @@
-"""Role-scoped bearer tokens, checked on every route.
+"""Every route checks who is calling and what they may do.
 
-Tokens come from ``Settings.api_tokens`` (``"token:role,token:role"``). Each
-route declares the roles it accepts with ``Depends(require(...))``; ``admin``
-is accepted everywhere. No token or an unknown token is 401; a known token
-whose role the route does not accept is 403. Tokens are never logged.
+The credential is a bearer token: a static token of one person or system, or
+an OIDC/JWT access token (api/identity.py). Each route declares the roles it
+accepts with ``Depends(require(...))``; ``admin`` is accepted everywhere. No
+token, an unknown or invalid one is 401; a caller none of whose roles the
+route accepts is 403. The ``Principal`` a route gets is the only source of
+who did something: no request body names its actor (README, Security).
+Tokens are never logged or stored.
 """
 
 from __future__ import annotations
 
-import hmac
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from enum import StrEnum
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from api.audit import audit_record
 from api.errors import ApiError
+from api.identity import (
+    Authenticator,
+    CredentialError,
+    IdentityProviderUnavailable,
+    Principal,
+    Role,
+)
 
-
-class Role(StrEnum):
-    """The roles of DESIGN.md / issue #6; ``admin`` may do everything."""
-
-    INTAKE = "intake"
-    CLAIMS = "claims"
-    CLINICAL = "clinical"
-    REVIEWER = "reviewer"
-    READ_ONLY = "read-only"
-    ADMIN = "admin"
-
+__all__ = ["PHI_VIEWERS", "READERS", "Principal", "Role", "authenticator", "require"]
 
 #: Who may read cases (GET routes, timeline).
 READERS = (Role.READ_ONLY, Role.REVIEWER)
@@ -36,56 +34,11 @@ READERS = (Role.READ_ONLY, Role.REVIEWER)
 #: submits cases but cannot read them through the API either.
 PHI_VIEWERS = (Role.REVIEWER,)
 
-
-@dataclass(frozen=True)
-class Principal:
-    """The caller, as far as the API knows it: a role and a token fingerprint."""
-
-    role: Role
-    token_id: str
-
-
-def parse_tokens(spec: str) -> dict[str, Role]:
-    """``"tok1:intake, tok2:claims"`` -> {token: Role}; unknown roles are a config error."""
-    tokens: dict[str, Role] = {}
-    for item in spec.split(","):
-        item = item.strip()
-        if not item:
-            continue
-        token, sep, role = item.rpartition(":")
-        if not sep or not token:
-            raise ValueError("API_TOKENS entries must look like token:role")
-        try:
-            tokens[token.strip()] = Role(role.strip())
-        except ValueError:
-            allowed = ", ".join(r.value for r in Role)
-            message = f"unknown role {role.strip()!r} in API_TOKENS (roles: {allowed})"
-            raise ValueError(message) from None
-    return tokens
-
-
-class TokenTable:
-    """Constant-time lookup of a bearer token."""
-
-    def __init__(self, tokens: dict[str, Role]) -> None:
-        self._tokens = list(tokens.items())
-
-    def role_of(self, token: str) -> Role | None:
-        found: Role | None = None
-        for known, role in self._tokens:
-            if hmac.compare_digest(known.encode(), token.encode()):
-                found = role
-        return found
-
-
 _CHALLENGE = {"WWW-Authenticate": "Bearer"}
-_bearer = HTTPBearer(auto_error=False, description="Role-scoped token from API_TOKENS")
-
-
-def _fingerprint(token: str) -> str:
-    import hashlib
-
-    return hashlib.sha256(token.encode()).hexdigest()[:8]
+_bearer = HTTPBearer(
+    auto_error=False,
+    description="A static token of one person or system (API_TOKENS), or an OIDC access token",
+)
 
 
 def authenticator(*roles: Role) -> Callable[[Request], Awaitable[Principal]]:
@@ -100,7 +53,7 @@ def authenticator(*roles: Role) -> Callable[[Request], Awaitable[Principal]]:
 
 
 def require(*roles: Role):
-    """A dependency accepting callers whose role is one of ``roles`` (or admin)."""
+    """A dependency accepting callers with one of ``roles`` (or admin); returns the caller."""
     accepted = frozenset((*roles, Role.ADMIN))
 
     async def check(
@@ -109,15 +62,23 @@ def require(*roles: Role):
     ) -> Principal:
         if credentials is None or credentials.scheme.lower() != "bearer":
             raise ApiError(401, "unauthorized", "a bearer token is required", headers=_CHALLENGE)
-        table: TokenTable = request.app.state.tokens
-        role = table.role_of(credentials.credentials)
-        if role is None:
-            raise ApiError(401, "unauthorized", "unknown token", headers=_CHALLENGE)
-        if role not in accepted:
-            allowed = ", ".join(sorted(r.value for r in accepted))
-            raise ApiError(403, "forbidden", f"role {role.value} may not do this (needs {allowed})")
-        principal = Principal(role=role, token_id=_fingerprint(credentials.credentials))
+        identities: Authenticator = request.app.state.identities
+        try:
+            principal = await identities.authenticate(credentials.credentials)
+        except CredentialError as exc:
+            raise ApiError(401, "unauthorized", exc.message, headers=_CHALLENGE) from None
+        except IdentityProviderUnavailable:
+            raise ApiError(
+                503, "unavailable", "the identity provider's keys could not be fetched; try again"
+            ) from None
         request.state.principal = principal
+        record = audit_record(request)
+        if record is not None:
+            record.principal = principal
+        if not principal.roles & accepted:
+            have = ", ".join(principal.role_names) or "none"
+            allowed = ", ".join(sorted(r.value for r in accepted))
+            raise ApiError(403, "forbidden", f"roles {have} may not do this (needs {allowed})")
         return principal
 
     return check

@@ -1,62 +1,70 @@
-"""Request bodies of the case actions: the workflow's own message models, made strict.
+"""Request bodies of the case actions: what the caller states, made strict.
 
-Each body is the update's input model (workflows/messages.py) with unknown
-fields refused, so a misspelt field is a 422 naming it rather than silently
-ignored. Routes hand the workflow the parent model, unchanged.
+Each body is the update's caller part (workflows/messages.py: ``ReviewDecision``,
+``ProvideInfo`` …) with unknown fields refused, so a misspelt field is a 422
+naming it rather than silently ignored. No body names who acts: a
+``reviewer_id``, ``requested_by`` or ``source`` is an unknown field (422). The
+route builds the workflow's input from the body and the caller's credential
+(``as_message``), so the reviewer of a decision, the requester of an appeal
+and the like are always the token's subject (README, Security).
 """
 
 from __future__ import annotations
 
-from pydantic import ConfigDict
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ConfigDict
 
 from workflows.messages import (
-    AppealInput,
-    ExtendPeriodInput,
-    ProvideInfoInput,
-    RenewalRequestInput,
-    ReviewDecisionInput,
-    WithdrawInput,
+    Appeal,
+    ExtendPeriod,
+    ProvideInfo,
+    RenewalRequest,
+    ReviewDecision,
+    Withdraw,
 )
 
 _STRICT = ConfigDict(extra="forbid")
 
+M = TypeVar("M", bound=BaseModel)
 
-class ProvideInfoBody(ProvideInfoInput):
+
+class ProvideInfoBody(ProvideInfo):
     """Facts that settle a pend: dotted request paths (`diagnosis.mrd_percent`) to values."""
 
     model_config = _STRICT
 
 
-class ReviewBody(ReviewDecisionInput):
+class ReviewBody(ReviewDecision):
     """A clinical reviewer's decision on the review the case is waiting for."""
 
     model_config = _STRICT
 
 
-class AppealBody(AppealInput):
+class AppealBody(Appeal):
     """An appeal of a denial, within the line of business's appeal window."""
 
     model_config = _STRICT
 
 
-class WithdrawBody(WithdrawInput):
+class WithdrawBody(Withdraw):
     """The requester withdraws the case."""
 
     model_config = _STRICT
 
 
-class RenewalBody(RenewalRequestInput):
+class RenewalBody(RenewalRequest):
     """A renewal request (Section IV): only the facts that changed."""
 
     model_config = _STRICT
 
 
-class ExtensionBody(ExtendPeriodInput):
+class ExtensionBody(ExtendPeriod):
     """A reviewer extends the current period (X12 extension) with a rationale."""
 
     model_config = _STRICT
 
 
-def as_message(body, message_type):
-    """The workflow's own model for ``body`` (same fields, no strictness attached)."""
-    return message_type.model_validate(body.model_dump())
+def as_message(body: BaseModel, message_type: type[M], **actor: Any) -> M:
+    """The workflow's own model for ``body``, with who acts (from the credential) added."""
+    return message_type.model_validate({**body.model_dump(), **actor})

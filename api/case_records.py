@@ -24,6 +24,7 @@ class DecisionRecord(BaseModel):
     track: str | None = None
     path: str | None = None
     reviewer_id: str | None = None
+    actor: str | None = None  # whose message it answers (README, Security)
     rationale: str | None = None
     reasons: list[dict[str, Any]] = Field(default_factory=list)
     policy_id: str
@@ -33,6 +34,7 @@ class DecisionRecord(BaseModel):
 
 class NoticeRecord(BaseModel):
     kind: str
+    actor: str | None = None  # whose message caused it; None: the case's clocks
     recipient: str
     channel: str
     status: str
@@ -52,6 +54,7 @@ class ClaimRecord(BaseModel):
     allowed_units: int
     denied_units: int
     carc_codes: list[str] = Field(default_factory=list)
+    sent_by: str | None = None  # the claims system's subject
 
 
 class Projection(BaseModel):
@@ -77,7 +80,7 @@ def _json(value: Any) -> Any:
 async def decisions(pool: asyncpg.Pool, case_id: str) -> list[DecisionRecord]:
     rows = await pool.fetch(
         """
-        SELECT kind, determination, automated, reviewer_id, rationale, reasons,
+        SELECT kind, determination, automated, reviewer_id, actor, rationale, reasons,
                policy_id, policy_version, decided_at,
                decision->>'x12_action' AS x12_action, decision->>'track' AS track,
                decision->>'path' AS path
@@ -91,7 +94,7 @@ async def decisions(pool: asyncpg.Pool, case_id: str) -> list[DecisionRecord]:
 async def notices(pool: asyncpg.Pool, case_id: str) -> list[NoticeRecord]:
     rows = await pool.fetch(
         """
-        SELECT kind, recipient, channel, status, attempts, text, created_at, sent_at
+        SELECT kind, actor, recipient, channel, status, attempts, text, created_at, sent_at
         FROM notifications WHERE case_id = $1 ORDER BY created_at, id
         """,
         case_id,
@@ -103,7 +106,7 @@ async def claims(pool: asyncpg.Pool, case_id: str) -> list[ClaimRecord]:
     rows = await pool.fetch(
         """
         SELECT claim_id, line, reversal, date_of_service, units, status,
-               allowed_units, denied_units, carc_codes
+               allowed_units, denied_units, carc_codes, sent_by
         FROM claim_lines WHERE case_id = $1 ORDER BY date_of_service, id
         """,
         case_id,

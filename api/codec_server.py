@@ -16,8 +16,9 @@ Who may call: a bearer token accepted by ``authenticate`` (the API passes the
 PHI-viewing roles), or a browser session. The Temporal UI sends no bearer token
 of ours, only cookies (its codec setting "Include cross-origin credentials"),
 so a person allowed to see PHI opens a session once: ``POST /codec/session``
-with their bearer token sets a cookie holding a random session id, not the
-token:
+with their bearer credential (a static token or an OIDC access token,
+api/identity.py) sets a cookie holding a random session id, not the token;
+the session stands for that credential's subject and roles:
 
 - the session lives in PostgreSQL (``codec_sessions``, only the id's SHA-256),
   so every API replica knows it and a revocation holds everywhere;
@@ -33,6 +34,10 @@ registrable domain, any port). The browser must receive it itself: ``GET
 /codec/login`` is a page (no outside resources, a strict CSP) where a reviewer
 pastes a token once; its script calls ``POST /codec/session`` (and ``DELETE``
 to end it), so the token never becomes the cookie and the page never keeps it.
+
+Every call is in the access audit (api/audit.py): who (the subject and roles of
+the bearer credential, or of the session's opener), how many payloads, the
+namespace, and the workflow id when the caller sends ``X-Workflow-Id``.
 """
 
 from __future__ import annotations
@@ -54,6 +59,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from temporalio.api.common.v1 import Payloads
 from temporalio.converter import PayloadCodec
 
+from api.audit import audit_record, clean_id
 from api.auth import Principal, Role
 from api.errors import ApiError
 from infra.codec import CodecError, PlaintextPayloadError, UnknownKeyError, codec_from_settings
@@ -68,7 +74,10 @@ DEFAULT_UI_ORIGINS = (
     "http://localhost:8080",
     "http://127.0.0.1:8080",
 )
-ALLOWED_HEADERS = "Authorization, Content-Type, X-Namespace"
+#: Sent by callers that know which case the payloads are of (the Temporal UI does not);
+#: it goes to the access audit only.
+WORKFLOW_ID_HEADER = "X-Workflow-Id"
+ALLOWED_HEADERS = f"Authorization, Content-Type, X-Namespace, {WORKFLOW_ID_HEADER}"
 ALLOWED_METHODS = "POST, OPTIONS"
 SESSION_COOKIE = "priorauth_codec"
 SESSION_LIFETIME = timedelta(hours=8)
@@ -100,8 +109,9 @@ _LOGIN_PAGE = f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Codec session</title></head>
 <body style="font-family: sans-serif; max-width: 40em; margin: 3em auto">
 <h1>Decode payloads in the Temporal UI</h1>
-<p>Paste an API token of the reviewer role once. It opens a browser session for the
-codec server (a random id in an HttpOnly cookie, ending by itself); the token is not kept.</p>
+<p>Paste your API token (or OIDC access token) of the reviewer role once. It opens a
+browser session for the codec server in your name (a random id in an HttpOnly cookie,
+ending by itself); the token is not kept.</p>
 <form id="open"><label>API token <input id="token" type="password" autocomplete="off"
 required></label> <button type="submit">Open session</button></form>
 <p><button id="close" type="button">End session</button></p>
@@ -167,7 +177,12 @@ def _hash(session_id: str) -> str:
 
 
 class CodecSessions:
-    """Browser sessions in PostgreSQL: a random id (hashed at rest), a role, an absolute expiry."""
+    """Browser sessions in PostgreSQL: a random id (hashed at rest), the subject and roles
+    of the credential that opened it, an absolute expiry.
+
+    The runtime role may SELECT, INSERT and DELETE these rows, never UPDATE them
+    (infra/db_roles.py): a session cannot be extended or given other roles once open.
+    """
 
     def __init__(self, lifetime: timedelta = SESSION_LIFETIME) -> None:
         self.lifetime = lifetime
@@ -179,11 +194,12 @@ class CodecSessions:
         async with pool.acquire() as conn, conn.transaction():
             await conn.execute("DELETE FROM codec_sessions WHERE expires_at <= now()")
             await conn.execute(
-                "INSERT INTO codec_sessions (id_hash, role, token_id, expires_at)"
-                " VALUES ($1, $2, $3, $4)",
+                "INSERT INTO codec_sessions (id_hash, subject, roles, auth, expires_at)"
+                " VALUES ($1, $2, $3, $4, $5)",
                 _hash(session_id),
-                who.role.value,
-                who.token_id,
+                who.subject,
+                who.role_names,
+                who.via,
                 expires,
             )
         return session_id, expires
@@ -191,15 +207,18 @@ class CodecSessions:
     async def principal(self, pool: asyncpg.Pool, session_id: str) -> Principal | None:
         """Who the session is, while it lives; None when unknown, expired or ended."""
         row = await pool.fetchrow(
-            "SELECT role, token_id FROM codec_sessions WHERE id_hash = $1 AND expires_at > now()",
+            "SELECT subject, roles, auth FROM codec_sessions"
+            " WHERE id_hash = $1 AND expires_at > now()",
             _hash(session_id),
         )
         if row is None:
             return None
-        try:
-            return Principal(role=Role(row["role"]), token_id=row["token_id"])
-        except ValueError:  # a role this code no longer knows
-            return None
+        known = {r.value: r for r in Role}  # a role this code no longer knows grants nothing
+        return Principal(
+            subject=row["subject"],
+            roles=frozenset(known[name] for name in row["roles"] if name in known),
+            via=row["auth"],
+        )
 
     async def close(self, pool: asyncpg.Pool, session_id: str) -> None:
         await pool.execute("DELETE FROM codec_sessions WHERE id_hash = $1", _hash(session_id))
@@ -256,8 +275,8 @@ def codec_router(
 ) -> APIRouter:
     """POST /encode and /decode, their CORS preflights, /session, and /sessions.
 
-    ``authenticate`` checks a bearer token (and its role); a session opened with it
-    stands in for it on /encode and /decode while the session's role is in
+    ``authenticate`` checks a bearer credential (and its roles); a session opened with
+    it stands in for it on /encode and /decode while one of the session's roles is in
     ``roles`` (any role when None). ``admin`` guards ``DELETE /sessions``.
     ``codec`` defaults to the one built from ``settings.codec_keys``; with no keys
     the routes return payloads unchanged, as a client without a codec would.
@@ -266,13 +285,14 @@ def codec_router(
     sessions = sessions or CodecSessions()
     allowed = frozenset(allowed_origins)
     router = APIRouter(tags=["codec"], route_class=_cors_route_class(allowed))
+    accepted = None if roles is None else frozenset(roles)
 
     async def caller(request: Request) -> Principal:
-        """The bearer token's principal, else the session cookie's (bearer wins)."""
+        """The bearer credential's principal, else the session cookie's (bearer wins)."""
         session_id = request.cookies.get(SESSION_COOKIE)
         if session_id and "authorization" not in request.headers:
             who = await sessions.principal(_pool(request), session_id)
-            if who is None or (roles is not None and who.role not in roles):
+            if who is None or (accepted is not None and not who.roles & accepted):
                 raise ApiError(
                     401,
                     "unauthorized",
@@ -280,6 +300,9 @@ def codec_router(
                     headers={"WWW-Authenticate": "Bearer"},
                 )
             request.state.principal = who
+            record = audit_record(request)
+            if record is not None:  # the access audit names the session's subject
+                record.principal = who
             return who
         return await authenticate(request)
 
@@ -287,6 +310,11 @@ def codec_router(
 
     async def _apply(request: Request, operation: str) -> JSONResponse:
         payloads = await _read_payloads(request)
+        record = audit_record(request)
+        if record is not None:  # who decoded how many payloads, of which case if the caller says
+            record.payloads = len(payloads.payloads)
+            record.namespace = clean_id(request.headers.get("x-namespace"))
+            record.case_id = clean_id(request.headers.get(WORKFLOW_ID_HEADER))
         if codec is not None:
             try:
                 if operation == "encode":
@@ -327,7 +355,7 @@ def codec_router(
         if previous:
             await sessions.close(pool, previous)
         session_id, expires = await sessions.open(pool, who)
-        log.info("codec session opened", role=who.role.value, token=who.token_id)
+        log.info("codec session opened", subject=who.subject, roles=who.role_names)
         response = Response(status_code=204)
         response.set_cookie(
             SESSION_COOKIE,
@@ -349,8 +377,13 @@ def codec_router(
     async def close_session(request: Request) -> Response:
         session_id = request.cookies.get(SESSION_COOKIE)
         if session_id:
-            await sessions.close(_pool(request), session_id)
-            log.info("codec session ended")
+            pool = _pool(request)
+            who = await sessions.principal(pool, session_id)
+            record = audit_record(request)
+            if who is not None and record is not None:  # who ended their session
+                record.principal = who
+            await sessions.close(pool, session_id)
+            log.info("codec session ended", subject=who.subject if who else None)
         response = Response(status_code=204)
         response.delete_cookie(
             SESSION_COOKIE,

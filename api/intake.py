@@ -36,7 +36,9 @@ def case_id_for(request_id: str) -> str:
     return f"pa-{request_id}"
 
 
-async def submit(client: Client, request: PARequest, settings: Settings) -> SubmitResult:
+async def submit(
+    client: Client, request: PARequest, settings: Settings, *, submitted_by: str | None = None
+) -> SubmitResult:
     from infra.case_config import case_config
     from workflows.starter import start_case
 
@@ -46,6 +48,7 @@ async def submit(client: Client, request: PARequest, settings: Settings) -> Subm
         case_config(settings),
         settings.temporal_task_queue,
         member_ref_key=settings.member_ref_key,
+        submitted_by=submitted_by,
     )
     status = await _first_status(client, started.case_id)
     return SubmitResult(

@@ -15,4 +15,7 @@ PROGRAM = "priorauth api"
 _settings = load_settings(PROGRAM)
 exit_if_insecure(PROGRAM, _settings)
 configure_logging(_settings.log_level, _settings.log_format)
-app = create_app(_settings)
+try:
+    app = create_app(_settings)
+except ValueError as exc:  # a bad identity setting: one clear line, no traceback
+    raise SystemExit(f"priorauth API cannot start: {exc}") from None

@@ -3,7 +3,8 @@ renewals and extensions.
 
 Every answer is the update's result model. A case that refuses the action in
 its current state answers ``accepted: false`` with the reason; the API turns
-that into a 409 carrying the reason and the case's status.
+that into a 409 carrying the reason and the case's status. Who acts (the
+reviewer, the requester) is the caller's credential, never the body.
 """
 
 from __future__ import annotations
@@ -74,7 +75,7 @@ async def _run(
         update=update,
         accepted=outcome.accepted,
         status=outcome.status,
-        role=who.role.value,
+        subject=who.subject,
     )
     if not outcome.accepted:
         raise refused(outcome)
@@ -89,7 +90,7 @@ async def provide_info(
     client: Client = Depends(deps.temporal),
 ) -> ProvideInfoResult:
     """Add the facts a pended case is waiting for; the request is evaluated again."""
-    arg = as_message(body, ProvideInfoInput)
+    arg = as_message(body, ProvideInfoInput, requested_by=who.subject)
     return await _run(client, case_id, "provide_info", arg, ProvideInfoResult, who)
 
 
@@ -100,8 +101,10 @@ async def decide_review(
     case_id: str = Depends(deps.case_id),
     client: Client = Depends(deps.temporal),
 ) -> ReviewDecisionResult:
-    """A clinical reviewer approves, denies or pends the case under review."""
-    arg = as_message(body, ReviewDecisionInput)
+    """A clinical reviewer approves, denies or pends the case under review.
+
+    The reviewer is the caller; an appeal is decided by another subject than the denial's."""
+    arg = as_message(body, ReviewDecisionInput, reviewer_id=who.subject)
     return await _run(client, case_id, "decide_review", arg, ReviewDecisionResult, who)
 
 
@@ -113,7 +116,7 @@ async def appeal(
     client: Client = Depends(deps.temporal),
 ) -> AppealResult:
     """Appeal a denial within the appeal window; another reviewer decides."""
-    arg = as_message(body, AppealInput)
+    arg = as_message(body, AppealInput, requested_by=who.subject)
     return await _run(client, case_id, "appeal", arg, AppealResult, who)
 
 
@@ -125,7 +128,7 @@ async def withdraw(
     client: Client = Depends(deps.temporal),
 ) -> WithdrawResult:
     """The requester withdraws the case; it ends as `withdrawn`."""
-    arg = as_message(body or WithdrawBody(), WithdrawInput)
+    arg = as_message(body or WithdrawBody(), WithdrawInput, requested_by=who.subject)
     return await _run(client, case_id, "withdraw", arg, WithdrawResult, who)
 
 
@@ -137,7 +140,7 @@ async def request_renewal(
     client: Client = Depends(deps.temporal),
 ) -> RenewalResult:
     """Ask for the next period (Section IV); only the facts that changed are sent."""
-    arg = as_message(body or RenewalBody(), RenewalRequestInput)
+    arg = as_message(body or RenewalBody(), RenewalRequestInput, requested_by=who.subject)
     return await _run(client, case_id, "request_renewal", arg, RenewalResult, who)
 
 
@@ -149,5 +152,5 @@ async def extend_period(
     client: Client = Depends(deps.temporal),
 ) -> ExtendPeriodResult:
     """A reviewer extends the current period when treatment was paused."""
-    arg = as_message(body, ExtendPeriodInput)
+    arg = as_message(body, ExtendPeriodInput, reviewer_id=who.subject)
     return await _run(client, case_id, "extend_period", arg, ExtendPeriodResult, who)

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import asyncpg
 import structlog
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Depends, Request, Response
 from temporalio.client import Client
 
 from api import case_view, deps, intake
+from api.audit import audit_record
 from api.auth import READERS, Principal, Role, require
 from api.case_view import CaseView
 from api.intake import SubmitResult
@@ -35,26 +36,36 @@ _SUBMIT_RESPONSES = {
 async def submit(
     request: PARequest,
     response: Response,
+    http: Request,
     who: Principal = Depends(require(Role.INTAKE)),
     client: Client = Depends(deps.temporal),
     settings: Settings = Depends(deps.settings),
 ) -> SubmitResult:
     """Submit a prior-authorization request (CONTRACT.md); one case per request id."""
-    result = await intake.submit(client, request, settings)
+    record = audit_record(http)
+    if record is not None:
+        record.case_id = intake.case_id_for(request.request_id)
+    result = await intake.submit(client, request, settings, submitted_by=who.subject)
     if not result.created:
         response.status_code = 200
-    log.info("request submitted", case=result.case_id, created=result.created, role=who.role.value)
+    log.info("request submitted", case=result.case_id, created=result.created, subject=who.subject)
     return result
 
 
 @router.get("", response_model=CaseList, responses={401: REFUSALS[401], 403: REFUSALS[403]})
 async def search(
+    http: Request,
     _: Principal = Depends(require(*READERS)),
     f: CaseFilter = Depends(),
     client: Client = Depends(deps.temporal),
 ) -> CaseList:
     """List cases by status, track, escalation and period end (latest run of each case)."""
-    return await list_cases(client, f)
+    found = await list_cases(client, f)
+    record = audit_record(http)
+    if record is not None:
+        record.query = found.query
+        record.case_ids = [c.case_id for c in found.cases]
+    return found
 
 
 @router.get("/{case_id}", response_model=CaseView, responses=REFUSALS)

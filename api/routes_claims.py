@@ -4,7 +4,7 @@ The answer comes back in the response: paid, partially paid or denied with
 its CARC codes. A reversal is the same line with ``"reversal": true``. The
 workflow answers every well-formed line (a claim the authorization does not
 cover is a denial, not an error), so only malformed input, unknown cases and
-ended cases are refused.
+ended cases are refused. The ledger records the sending system: the caller's subject.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from api import case_gateway, deps
 from api.auth import Principal, Role, require
 from api.routes_actions import REFUSALS
 from domain.claim import ClaimAnswer, ClaimLine
+from workflows.messages import ClaimLineMessage
 
 log = structlog.get_logger("api.claims")
 router = APIRouter(prefix="/cases", tags=["claims"])
@@ -30,7 +31,8 @@ async def adjudicate_claim(
     client: Client = Depends(deps.temporal),
 ) -> ClaimAnswer:
     """Adjudicate one claim line (or its reversal) against the case's authorization."""
-    answer = await case_gateway.update(client, case_id, "adjudicate_claim", line, ClaimAnswer)
+    message = ClaimLineMessage.sent(line, who.subject)
+    answer = await case_gateway.update(client, case_id, "adjudicate_claim", message, ClaimAnswer)
     log.info(
         "claim adjudicated",
         case=case_id,
@@ -38,6 +40,6 @@ async def adjudicate_claim(
         allowed_units=answer.allowed_units,
         carc=answer.carc_codes,
         reversal=line.reversal,
-        role=who.role.value,
+        subject=who.subject,
     )
     return answer

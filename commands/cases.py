@@ -169,13 +169,12 @@ def _info(args: argparse.Namespace, api: ApiClient) -> int:
     facts = _facts(args)
     if not facts:
         raise UsageError("give the facts with --facts FILE.json and/or --set PATH=VALUE")
-    result = api.provide_info(args.case, {"facts": facts, "source": args.source})
+    result = api.provide_info(args.case, {"facts": facts})
     return _show_outcome(args, f"{args.case}: information", result)
 
 
 def _review(args: argparse.Namespace, api: ApiClient) -> int:
     body = {
-        "reviewer_id": args.reviewer,
         "determination": args.determination,
         "rationale": args.rationale,
         "track": args.track,
@@ -185,27 +184,22 @@ def _review(args: argparse.Namespace, api: ApiClient) -> int:
 
 
 def _appeal(args: argparse.Namespace, api: ApiClient) -> int:
-    body = {"reason": args.reason, "requested_by": args.requested_by}
-    result = api.appeal(args.case, {k: v for k, v in body.items() if v is not None})
+    result = api.appeal(args.case, {"reason": args.reason})
     return _show_outcome(args, f"{args.case}: appeal", result)
 
 
 def _withdraw(args: argparse.Namespace, api: ApiClient) -> int:
-    body = {"reason": args.reason, "requested_by": args.requested_by}
-    result = api.withdraw(args.case, {k: v for k, v in body.items() if v is not None})
+    result = api.withdraw(args.case, {"reason": args.reason})
     return _show_outcome(args, f"{args.case}: withdrawal", result)
 
 
 def _renew(args: argparse.Namespace, api: ApiClient) -> int:
-    body: dict[str, Any] = {"facts": _facts(args)}
-    if args.requested_by:
-        body["requested_by"] = args.requested_by
-    result = api.renew(args.case, body)
+    result = api.renew(args.case, {"facts": _facts(args)})
     return _show_outcome(args, f"{args.case}: renewal", result)
 
 
 def _extend(args: argparse.Namespace, api: ApiClient) -> int:
-    body = {"reviewer_id": args.reviewer, "days": args.days, "rationale": args.rationale}
+    body = {"days": args.days, "rationale": args.rationale}
     result = api.extend(args.case, body)
     return _show_outcome(args, f"{args.case}: extension", result)
 
@@ -311,7 +305,7 @@ def _status(args: argparse.Namespace, api: ApiClient) -> int:
                 ["decided at", "kind", "determination", "by", "reason"],
                 [
                     [_when(d["decided_at"]), d["kind"], d["determination"],
-                     d.get("reviewer_id") or ("engine" if d["automated"] else ""),
+                     d.get("actor") or d.get("reviewer_id") or ("engine" if d["automated"] else ""),
                      (d.get("reasons") or [{}])[0].get("code", "")]
                     for d in case["decisions"]
                 ],
@@ -477,34 +471,28 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = add("info", _info, "send the facts a pended case is waiting for")
     p.add_argument("case", metavar="CASE", help="case id (pa-REQ-1) or request id")
     _facts_args(p)
-    p.add_argument("--source", default=None, help="where the facts come from")
 
-    p = add("review", _review, "record a clinical reviewer's decision")
+    p = add("review", _review, "record a clinical reviewer's decision (the token's subject)")
     p.add_argument("case", metavar="CASE")
     p.add_argument("determination", choices=["approve", "deny", "pend"])
-    p.add_argument("--reviewer", required=True, help="reviewer id")
     p.add_argument("--rationale", default="", help="why")
     p.add_argument("--track", default=None, help="track, when approving a case without one")
 
     p = add("appeal", _appeal, "appeal a denial")
     p.add_argument("case", metavar="CASE")
     p.add_argument("--reason", default="", help="grounds of the appeal")
-    p.add_argument("--requested-by", default=None)
 
     p = add("withdraw", _withdraw, "withdraw a case")
     p.add_argument("case", metavar="CASE")
     p.add_argument("--reason", default="")
-    p.add_argument("--requested-by", default=None)
 
     p = add("renew", _renew, "request a renewal (only the facts that changed)")
     p.add_argument("case", metavar="CASE")
     _facts_args(p)
-    p.add_argument("--requested-by", default=None)
 
-    p = add("extend", _extend, "extend the current period (reviewer)")
+    p = add("extend", _extend, "extend the current period (reviewer: the token's subject)")
     p.add_argument("case", metavar="CASE")
     p.add_argument("--days", type=int, required=True)
-    p.add_argument("--reviewer", required=True)
     p.add_argument("--rationale", required=True)
 
     p = add("claim", _claim, "send a claim line; prints the adjudication")

@@ -17,6 +17,12 @@ clock), so the escalation queue is not empty.
 
 Loading is idempotent: request ids are fixed (``DEMO-1001`` …) and a case
 that already exists is left as it is, so loading twice adds nothing.
+
+Each step names the person or system who sends it, as the API would from
+their credential (README, Security): ``DEMO_PEOPLE`` are the subjects, and
+``priorauth dev`` gives each of them a token of their own (``dev-tokens.json``
+in the data dir), so the queue can be worked on as each of them — the denying
+reviewer cannot decide the appeal; the other reviewer can.
 """
 
 from __future__ import annotations
@@ -39,6 +45,18 @@ log = structlog.get_logger("demo")
 
 REVIEWER = "rph-demo-1"
 APPEAL_REVIEWER = "md-demo-2"
+INTAKE = "intake-demo"
+CLAIMS_SYSTEM = "claims-demo"
+CLINICAL_SYSTEM = "clinical-demo"
+#: Subject -> roles of the demo's people and systems (``priorauth dev`` gives each a token).
+DEMO_PEOPLE: dict[str, list[str]] = {
+    INTAKE: ["intake"],
+    REVIEWER: ["reviewer"],
+    APPEAL_REVIEWER: ["reviewer"],
+    CLAIMS_SYSTEM: ["claims"],
+    CLINICAL_SYSTEM: ["clinical"],
+    "auditor-demo": ["read-only"],
+}
 WAIT_FIRST_STATUS_S = 30.0
 
 # Daily doses (mcg) by day range, Section V, for patients of 45 kg or more.
@@ -337,7 +355,7 @@ def demo_cases(today: date) -> list[DemoCase]:
             "response_assessment",
             response_assessment={"result": "complete_response", "method": "flow_cytometry"},
         ),
-        Step("renew", {"facts": {}, "requested_by": "prescriber"}),
+        Step("renew", {"facts": {}, "requested_by": INTAKE}),
     ]
     cases.append(
         DemoCase(
@@ -454,7 +472,7 @@ def demo_cases(today: date) -> list[DemoCase]:
                     "appeal",
                     {
                         "reason": "treating team cites E1910 blocks; chemo intolerant",
-                        "requested_by": "prescriber",
+                        "requested_by": INTAKE,
                     },
                 ),
             ],
@@ -489,7 +507,7 @@ def demo_cases(today: date) -> list[DemoCase]:
                     "withdraw",
                     {
                         "reason": "patient enrolled in a clinical trial",
-                        "requested_by": "prescriber",
+                        "requested_by": INTAKE,
                     },
                 )
             ],
@@ -533,7 +551,7 @@ def demo_cases(today: date) -> list[DemoCase]:
                     "info",
                     {
                         "facts": {"diagnosis.relapsed_or_refractory": True},
-                        "source": "prescriber fax",
+                        "requested_by": INTAKE,
                     },
                 ),
                 *_cycle_claims(r, 1, s + timedelta(days=4), RR_CYCLE_1, today),
@@ -646,12 +664,15 @@ async def _send(handle: WorkflowHandle, step: Step) -> str | None:
     from workflows import messages
 
     if step.kind == "claim":
-        answer = await handle.execute_update("adjudicate_claim", step.body, result_type=ClaimAnswer)
+        line = messages.ClaimLineMessage.sent(step.body, CLAIMS_SYSTEM)
+        answer = await handle.execute_update("adjudicate_claim", line, result_type=ClaimAnswer)
         if answer.status == "denied":
             return f"claim {answer.claim_id}/{answer.line} denied {answer.carc_codes}"
         return None
     if step.kind == "event":
-        await handle.signal("clinical_event", step.body)
+        await handle.signal(
+            "clinical_event", messages.ClinicalEventMessage.sent(step.body, CLINICAL_SYSTEM)
+        )
         return None
     name, input_name, result_name = _UPDATES[step.kind]
     arg = getattr(messages, input_name).model_validate(step.body)
@@ -670,6 +691,7 @@ async def _load_one(client: Client, settings: Settings, case: DemoCase) -> DemoR
         config,
         settings.temporal_task_queue,
         member_ref_key=settings.member_ref_key,
+        submitted_by=INTAKE,
     )
     created = started.created
     handle = client.get_workflow_handle(started.case_id)

@@ -16,6 +16,12 @@ made for the data dir (``<data dir>/codec-keys``, owner-only, like the admin
 token ``<data dir>/dev-token``), unless CODEC_KEYS names keys. The UI decodes
 through the API's codec endpoint. Running in clear is a choice made out loud:
 ``--no-encryption`` or ``CODEC_KEYS=none``, and the banner says so.
+
+Without API_TOKENS / API_TOKENS_FILE / OIDC it makes credentials of its own,
+kept in the data dir (owner-only): an admin token (``dev-token``, printed) and
+one token per demo person or system (``dev-tokens.json``, commands/demo.py's
+``DEMO_PEOPLE``: intake, two reviewers, the claims and clinical systems, an
+auditor), so actions are taken as someone, as in production (README, Security).
 """
 
 from __future__ import annotations
@@ -39,6 +45,8 @@ log = structlog.get_logger("dev")
 
 CODEC_KEYS_FILE = "codec-keys"
 TOKEN_FILE = "dev-token"
+TOKENS_FILE = "dev-tokens.json"
+DEV_ADMIN = "dev-admin"
 LOG_DIR = "logs"
 
 
@@ -126,9 +134,10 @@ async def _serve(args: argparse.Namespace) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
 
-    dev_token = None if settings.api_tokens else _dev_token(settings)
+    configured = settings.api_tokens or settings.api_tokens_file or settings.oidc_jwks_url
+    dev_token = None if configured else _dev_token(settings)
     if dev_token:
-        settings = settings.model_copy(update={"api_tokens": f"{dev_token}:admin"})
+        settings = settings.model_copy(update={"api_tokens_file": _dev_tokens(settings, dev_token)})
     # One host name for the UI and the codec endpoint, or the browser drops the login cookie.
     codec_endpoint = f"http://localhost:{api_port}/codec" if encryption.on else None
     server = DevServer(
@@ -236,8 +245,31 @@ def _secret(path: Path, make: Callable[[], str]) -> str:
 
 
 def _dev_token(settings: Settings) -> str:
-    """An admin token for this data dir (kept in it), when API_TOKENS configures none."""
-    return _secret(settings.data_dir / TOKEN_FILE, lambda: secrets.token_urlsafe(24))
+    """An admin token for this data dir (kept in it), when no credentials are configured."""
+    return _secret(settings.data_dir / TOKEN_FILE, lambda: secrets.token_urlsafe(32))
+
+
+def _dev_tokens(settings: Settings, admin_token: str) -> Path:
+    """The API_TOKENS_FILE of this data dir: the admin, and one token per demo person
+    or system (made once, kept); owner-only from the start, like the admin token."""
+    import json
+
+    from commands.demo import DEMO_PEOPLE
+
+    path = settings.data_dir / TOKENS_FILE
+    entries = json.loads(path.read_text(encoding="utf-8")) if path.exists() else []
+    entries = [e for e in entries if e.get("subject") != DEV_ADMIN]
+    known = {e.get("subject") for e in entries}
+    entries.insert(0, {"token": admin_token, "subject": DEV_ADMIN, "roles": ["admin"]})
+    for subject, roles in DEMO_PEOPLE.items():
+        if subject not in known:
+            entries.append({"token": secrets.token_urlsafe(32), "subject": subject, "roles": roles})
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(json.dumps(entries, indent=2) + "\n")
+    os.replace(tmp, path)
+    return path
 
 
 def banner(
@@ -259,6 +291,7 @@ def banner(
     ]
     if dev_token:
         lines.append(f"  API token       export PRIORAUTH_TOKEN={dev_token}")
+        lines.append(f"  per person      {settings.data_dir / TOKENS_FILE} (README, Security)")
     if encryption.on:
         lines += [
             f"  encryption      on: Temporal holds ciphertext ({encryption.why})",

@@ -1,4 +1,9 @@
-"""`priorauth report metrics`: the prior-authorization measures CMS asks payers to publish.
+"""`priorauth report metrics|access`: reports read from the PostgreSQL record.
+
+``report access`` lists the access audit (README, Security): who read or
+changed which case through the API, when, and with what outcome.
+
+``report metrics``: the prior-authorization measures CMS asks payers to publish.
 
 Read from the ``decisions`` table alone (PostgreSQL is the system of record),
 for standard and expedited requests separately and together. Definitions:
@@ -118,10 +123,8 @@ def metrics_by_urgency(cases: list[DecidedCase]) -> dict[str, Metrics]:
 
 async def fetch_cases(url: str, start: date, end: date) -> list[DecidedCase]:
     """Requests whose final initial determination falls on ``start`` .. ``end`` (UTC)."""
-    from infra.migrations import apply_migrations
     from infra.postgres import create_pool
 
-    await apply_migrations(url)
     pool = await create_pool(url, min_size=1, max_size=1)
     try:
         rows = await pool.fetch(
@@ -179,25 +182,149 @@ def report_json(start: date, end: date, by: dict[str, Metrics]) -> dict[str, Any
     }
 
 
-def _database_url() -> str:
-    from infra.postgres import database_url
+async def _database_url() -> str:
+    """The runtime URL, once the schema is current (migrated as the migration role)."""
     from infra.settings import Settings
+    from worker import prepare_database
 
-    settings = Settings()
-    return database_url(settings.database_url, settings.data_dir)
+    return await prepare_database(Settings())
 
 
 def metrics(args: argparse.Namespace) -> int:
     if args.to < args.from_:
         print("error: --to is before --from")
         return 2
-    cases = asyncio.run(fetch_cases(_database_url(), args.from_, args.to))
+
+    async def run() -> list[DecidedCase]:
+        return await fetch_cases(await _database_url(), args.from_, args.to)
+
+    cases = asyncio.run(run())
     by = metrics_by_urgency(cases)
     if args.json:
         print(json.dumps(report_json(args.from_, args.to, by), indent=2))
     else:
         _print_table(args.from_, args.to, by)
     return 0
+
+
+# --------------------------------------------------------------------------- access
+
+_ACCESS = """
+SELECT id, at, subject, roles, auth, action, method, route, case_id, case_ids, query,
+       payloads, namespace, status, correlation_id
+FROM access_audit
+WHERE ($1::text IS NULL OR case_id = $1 OR case_ids @> ARRAY[$1::text])
+  AND ($2::text IS NULL OR subject = $2)
+  AND ($3::timestamptz IS NULL OR at >= $3)
+ORDER BY at DESC, id DESC
+LIMIT $4
+"""
+
+
+async def fetch_access(
+    url: str,
+    *,
+    case_id: str | None = None,
+    subject: str | None = None,
+    since: datetime | None = None,
+    limit: int = 1000,
+) -> list[dict[str, Any]]:
+    """Audit rows, oldest first: the ``limit`` latest that match every filter given.
+
+    ``case_id`` matches the rows of that case and the searches that returned it.
+    """
+    from infra.postgres import create_pool
+
+    pool = await create_pool(url, min_size=1, max_size=1)
+    try:
+        rows = await pool.fetch(_ACCESS, case_id, subject, since, limit)
+    finally:
+        await pool.close()
+    return [
+        {**dict(r), "roles": list(r["roles"]), "case_ids": r["case_ids"]} for r in reversed(rows)
+    ]
+
+
+def _access_json(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in row.items() if k != "id"
+    }
+
+
+def _access_detail(row: dict[str, Any]) -> str:
+    parts = []
+    if row["case_ids"] is not None:
+        parts.append(f"{len(row['case_ids'])} case(s)")
+    if row["payloads"] is not None:
+        parts.append(f"{row['payloads']} payload(s)")
+    if row["namespace"]:
+        parts.append(f"namespace {row['namespace']}")
+    return ", ".join(parts)
+
+
+def _print_access(rows: list[dict[str, Any]], title: str) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=title, title_justify="left")
+    for header in ("when (UTC)", "subject", "roles", "action", "route", "case", "status", "detail"):
+        table.add_column(header, overflow="fold")
+    for r in rows:
+        table.add_row(
+            r["at"].astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S"),
+            r["subject"] or "(no credential)",
+            ",".join(r["roles"]),
+            r["action"],
+            f"{r['method']} {r['route']}",
+            r["case_id"] or "",
+            str(r["status"]),
+            _access_detail(r),
+        )
+    Console(width=160).print(table)
+    if not rows:
+        print("no access recorded for these filters")
+
+
+def _case_id(text: str) -> str:
+    return text if text.startswith("pa-") else f"pa-{text}"
+
+
+def access(args: argparse.Namespace) -> int:
+    since = args.since
+    if isinstance(since, date) and not isinstance(since, datetime):
+        since = datetime.combine(since, time.min, UTC)
+    case_id = _case_id(args.case) if args.case else None
+
+    async def run() -> list[dict[str, Any]]:
+        return await fetch_access(
+            await _database_url(),
+            case_id=case_id,
+            subject=args.subject,
+            since=since,
+            limit=args.limit,
+        )
+
+    rows = asyncio.run(run())
+    if args.json:
+        print(json.dumps([_access_json(r) for r in rows], indent=2))
+    else:
+        filters = [f"case {case_id}"] if case_id else []
+        filters += [f"subject {args.subject}"] if args.subject else []
+        filters += [f"since {since.isoformat()}"] if since else []
+        _print_access(rows, "Access audit" + (f": {', '.join(filters)}" if filters else ""))
+    return 0
+
+
+def _since(text: str) -> date | datetime:
+    try:
+        if "T" in text or " " in text:
+            moment = datetime.fromisoformat(text)
+            return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(
+            f"not an ISO date or timestamp (2026-12-01, 2026-12-01T09:00:00Z): {text!r}"
+        ) from exc
 
 
 def _date(text: str) -> date:
@@ -229,3 +356,21 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     parser.set_defaults(func=metrics)
+
+    parser = reports.add_parser(
+        "access",
+        help="The access audit: who read or changed which case through the API.",
+        description="Rows of access_audit, oldest first (README, Security): the subject and "
+        "roles of the caller, the route, the case, the status answered. --case also lists "
+        "the searches that returned the case.",
+    )
+    parser.add_argument("--case", metavar="ID", help="a case id (pa-REQ-1001 or REQ-1001)")
+    parser.add_argument("--subject", metavar="SUBJECT", help="one caller's subject, exactly")
+    parser.add_argument(
+        "--since", type=_since, metavar="WHEN", help="from this day or timestamp (UTC) on"
+    )
+    parser.add_argument(
+        "--limit", type=int, default=1000, metavar="N", help="at most the N latest rows (1000)"
+    )
+    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    parser.set_defaults(func=access)

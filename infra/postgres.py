@@ -10,7 +10,7 @@ import warnings
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import quote, urlsplit, urlunsplit
 
 import asyncpg
 
@@ -79,6 +79,14 @@ async def create_pool(
 def with_database(url: str, database: str) -> str:
     """The same server URL, naming another database."""
     return urlunsplit(urlsplit(url)._replace(path=f"/{database}"))
+
+
+def with_user(url: str, user: str, password: str | None = None) -> str:
+    """The same server and database, logging in as ``user`` (the runtime login in tests)."""
+    parts = urlsplit(url)
+    host = parts.netloc.rpartition("@")[2]
+    login = quote(user, safe="") + (f":{quote(password, safe='')}" if password else "")
+    return urlunsplit(parts._replace(netloc=f"{login}@{host}"))
 
 
 async def create_database(url: str, name: str, *, template: str | None = None) -> str:

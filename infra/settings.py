@@ -43,7 +43,16 @@ class Settings(BaseSettings):
     temporal_tls_server_name: str | None = None
 
     # PostgreSQL: when unset, `priorauth dev` and the tests start an embedded server.
+    # DATABASE_URL is the runtime connection of the worker and the API: a login that is a
+    # member of DATABASE_RUNTIME_ROLE (rows in, never out; README, Security).
     database_url: str | None = None
+    # The schema owner's connection, which runs migrations and grants; default DATABASE_URL
+    # (the dev stack and the tests, where one superuser does both).
+    migration_database_url: str | None = None
+    # The NOLOGIN group role the migrations grant the runtime privileges to.
+    database_runtime_role: str = Field(
+        default="priorauth_runtime", pattern=r"^[a-z_][a-z0-9_]{0,62}$"
+    )
     db_pool_min: int = 1
     db_pool_max: int = 10
 
@@ -53,9 +62,24 @@ class Settings(BaseSettings):
     # HTTP API
     api_host: str = "127.0.0.1"
     api_port: int = 8000
-    # Role-scoped bearer tokens: "token:role,token:role" (roles: intake, claims,
-    # clinical, reviewer, read-only, admin).
+    # Static bearer tokens, one per person or system (api/auth.py; README, Security):
+    # "token=subject:role+role,…" (or the older "token:role", subject role:<hash prefix>);
+    # roles: intake, claims, clinical, reviewer, read-only, admin. Tokens of 32+ characters.
     api_tokens: str = ""
+    # The same entries in a JSON file: [{"token", "subject", "roles": [...]}, …].
+    api_tokens_file: Path | None = None
+
+    # OIDC/JWT bearer tokens for people: on when OIDC_JWKS_URL is set (then issuer and
+    # audience are required). Signature, exp, nbf, iss and aud are checked.
+    oidc_jwks_url: str | None = None
+    oidc_issuer: str | None = None
+    oidc_audience: str | None = None
+    oidc_subject_claim: str = "sub"
+    # A claim holding a list of our role names (dotted for nested: realm_access.roles).
+    oidc_roles_claim: str = "roles"
+    # Asymmetric algorithms only: "none" and HS* are refused at start.
+    oidc_algorithms: str = "RS256"
+    oidc_leeway_seconds: int = Field(default=30, ge=0, le=300)
 
     # Logging: "auto" = JSON unless stdout is a terminal.
     log_level: str = "INFO"

@@ -14,6 +14,12 @@ expired | completed; denied -> appealed -> in_review; any live status ->
 withdrawn; active -> discontinued (kept open until the period's end). A case
 that ends with an approved period keeps answering claims, in its final
 status, until its claims run-out has passed (workflows/run_out.py).
+
+Who acts comes with each message (the API sets it from the caller's
+credential): the reviewer of a decision, the requester of an appeal, a
+renewal, facts or a withdrawal, the system that sent a claim line or a
+clinical event. While a message is handled that subject is the case's actor
+(``Recording._acting``): every decision row and notice it causes names it.
 """
 
 from __future__ import annotations
@@ -35,7 +41,6 @@ with workflow.unsafe.imports_passed_through():
     from activities.models import AdjudicateClaimInput, ClinicalEventInput, NotificationInput
     from activities.store import CaseStore
     from domain.claim import ClaimAnswer, ClaimLine
-    from domain.clinical_event import ClinicalEvent
     from domain.decision import Reason
     from domain.facts import fact_errors, merge_facts
     from domain.request import PARequest
@@ -51,6 +56,8 @@ with workflow.unsafe.imports_passed_through():
         CaseInput,
         CaseResult,
         CaseStatusView,
+        ClaimLineMessage,
+        ClinicalEventMessage,
         CyclesView,
         CycleView,
         ExtendPeriodInput,
@@ -78,6 +85,7 @@ with workflow.unsafe.imports_passed_through():
 
 # workflow.patched ids: command order that changed under running cases.
 PATCH_LEDGER_KEEPS_UNITS_PAID = "claim-line-without-projection"
+PATCH_WITHDRAWAL_RECORDED = "withdrawal-decision-row"
 
 WITHDRAWABLE = frozenset(
     {"received", "pended", "in_review", "appealed", "active", "renewal_window"}
@@ -149,6 +157,7 @@ class AuthorizationWorkflow(
         self._timer_fired = False
         self._outbox: list[NotificationInput] = []
         self._sender: asyncio.Task[None] | None = None
+        self._actor: str | None = None
 
     # ------------------------------------------------------------------ run
 
@@ -159,7 +168,8 @@ class AuthorizationWorkflow(
             self._record_status_change("received", "request received")
             self._log("received", f"request {s.request.request_id} received")
             async with self._lock:
-                await self._intake()
+                with self._acting(inp.submitted_by):
+                    await self._intake()
         else:
             self._log("continued", f"run {s.runs} continues the case")
             self._refresh_ui()
@@ -208,15 +218,17 @@ class AuthorizationWorkflow(
                 member_ref=self._input.member_ref,
                 config=self._config,
                 state=self.s,
+                submitted_by=self._input.submitted_by,
             )
         )
 
     # -------------------------------------------------------------- updates
 
     @workflow.update(name="adjudicate_claim")
-    async def adjudicate_claim(self, line: ClaimLine) -> ClaimAnswer:
+    async def adjudicate_claim(self, message: ClaimLineMessage) -> ClaimAnswer:
         """Section II and POLICY.md, Claims: the ledger answers; idempotent on claim id + line."""
         s = self.s
+        line = message.claim_line()  # the sender is not part of the line's identity
         key = _claim_key(line)
         fingerprint = _fingerprint(line)
         received_on = self._today()  # when the line arrives (timely filing), not when it is run
@@ -239,6 +251,7 @@ class AuthorizationWorkflow(
                     received_on=received_on,
                     line_of_business=s.request.line_of_business,
                     timely_filing_days=self._timely_filing_days(),
+                    sent_by=message.sent_by,
                 ),
                 start_to_close_timeout=SHORT,
                 retry_policy=RETRY,
@@ -268,7 +281,7 @@ class AuthorizationWorkflow(
             return answer
 
     @adjudicate_claim.validator
-    def _validate_claim(self, line: ClaimLine) -> None:
+    def _validate_claim(self, line: ClaimLineMessage) -> None:
         if line.member_id.strip() != self.s.request.member.member_id.strip():
             raise ValueError("the claim is for another member than this authorization's")
         if self._finished:  # the run is ending: nothing more is adjudicated
@@ -282,12 +295,13 @@ class AuthorizationWorkflow(
     async def provide_info(self, inp: ProvideInfoInput) -> ProvideInfoResult:
         """Facts that settle a pend (Section III, rule 3), or that a reviewer may use."""
         s = self.s
-        async with self._lock:
+        actor = inp.requested_by or inp.source
+        async with self._lock, self._acting(actor):
             if s.renewal_pending_info is not None and s.status in LIVE_STATUSES:
                 facts = {**s.renewal_pending_info, **inp.facts}
                 s.renewal_pending_info = None
-                self._log("info", "facts received for the pended renewal", REF_RENEWAL, inp.source)
-                res = await self._renew(facts, inp.source)
+                self._log("info", "facts received for the pended renewal", REF_RENEWAL, actor)
+                res = await self._renew(facts, actor)
                 return ProvideInfoResult(
                     accepted=res.accepted,
                     reason=res.reason,
@@ -305,7 +319,7 @@ class AuthorizationWorkflow(
                     "or in review",
                 )
             s.request = merge_facts(s.request, inp.facts)
-            self._log("info", f"facts received: {', '.join(sorted(inp.facts))}", "III", inp.source)
+            self._log("info", f"facts received: {', '.join(sorted(inp.facts))}", "III", actor)
             result = await self._evaluate()
             det = await self._apply_evaluation(result, "info")
             return ProvideInfoResult(
@@ -323,9 +337,13 @@ class AuthorizationWorkflow(
 
     @workflow.update(name="decide_review")
     async def decide_review(self, inp: ReviewDecisionInput) -> ReviewDecisionResult:
-        """A reviewer decides the open review: initial, appeal (another reviewer) or renewal."""
+        """A reviewer decides the open review: initial, appeal (another reviewer) or renewal.
+
+        The appeal rule compares subjects exactly: the API's reviewer is the caller's
+        credential, so no spelling of a name makes the denying reviewer another one.
+        """
         s = self.s
-        async with self._lock:
+        async with self._lock, self._acting(inp.reviewer_id):
             review = s.review
             if review is None:
                 return ReviewDecisionResult(
@@ -389,7 +407,7 @@ class AuthorizationWorkflow(
     @workflow.update(name="request_renewal")
     async def request_renewal(self, inp: RenewalRequestInput) -> RenewalResult:
         """Section IV: decided on the case's facts with the changed facts merged over them."""
-        async with self._lock:
+        async with self._lock, self._acting(inp.requested_by):
             return await self._renew(inp.facts, inp.requested_by)
 
     @request_renewal.validator
@@ -400,7 +418,7 @@ class AuthorizationWorkflow(
     async def extend_period(self, inp: ExtendPeriodInput) -> ExtendPeriodResult:
         """A reviewer extends the current period when treatment was paused (X12 extension)."""
         s = self.s
-        async with self._lock:
+        async with self._lock, self._acting(inp.reviewer_id):
             period = s.period
             if s.status not in LIVE_STATUSES or period is None:
                 return ExtendPeriodResult(
@@ -446,7 +464,7 @@ class AuthorizationWorkflow(
     async def appeal(self, inp: AppealInput) -> AppealResult:
         """An appeal of a denial, inside the window by line of business; another reviewer."""
         s = self.s
-        async with self._lock:
+        async with self._lock, self._acting(inp.requested_by):
             if s.status != "denied" or s.appeal_deadline is None:
                 return AppealResult(
                     accepted=False,
@@ -480,14 +498,20 @@ class AuthorizationWorkflow(
 
     @workflow.update(name="withdraw")
     async def withdraw(self, inp: WithdrawInput) -> WithdrawResult:
+        """The requester withdraws the case; the withdrawal is a decision row naming them."""
         s = self.s
-        async with self._lock:
+        async with self._lock, self._acting(inp.requested_by):
             if s.status not in WITHDRAWABLE or self._finished:
                 return WithdrawResult(
                     accepted=False,
                     status=s.status,
                     reason=f"the case is {s.status}: nothing to withdraw",
                 )
+            if workflow.patched(PATCH_WITHDRAWAL_RECORDED):
+                await self._record_decision(
+                    "withdrawal", "withdrawn", False, rationale=inp.reason or None
+                )
+            self._log("withdrawn", inp.reason or "withdrawn by the requester", "", inp.requested_by)
             self._close_review()
             if s.periods:
                 s.withdrawn_on = self._today()  # claims run-out: dates of service before it
@@ -499,14 +523,15 @@ class AuthorizationWorkflow(
     # --------------------------------------------------------------- signal
 
     @workflow.signal(name="clinical_event")
-    async def clinical_event(self, event: ClinicalEvent) -> None:
+    async def clinical_event(self, message: ClinicalEventMessage) -> None:
         """A clinical event (CONTRACT.md); repeated event ids are ignored."""
         s = self.s
+        event = message.clinical_event()  # the case keeps the event; its row names the sender
         if event.event_id in s.events_seen:
             return
         s.events_seen.append(event.event_id)
         s.clinical_events.append(event)
-        async with self._lock:
+        async with self._lock, self._acting(message.sent_by):
             await workflow.execute_activity_method(
                 CaseStore.record_clinical_event,
                 ClinicalEventInput(
@@ -514,6 +539,7 @@ class AuthorizationWorkflow(
                     member_ref=self._input.member_ref,
                     event=event,
                     received_at=self._now(),
+                    sent_by=message.sent_by,
                 ),
                 start_to_close_timeout=SHORT,
                 retry_policy=RETRY,

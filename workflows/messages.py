@@ -9,7 +9,7 @@ Updates (the caller needs an answer; a call in the wrong state gets
 ``accepted=False`` with the reason, a malformed one is rejected by the
 validator before it reaches history):
 
-- ``adjudicate_claim``: ``ClaimLine`` -> ``ClaimAnswer`` (POLICY.md, Claims)
+- ``adjudicate_claim``: ``ClaimLineMessage`` -> ``ClaimAnswer`` (POLICY.md, Claims)
 - ``provide_info``: ``ProvideInfoInput`` -> ``ProvideInfoResult``
 - ``decide_review``: ``ReviewDecisionInput`` -> ``ReviewDecisionResult``
 - ``request_renewal``: ``RenewalRequestInput`` -> ``RenewalResult`` (Section IV)
@@ -17,7 +17,14 @@ validator before it reaches history):
 - ``appeal``: ``AppealInput`` -> ``AppealResult``
 - ``withdraw``: ``WithdrawInput`` -> ``WithdrawResult``
 
-Signal: ``clinical_event`` (``ClinicalEvent``; repeated event ids are ignored).
+Signal: ``clinical_event`` (``ClinicalEventMessage``; repeated event ids are ignored).
+
+Who acts is never what a caller writes: each action's input is what the
+caller states (``ReviewDecision``, ``ProvideInfo`` …: the API's request
+bodies) plus who did it (``reviewer_id``, ``requested_by``, ``sent_by``),
+which the API sets from the credential's subject (README, Security) and
+``priorauth simulate`` from the scenario. Those fields keep their old names
+and get defaults where they are new, so old histories still decode.
 
 Queries: ``status`` -> ``CaseStatusView``, ``periods`` -> ``PeriodsView``,
 ``cycles`` -> ``CyclesView``, ``units`` -> ``UnitsView``, ``history`` ->
@@ -108,6 +115,8 @@ class CaseInput(BaseModel):
     member_ref: str
     config: CaseConfig = Field(default_factory=CaseConfig)
     state: CaseState | None = None
+    # Who submitted the request (the credential's subject); None before identities.
+    submitted_by: str | None = None
 
 
 class CaseResult(BaseModel):
@@ -134,11 +143,54 @@ class UpdateOutcome(BaseModel):
     policy_ref: str = ""
 
 
-class ProvideInfoInput(BaseModel):
+class ClaimLineMessage(ClaimLine):
+    """A claim line (CONTRACT.md) and the system that sent it (the credential's subject)."""
+
+    sent_by: str | None = None
+
+    def claim_line(self) -> ClaimLine:
+        """The claim line alone, as CONTRACT.md has it (what is fingerprinted and stored)."""
+        return ClaimLine.model_construct(
+            _fields_set=self.model_fields_set - {"sent_by"},
+            **{name: getattr(self, name) for name in ClaimLine.model_fields},
+        )
+
+    @classmethod
+    def sent(cls, line: ClaimLine, sent_by: str | None) -> ClaimLineMessage:
+        return cls.model_construct(
+            _fields_set={*line.model_fields_set, "sent_by"}, **dict(line), sent_by=sent_by
+        )
+
+
+class ClinicalEventMessage(ClinicalEvent):
+    """A clinical event (CONTRACT.md) and the system that sent it (the credential's subject)."""
+
+    sent_by: str | None = None
+
+    def clinical_event(self) -> ClinicalEvent:
+        """The event alone, as CONTRACT.md has it (what the case keeps and the engine reads)."""
+        return ClinicalEvent.model_construct(
+            _fields_set=self.model_fields_set - {"sent_by"},
+            **{name: getattr(self, name) for name in ClinicalEvent.model_fields},
+        )
+
+    @classmethod
+    def sent(cls, event: ClinicalEvent, sent_by: str | None) -> ClinicalEventMessage:
+        return cls.model_construct(
+            _fields_set={*event.model_fields_set, "sent_by"}, **dict(event), sent_by=sent_by
+        )
+
+
+class ProvideInfo(BaseModel):
     """Facts that settle a pend: dotted paths or a nested partial request."""
 
     facts: dict[str, Any] = Field(min_length=1)
+
+
+class ProvideInfoInput(ProvideInfo):
+    # Written by callers before identities came from credentials; read from old histories.
     source: str | None = None
+    requested_by: str | None = None
 
 
 class ProvideInfoResult(UpdateOutcome):
@@ -146,13 +198,16 @@ class ProvideInfoResult(UpdateOutcome):
     missing_facts: list[str] = Field(default_factory=list)
 
 
-class ReviewDecisionInput(BaseModel):
+class ReviewDecision(BaseModel):
     """A clinical reviewer's decision on the review the case waits for."""
 
-    reviewer_id: str = Field(min_length=1)
     determination: Literal["approve", "deny", "pend"]
     rationale: str = ""
     track: str | None = None
+
+
+class ReviewDecisionInput(ReviewDecision):
+    reviewer_id: str = Field(min_length=1)
 
 
 class ReviewDecisionResult(UpdateOutcome):
@@ -160,10 +215,13 @@ class ReviewDecisionResult(UpdateOutcome):
     review_kind: str | None = None
 
 
-class RenewalRequestInput(BaseModel):
+class RenewalRequest(BaseModel):
     """A renewal (Section IV): only the facts that changed since the case's request."""
 
     facts: dict[str, Any] = Field(default_factory=dict)
+
+
+class RenewalRequestInput(RenewalRequest):
     requested_by: str | None = None
 
 
@@ -186,20 +244,28 @@ class RenewalResult(UpdateOutcome):
     reasons: list[Reason] = Field(default_factory=list)
 
 
-class ExtendPeriodInput(BaseModel):
+class ExtendPeriod(BaseModel):
     """A reviewer extends the current period (X12 extension) when treatment was paused."""
 
-    reviewer_id: str = Field(min_length=1)
     days: int = Field(ge=1, le=365)
     rationale: str = Field(min_length=1)
+
+
+class ExtendPeriodInput(ExtendPeriod):
+    reviewer_id: str = Field(min_length=1)
 
 
 class ExtendPeriodResult(UpdateOutcome):
     period_end: date | None = None
 
 
-class AppealInput(BaseModel):
+class Appeal(BaseModel):
+    """An appeal of a denial, within the line of business's appeal window."""
+
     reason: str = ""
+
+
+class AppealInput(Appeal):
     requested_by: str | None = None
 
 
@@ -207,8 +273,13 @@ class AppealResult(UpdateOutcome):
     appeal_deadline: datetime | None = None
 
 
-class WithdrawInput(BaseModel):
+class Withdraw(BaseModel):
+    """The requester withdraws the case."""
+
     reason: str = ""
+
+
+class WithdrawInput(Withdraw):
     requested_by: str | None = None
 
 
@@ -287,6 +358,7 @@ class HistoryView(BaseModel):
 
 
 __all__ = [
+    "Appeal",
     "AppealInput",
     "AppealResult",
     "CaseConfig",
@@ -295,23 +367,30 @@ __all__ = [
     "CaseStatusView",
     "ClaimAnswer",
     "ClaimLine",
+    "ClaimLineMessage",
     "ClinicalEvent",
+    "ClinicalEventMessage",
     "CycleView",
     "CyclesView",
     "DecisionClock",
+    "ExtendPeriod",
     "ExtendPeriodInput",
     "ExtendPeriodResult",
     "HistoryView",
     "PeriodView",
     "PeriodsView",
+    "ProvideInfo",
     "ProvideInfoInput",
     "ProvideInfoResult",
+    "RenewalRequest",
     "RenewalRequestInput",
     "RenewalResult",
+    "ReviewDecision",
     "ReviewDecisionInput",
     "ReviewDecisionResult",
     "UnitsView",
     "UpdateOutcome",
+    "Withdraw",
     "WithdrawInput",
     "WithdrawResult",
 ]

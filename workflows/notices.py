@@ -29,12 +29,13 @@ class Notices:
     _config: CaseConfig
     _outbox: list[NotificationInput]
     _sender: asyncio.Task[None] | None
+    _actor: str | None
 
     def _notice_key(self, kind: str, n: int) -> str:
         return f"{self.s.case_id}:{kind}:{self.s.period_index}:{n}"
 
     def _notify(self, kind: str, payload: dict[str, Any], *, n: int | None = None) -> None:
-        """Queue a notice (key ``case:kind:period:n``); the case does not wait for delivery.
+        """Queue a notice (key ``case:kind:period:n``) naming the actor; the case does not wait.
 
         Notices go out one after the other, in order, from a task of their own, so
         a slow or lost delivery never holds claims or decisions; the queue is
@@ -58,6 +59,7 @@ class Notices:
                 kind=kind,
                 recipient=f"{self._config.notification_recipient}:{npi}",
                 payload=payload,
+                actor=self._actor,
             )
         )
         if self._sender is None or self._sender.done():

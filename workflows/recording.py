@@ -4,11 +4,14 @@ Status changes (the ``AuthStatus`` search attribute, DESIGN.md, Case
 statuses), the case's log, decision records (append-only, with the policy
 version: ``record_decision``), the Postgres projection of the case
 (``project_authorization``, versioned), the views the queries return and the
-Temporal UI's current details (no PHI).
+Temporal UI's current details (no PHI). Each decision row and notice names the
+subject on whose message it happened (``_acting``); None is the case's own
+clocks.
 """
 
 from __future__ import annotations
 
+from types import TracebackType
 from typing import Any
 
 from temporalio import workflow
@@ -26,6 +29,32 @@ with workflow.unsafe.imports_passed_through():
     from workflows.messages import CaseInput, PeriodView
 
 
+class _Acting:
+    """``with``/``async with``: ``subject`` is the case's actor until the block ends."""
+
+    def __init__(self, owner: Recording, subject: str | None) -> None:
+        self._owner = owner
+        self._subject = subject
+        self._before: str | None = None
+
+    def __enter__(self) -> None:
+        self._before = self._owner._actor
+        self._owner._actor = self._subject
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self._owner._actor = self._before
+
+    async def __aenter__(self) -> None:
+        self.__enter__()
+
+    async def __aexit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.__exit__(kind, exc, tb)
+
+
 class Recording:
     """Status, log, decisions, projection and UI of a case (mixed into AuthorizationWorkflow)."""
 
@@ -33,6 +62,11 @@ class Recording:
     _input: CaseInput
     _finished: bool
     _project_pending: bool
+    # Whose message the case is handling (under the case's lock); None: its own clocks.
+    _actor: str | None
+
+    def _acting(self, subject: str | None) -> _Acting:
+        return _Acting(self, subject)
 
     def _changed(self) -> None:
         self._project_pending = True
@@ -79,7 +113,7 @@ class Recording:
         trace_from_key: str | None = None,
         policy: tuple[str, str] | None = None,
     ) -> str:
-        """Append the decision row; returns its key."""
+        """Append the decision row, naming the actor; returns its key."""
         s = self.s
         s.decision_seq += 1
         key = f"{s.case_id}:{kind}:{s.decision_seq}"
@@ -96,6 +130,7 @@ class Recording:
                 determination=determination,
                 automated=automated,
                 reviewer_id=reviewer,
+                actor=self._actor,
                 rationale=rationale,
                 decision=decision,
                 reasons=reasons or [],

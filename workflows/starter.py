@@ -43,11 +43,13 @@ async def start_case(
     *,
     member_ref: str | None = None,
     member_ref_key: str | None = None,
+    submitted_by: str | None = None,
 ) -> StartedCase:
     """Start the case for ``request``, or return the one already started under its id.
 
     ``member_ref`` is the member's keyed hash; without it, it is computed with
     ``member_ref_key`` (default: the deployment's key from Settings).
+    ``submitted_by`` is who submits it (the API: the credential's subject).
     """
     if member_ref is None:
         if member_ref_key is None:
@@ -59,7 +61,9 @@ async def start_case(
     try:
         handle = await client.start_workflow(
             AuthorizationWorkflow.run,
-            CaseInput(request=request, member_ref=member_ref, config=config),
+            CaseInput(
+                request=request, member_ref=member_ref, config=config, submitted_by=submitted_by
+            ),
             id=workflow_id,
             task_queue=task_queue,
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,

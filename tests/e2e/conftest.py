@@ -2,7 +2,9 @@
 
 ``stack`` runs a real worker on the test's task queue against the session's
 dev server and the test's fresh database, and an ``httpx.AsyncClient`` talking
-to the FastAPI app over ASGI (bearer tokens per role: ``tests.api_tokens``).
+to the FastAPI app over ASGI (a token per person or system: ``tests.api_tokens``).
+The worker and the API connect as the runtime role, as in production; ``pool``
+is the owner's, for the tests' own reads.
 """
 
 from __future__ import annotations
@@ -88,6 +90,7 @@ class Stack:
     client: Client
     pool: asyncpg.Pool
     settings: Settings
+    runtime_pool: asyncpg.Pool | None = None
 
     async def submit(self, request: dict[str, Any], expect: int = 201) -> dict[str, Any]:
         r = await self.http.post("/cases", json=request, headers=auth("intake"))
@@ -124,12 +127,8 @@ class Stack:
 
 
 def e2e_settings(task_queue: str, **overrides: Any) -> Settings:
-    return Settings(
-        temporal_task_queue=task_queue,
-        api_tokens=API_TOKENS,
-        member_ref_key="e2e-member-ref-key",
-        **overrides,
-    )
+    fields: dict[str, Any] = {"api_tokens": API_TOKENS, "member_ref_key": "e2e-member-ref-key"}
+    return Settings(temporal_task_queue=task_queue, **{**fields, **overrides})
 
 
 @pytest.fixture
@@ -138,26 +137,32 @@ def settings(task_queue: str) -> Settings:
 
 
 @pytest_asyncio.fixture
-async def stack(dev_client, db_pool, settings) -> AsyncIterator[Stack]:
-    """A worker on this test's task queue and the API over ASGI."""
+async def stack(dev_client, db_pool, runtime_pool, settings) -> AsyncIterator[Stack]:
+    """A worker on this test's task queue and the API over ASGI, both as the runtime role."""
     import worker
     from api.app import create_app
 
-    app = create_app(settings, client=dev_client, pool=db_pool)
+    app = create_app(settings, client=dev_client, pool=runtime_pool)
     transport = httpx.ASGITransport(app=app)
     async with (
-        worker.build_worker(dev_client, db_pool, settings),
+        worker.build_worker(dev_client, runtime_pool, settings),
         httpx.AsyncClient(transport=transport, base_url="http://api.test", timeout=60) as http,
     ):
-        yield Stack(http=http, client=dev_client, pool=db_pool, settings=settings)
+        yield Stack(
+            http=http,
+            client=dev_client,
+            pool=db_pool,
+            settings=settings,
+            runtime_pool=runtime_pool,
+        )
 
 
 @pytest_asyncio.fixture
-async def api_only(dev_client, db_pool, settings) -> AsyncIterator[httpx.AsyncClient]:
+async def api_only(dev_client, runtime_pool, settings) -> AsyncIterator[httpx.AsyncClient]:
     """The API without a worker: enough for what is refused before any case is touched."""
     from api.app import create_app
 
-    app = create_app(settings, client=dev_client, pool=db_pool)
+    app = create_app(settings, client=dev_client, pool=runtime_pool)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://api.test") as http:
         yield http
@@ -173,5 +178,5 @@ class LiveApi:
 
 @pytest_asyncio.fixture
 async def live_api(stack) -> AsyncIterator[LiveApi]:
-    async with served_api(stack.settings, stack.client, stack.pool) as url:
+    async with served_api(stack.settings, stack.client, stack.runtime_pool) as url:
         yield LiveApi(url=url, stack=stack)

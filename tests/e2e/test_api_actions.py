@@ -8,21 +8,22 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from tests.api_tokens import auth
+from tests.api_tokens import auth, auth_as
 from tests.e2e.conftest import make_request, today
 
 ACTIONS = [
     ("info", "intake", {"facts": {"diagnosis.mrd_percent": 0.4}}),
-    ("review", "reviewer", {"reviewer_id": "rph-1", "determination": "approve"}),
+    ("review", "reviewer", {"determination": "approve"}),
     ("appeal", "intake", {"reason": "new evidence"}),
     ("withdraw", "intake", {"reason": "no longer needed"}),
     ("renewals", "intake", {"facts": {}}),
-    ("extensions", "reviewer", {"reviewer_id": "rph-1", "days": 14, "rationale": "paused"}),
+    ("extensions", "reviewer", {"days": 14, "rationale": "paused"}),
 ]
 
 
-async def _post(stack, case_id: str, action: str, role: str, body: dict):
-    return await stack.http.post(f"/cases/{case_id}/{action}", json=body, headers=auth(role))
+async def _post(stack, case_id: str, action: str, role: str, body: dict, *, subject=None):
+    headers = auth_as(subject) if subject else auth(role)
+    return await stack.http.post(f"/cases/{case_id}/{action}", json=body, headers=headers)
 
 
 async def test_an_action_on_an_unknown_case_is_404(api_only):
@@ -62,14 +63,12 @@ async def test_a_reviewer_denies_then_the_appeal_goes_to_another_reviewer(stack)
     case_id = (await stack.submit(make_request(base="request-review.json")))["case_id"]
     assert await stack.wait_status(case_id, "in_review") == "in_review"
 
-    r = await _post(
-        stack, case_id, "review", "reviewer", {"reviewer_id": "rph-1", "determination": "maybe"}
-    )
+    r = await _post(stack, case_id, "review", "reviewer", {"determination": "maybe"})
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "determination"
     r = await _post(stack, case_id, "appeal", "intake", {"reason": "too soon"})
     assert r.status_code == 409 and r.json()["case_status"] == "in_review"
 
-    deny = {"reviewer_id": "rph-1", "determination": "deny", "rationale": "not a listed use"}
+    deny = {"determination": "deny", "rationale": "not a listed use"}
     r = await _post(stack, case_id, "review", "reviewer", deny)
     assert r.status_code == 200, r.text
     assert r.json()["status"] == "denied" and r.json()["determination"] == "deny"
@@ -83,8 +82,8 @@ async def test_a_reviewer_denies_then_the_appeal_goes_to_another_reviewer(stack)
 
     r = await _post(stack, case_id, "review", "reviewer", deny)  # the same reviewer
     assert r.status_code == 409 and "other than" in r.json()["message"]
-    approve = {"reviewer_id": "md-2", "determination": "approve", "rationale": "overturned"}
-    r = await _post(stack, case_id, "review", "reviewer", approve)
+    approve = {"determination": "approve", "rationale": "overturned"}
+    r = await _post(stack, case_id, "review", "reviewer", approve, subject="md-ben")
     assert r.status_code == 200 and r.json()["status"] == "active"
     kinds = [(d["kind"], d["determination"]) for d in (await stack.case(case_id))["decisions"]]
     assert ("review", "deny") in kinds and ("appeal", "approve") in kinds
@@ -126,7 +125,7 @@ async def test_a_renewal_in_the_window_with_a_response_documented_is_approved(st
     }
     r = await stack.http.post(f"/cases/{case_id}/events", json=event, headers=auth("clinical"))
     assert r.status_code == 202
-    r = await _post(stack, case_id, "renewals", "intake", {"facts": {}, "requested_by": "dr"})
+    r = await _post(stack, case_id, "renewals", "intake", {"facts": {}})
     assert r.status_code == 200, r.text
     body = r.json()
     assert body["accepted"] and body["determination"] == "approve"
@@ -140,7 +139,7 @@ async def test_a_renewal_in_the_window_with_a_response_documented_is_approved(st
 async def test_a_reviewer_extends_an_active_period(stack):
     request = make_request()
     case_id = (await stack.submit(request))["case_id"]
-    body = {"reviewer_id": "rph-1", "days": 0, "rationale": "paused"}
+    body = {"days": 0, "rationale": "paused"}
     r = await _post(stack, case_id, "extensions", "reviewer", body)
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "days"
     body["days"] = 14
@@ -153,6 +152,6 @@ async def test_a_reviewer_extends_an_active_period(stack):
 async def test_an_extension_of_a_case_without_a_period_is_409(stack):
     case_id = (await stack.submit(make_request(base="request-pend.json")))["case_id"]
     assert await stack.wait_status(case_id, "pended") == "pended"
-    body = {"reviewer_id": "rph-1", "days": 7, "rationale": "paused"}
+    body = {"days": 7, "rationale": "paused"}
     r = await _post(stack, case_id, "extensions", "reviewer", body)
     assert r.status_code == 409 and r.json()["case_status"] == "pended"

@@ -15,8 +15,10 @@ class _BrokenClient:
         raise RuntimeError("boom: internal detail that must not leak")
 
 
-async def test_an_unexpected_error_is_500_with_a_correlation_id_and_no_traceback(settings):
-    app = create_app(settings, client=_BrokenClient(), pool=object())
+async def test_an_unexpected_error_is_500_with_a_correlation_id_and_no_traceback(
+    settings, runtime_pool
+):
+    app = create_app(settings, client=_BrokenClient(), pool=runtime_pool)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://api.test") as http:
         r = await http.get("/cases/pa-ANY", headers={**auth("reviewer"), "X-Correlation-ID": "c-1"})
@@ -42,7 +44,7 @@ async def test_an_unknown_route_and_a_wrong_method_keep_the_error_shape(api_only
     assert r.status_code == 405 and r.json()["error"] == "method_not_allowed"
 
 
-async def test_temporal_being_down_is_503_not_a_traceback(settings):
+async def test_temporal_being_down_is_503_not_a_traceback(settings, runtime_pool):
     from infra.devserver import free_port
     from infra.temporal import connect
 
@@ -53,7 +55,7 @@ async def test_temporal_being_down_is_503_not_a_traceback(settings):
     await server.start()
     client = await connect(server.address)
     server.stop()
-    app = create_app(settings, client=client, pool=object())
+    app = create_app(settings, client=client, pool=runtime_pool)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://api.test") as http:
         r = await http.get("/cases", headers=auth("reviewer"))

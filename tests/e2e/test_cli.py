@@ -131,7 +131,7 @@ async def test_case_actions_from_the_cli(live_api, tmp_path):
     )
     assert code == 0 and json.loads(out)["status"] == "active"
     code, out, _ = await priorauth(
-        live_api, "extend", p, "--days", "7", "--reviewer", "rph-1", "--rationale", "held",
+        live_api, "extend", p, "--days", "7", "--rationale", "held",
         role="reviewer",
     )  # fmt: skip
     assert code == 0 and "period extended" in out
@@ -140,7 +140,7 @@ async def test_case_actions_from_the_cli(live_api, tmp_path):
     assert err.startswith("priorauth renew: 409 refused: ") and "Traceback" not in err
 
     code, out, _ = await priorauth(
-        live_api, "review", r, "deny", "--reviewer", "rph-1", "--rationale", "not listed",
+        live_api, "review", r, "deny", "--rationale", "not listed",
         role="reviewer",
     )  # fmt: skip
     assert code == 0 and "denied" in out

@@ -94,14 +94,13 @@ EVENTS: list[dict[str, Any]] = [
 
 #: route suffix -> (the route's body model, a valid body, whether no body at all is valid)
 ACTIONS: dict[str, tuple[type[BaseModel], dict[str, Any], bool]] = {
-    "info": (ProvideInfoBody, {"facts": {"diagnosis.mrd_percent": 0.4}, "source": "fax"}, False),
-    "review": (ReviewBody, {"reviewer_id": "rph-1", "determination": "approve",
-                            "rationale": "meets III", "track": None}, False),
-    "appeal": (AppealBody, {"reason": "new evidence", "requested_by": "prescriber"}, False),
-    "withdraw": (WithdrawBody, {"reason": "no longer needed", "requested_by": "prescriber"}, True),
-    "renewals": (RenewalBody, {"facts": {"clinical.weight_kg": 70}, "requested_by": "x"}, True),
-    "extensions": (ExtensionBody, {"reviewer_id": "rph-1", "days": 14,
-                                   "rationale": "treatment paused"}, False),
+    "info": (ProvideInfoBody, {"facts": {"diagnosis.mrd_percent": 0.4}}, False),
+    "review": (ReviewBody, {"determination": "approve", "rationale": "meets III",
+                            "track": None}, False),
+    "appeal": (AppealBody, {"reason": "new evidence"}, False),
+    "withdraw": (WithdrawBody, {"reason": "no longer needed"}, True),
+    "renewals": (RenewalBody, {"facts": {"clinical.weight_kg": 70}}, True),
+    "extensions": (ExtensionBody, {"days": 14, "rationale": "treatment paused"}, False),
 }  # fmt: skip
 
 

@@ -18,6 +18,7 @@ from hypothesis import HealthCheck, Phase, assume, given, settings
 from hypothesis import strategies as st
 from temporalio.service import RPCError, RPCStatusCode
 
+from tests.api_tokens import auth
 from tests.fuzz.conftest import ROLE_OF_ROUTE, Api, LiveCase
 from tests.fuzz.fuzz_inputs import (
     ACTIONS,
@@ -123,7 +124,7 @@ async def test_invalid_claims_events_and_actions_are_refused_and_change_nothing(
     for check in (claims, events, actions):
         await api.run_examples(check)
     assert await live_case.footprint() == before
-    case = await api.http.get(base, headers={"Authorization": "Bearer tok-read"})
+    case = await api.http.get(base, headers=auth("read-only"))
     assert case.json()["status"] == "active"
     assert case.json()["units"]["units_paid"] == 0
 

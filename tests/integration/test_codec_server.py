@@ -20,9 +20,11 @@ from api.codec_server import SESSION_COOKIE, CodecSessions, codec_router
 from api.errors import ApiError
 from infra.codec import ENCODING, KEY_ID_METADATA, EncryptionCodec, format_key, generate_key
 from infra.settings import Settings
+from tests.api_tokens import API_TOKENS, TOKENS
 
 UI = "http://localhost:8233"
-TOKEN = "reviewer-token"
+TOKEN = TOKENS["reviewer"]
+ADMIN_TOKEN = TOKENS["admin"]
 KEY = generate_key()
 SETTINGS = Settings(codec_keys=format_key("k1", KEY))
 PLAIN = {
@@ -42,7 +44,7 @@ PLAIN = {
 async def _authenticate(request: Request) -> Principal:
     if request.headers.get("authorization") != f"Bearer {TOKEN}":
         raise ApiError(401, "unauthorized", "bad token", headers={"WWW-Authenticate": "Bearer"})
-    return Principal(role=Role.REVIEWER, token_id="fp-rev")
+    return Principal(subject="rph-ana", roles=frozenset({Role.REVIEWER}), via="token")
 
 
 def _app(settings: Settings = SETTINGS, pool=None, **kwargs) -> FastAPI:
@@ -236,14 +238,14 @@ async def test_without_codec_keys_payloads_pass_through_both_ways() -> None:
     assert decoded.json() == PLAIN
 
 
-async def test_in_the_real_api_only_phi_viewers_decode_and_refusals_keep_cors() -> None:
+REV, CLM, INT = TOKENS["reviewer"], TOKENS["claims"], TOKENS["intake"]
+
+
+async def test_in_the_real_api_only_phi_viewers_decode_and_refusals_keep_cors(db_pool) -> None:
     from api.app import create_app
 
-    settings = Settings(
-        codec_keys=format_key("k1", KEY),
-        api_tokens="rev-tok:reviewer,clm-tok:claims,int-tok:intake",
-    )
-    app = create_app(settings)
+    settings = Settings(codec_keys=format_key("k1", KEY), api_tokens=API_TOKENS)
+    app = create_app(settings, pool=db_pool)
 
     async with _client(app) as client:
         preflight = await client.options(
@@ -258,18 +260,18 @@ async def test_in_the_real_api_only_phi_viewers_decode_and_refusals_keep_cors() 
             "/codec/encode", json=PLAIN, headers={"Origin": UI, "X-Namespace": "default"}
         )
         claims = await client.post(
-            "/codec/encode", json=PLAIN, headers=_ui_headers(Authorization="Bearer clm-tok")
+            "/codec/encode", json=PLAIN, headers=_ui_headers(Authorization=f"Bearer {CLM}")
         )
         intake = await client.post(
-            "/codec/encode", json=PLAIN, headers=_ui_headers(Authorization="Bearer int-tok")
+            "/codec/encode", json=PLAIN, headers=_ui_headers(Authorization=f"Bearer {INT}")
         )
         encoded = await client.post(
-            "/codec/encode", json=PLAIN, headers=_ui_headers(Authorization="Bearer rev-tok")
+            "/codec/encode", json=PLAIN, headers=_ui_headers(Authorization=f"Bearer {REV}")
         )
         decoded = await client.post(
             "/codec/decode",
             json=encoded.json(),
-            headers=_ui_headers(Authorization="Bearer rev-tok"),
+            headers=_ui_headers(Authorization=f"Bearer {REV}"),
         )
 
     assert preflight.status_code in (200, 204)
@@ -398,16 +400,18 @@ async def test_a_session_is_revoked_by_logout_and_its_cookie_no_longer_works(db_
 
 async def test_an_admin_ends_every_session(db_pool) -> None:
     async def admin(request: Request) -> Principal:
-        if request.headers.get("authorization") != "Bearer admin-tok":
+        if request.headers.get("authorization") != f"Bearer {ADMIN_TOKEN}":
             raise ApiError(403, "forbidden", "admin only")
-        return Principal(role=Role.ADMIN, token_id="fp-adm")
+        return Principal(subject="ops-admin", roles=frozenset({Role.ADMIN}), via="token")
 
     app = _app(pool=db_pool, admin=admin)
     async with _client(app) as one, _client(app) as two:
         for browser in (one, two):
             await browser.post("/codec/session", headers={"Authorization": f"Bearer {TOKEN}"})
         refused = await one.delete("/codec/sessions", headers={"Authorization": f"Bearer {TOKEN}"})
-        ended = await one.delete("/codec/sessions", headers={"Authorization": "Bearer admin-tok"})
+        ended = await one.delete(
+            "/codec/sessions", headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}
+        )
         after = [
             (await b.post("/codec/decode", json=PLAIN, headers={"Origin": UI})).status_code
             for b in (one, two)
@@ -441,14 +445,13 @@ async def test_in_the_real_api_only_reviewers_and_admins_open_a_session(db_pool)
     from api.app import create_app
 
     app = create_app(
-        Settings(codec_keys=format_key("k1", KEY), api_tokens="r:reviewer,c:claims,i:intake"),
-        pool=db_pool,
+        Settings(codec_keys=format_key("k1", KEY), api_tokens=API_TOKENS), pool=db_pool
     )
 
     async with _client(app) as client:
-        claims = await client.post("/codec/session", headers={"Authorization": "Bearer c"})
-        intake = await client.post("/codec/session", headers={"Authorization": "Bearer i"})
-        reviewer = await client.post("/codec/session", headers={"Authorization": "Bearer r"})
+        claims = await client.post("/codec/session", headers={"Authorization": f"Bearer {CLM}"})
+        intake = await client.post("/codec/session", headers={"Authorization": f"Bearer {INT}"})
+        reviewer = await client.post("/codec/session", headers={"Authorization": f"Bearer {REV}"})
         encoded = await client.post("/codec/encode", json=PLAIN, headers={"Origin": UI})
         decoded = await client.post("/codec/decode", json=encoded.json(), headers={"Origin": UI})
 
@@ -457,6 +460,58 @@ async def test_in_the_real_api_only_reviewers_and_admins_open_a_session(db_pool)
     assert reviewer.status_code == 204
     assert decoded.status_code == 200
     assert decoded.json() == PLAIN
+
+
+async def test_a_session_stands_for_its_openers_subject_and_the_audit_names_them(db_pool) -> None:
+    from api.app import create_app
+
+    app = create_app(
+        Settings(codec_keys=format_key("k1", KEY), api_tokens=API_TOKENS), pool=db_pool
+    )
+    async with _client(app) as client:
+        opened = await client.post("/codec/session", headers={"Authorization": f"Bearer {REV}"})
+        [stored] = await db_pool.fetch("SELECT subject, roles, auth FROM codec_sessions")
+        encoded = await client.post("/codec/encode", json=PLAIN, headers={"Origin": UI})
+        decoded = await client.post(
+            "/codec/decode",
+            json=encoded.json(),
+            headers={"Origin": UI, "X-Namespace": "default", "X-Workflow-Id": "pa-7"},
+        )
+        closed = await client.delete("/codec/session")
+    rows = await db_pool.fetch(
+        "SELECT subject, roles, auth, action, case_id, payloads, namespace, status"
+        " FROM access_audit ORDER BY id"
+    )
+
+    assert (opened.status_code, decoded.status_code, closed.status_code) == (204, 200, 204)
+    assert dict(stored) == {"subject": "rph-ana", "roles": ["reviewer"], "auth": "token"}
+    assert [(r["action"], r["subject"], r["roles"], r["auth"], r["status"]) for r in rows] == [
+        ("open_session", "rph-ana", ["reviewer"], "token", 204),
+        ("encode", "rph-ana", ["reviewer"], "token", 200),
+        ("decode", "rph-ana", ["reviewer"], "token", 200),
+        ("close_session", "rph-ana", ["reviewer"], "token", 204),
+    ]
+    decode_row = rows[2]
+    assert (decode_row["case_id"], decode_row["payloads"], decode_row["namespace"]) == (
+        "pa-7",
+        2,
+        "default",
+    )
+    assert REV not in str([dict(r) for r in rows])
+
+
+async def test_a_session_whose_roles_are_not_accepted_is_refused(db_pool) -> None:
+    """A session stands for the roles it was opened with; the router checks them on use."""
+    sessions = CodecSessions()
+    session_id, _ = await sessions.open(
+        db_pool, Principal(subject="claims-system", roles=frozenset({Role.CLAIMS}), via="token")
+    )
+    app = _app(pool=db_pool, sessions=sessions, roles=(Role.REVIEWER, Role.ADMIN))
+    async with _client(app) as client:
+        client.cookies.set(SESSION_COOKIE, session_id, domain="api.example", path="/codec")
+        response = await client.post("/codec/decode", json=PLAIN, headers={"Origin": UI})
+
+    assert response.status_code == 401
 
 
 async def test_a_wildcard_origin_setting_allows_no_one() -> None:

@@ -47,7 +47,7 @@ def test_the_stack_has_two_workers_the_api_ui_and_admin_jobs(compose):
 
 def test_app_environment_names_are_settings_the_code_reads(compose):
     fields = {name.upper() for name in Settings.model_fields}
-    for name in ("worker-1", "worker-2", "api"):
+    for name in ("worker-1", "worker-2", "api", "priorauth-migrate"):
         env = compose["services"][name]["environment"]
         unknown = set(env) - fields
         assert not unknown, f"{name} sets env the code never reads: {unknown}"
@@ -90,3 +90,29 @@ def test_the_app_runs_in_production_mode_with_its_secrets_from_the_environment(c
     assert env["PRIORAUTH_ENV"] == "production"
     for name in ("MEMBER_REF_KEY", "CODEC_KEYS"):
         assert env[name].startswith("${" + name + ":?"), f"{name} must be required"
+
+
+def test_only_the_ui_and_the_api_publish_a_port(compose):
+    published = {name for name, svc in compose["services"].items() if _published(svc)}
+    assert published == {"temporal-ui", "api"}
+
+
+def test_only_the_migrate_job_holds_the_owner_and_the_app_runs_as_the_runtime_login(compose):
+    services = compose["services"]
+    migrate = services["priorauth-migrate"]
+    assert migrate["command"] == ["priorauth", "migrate"]
+    owner_url = migrate["environment"]["MIGRATION_DATABASE_URL"]
+    init = (ROOT / "deploy" / "postgres-init.sql").read_text()
+    owner = re.match(r"postgresql://([^:]+):", owner_url).group(1)
+    assert f"CREATE DATABASE priorauth OWNER {owner}" in init
+    for name in ("worker-1", "worker-2", "api"):
+        env = services[name]["environment"]
+        assert "MIGRATION_DATABASE_URL" not in env, name
+        runtime_login = re.match(r"postgresql://([^:]+):", env["DATABASE_URL"]).group(1)
+        group = env["DATABASE_RUNTIME_ROLE"]
+        assert f"CREATE ROLE {group} NOLOGIN" in init
+        assert f"CREATE ROLE {runtime_login} LOGIN PASSWORD" in init
+        assert f"IN ROLE {group}" in init
+        assert services[name]["depends_on"]["priorauth-migrate"] == {
+            "condition": "service_completed_successfully"
+        }
