@@ -257,6 +257,8 @@ def _dev_tokens(settings: Settings, admin_token: str) -> Path:
     from commands.demo import DEMO_PEOPLE
 
     path = settings.data_dir / TOKENS_FILE
+    if path.is_symlink():  # as for every secret file (_secret): this file, not its target
+        raise RuntimeError(f"{path} is a symlink; a secret file must be a plain file")
     entries = json.loads(path.read_text(encoding="utf-8")) if path.exists() else []
     entries = [e for e in entries if e.get("subject") != DEV_ADMIN]
     known = {e.get("subject") for e in entries}
@@ -266,9 +268,14 @@ def _dev_tokens(settings: Settings, admin_token: str) -> Path:
             entries.append({"token": secrets.token_urlsafe(32), "subject": subject, "roles": roles})
     tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(json.dumps(entries, indent=2) + "\n")
-    os.replace(tmp, path)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(json.dumps(entries, indent=2) + "\n")
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)  # replaces the name, never writes through it
+    finally:
+        tmp.unlink(missing_ok=True)
     return path
 
 

@@ -1,4 +1,4 @@
-"""The dev stack's token file (like its key file) is mode 0600 from its creation on."""
+"""The dev stack's token files (like its key file) are mode 0600 from their creation on."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from commands import dev
-from commands.dev import _dev_token
+from commands.dev import _dev_token, _dev_tokens
 from infra.settings import Settings
 
 
@@ -62,3 +62,17 @@ def test_a_secret_file_is_never_written_through_a_symlink(tmp_path):
     with pytest.raises(RuntimeError, match="symlink"):
         _dev_token(Settings(data_dir=tmp_path))
     assert target.read_text() == "not a token"
+
+
+def test_the_per_person_token_file_is_0600_and_refuses_a_symlink(tmp_path, permissive_umask):
+    settings = Settings(data_dir=tmp_path)
+    path = _dev_tokens(settings, _dev_token(settings))
+    assert _mode(path) == 0o600
+
+    target = tmp_path / "elsewhere.json"
+    target.write_text("[]")
+    path.unlink()
+    path.symlink_to(target)
+    with pytest.raises(RuntimeError, match="symlink"):
+        _dev_tokens(settings, _dev_token(settings))
+    assert target.read_text() == "[]"
