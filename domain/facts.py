@@ -11,7 +11,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import ValidationError
+
 from domain.request import PARequest
+from domain.strict import RECORDED
 
 
 def _set_path(target: dict[str, Any], path: str, value: Any) -> None:
@@ -36,8 +39,43 @@ def _deep_merge(target: dict[str, Any], changes: dict[str, Any]) -> None:
             target[key] = value
 
 
-def merge_facts(request: PARequest, facts: dict[str, Any]) -> PARequest:
-    """Return ``request`` with ``facts`` applied (dotted paths or nested dicts), validated."""
+def merge_facts(request: PARequest, facts: dict[str, Any], *, recorded: bool = False) -> PARequest:
+    """Return ``request`` with ``facts`` applied (dotted paths or nested dicts), validated.
+
+    Facts are read strictly (CONTRACT.md, "Strict types"); ``recorded=True`` re-reads
+    facts a case already accepted, under the rules they were accepted by
+    (``domain.strict.RECORDED``), so a running case replays as it ran.
+    """
     data = request.model_dump(mode="json")
     _deep_merge(data, facts)
-    return PARequest.model_validate(data)
+    return PARequest.model_validate(data, context=RECORDED if recorded else None)
+
+
+def fact_paths(facts: dict[str, Any], prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    """The request paths ``facts`` set: ``{"a.b": 1, "c": {"d": 2}}`` -> (a, b), (c, d)."""
+    paths: list[tuple[str, ...]] = []
+    for key, value in facts.items():
+        path = (*prefix, *key.split("."))
+        if isinstance(value, dict) and value and "." not in key:
+            paths.extend(fact_paths(value, path))
+        else:
+            paths.append(path)
+    return paths
+
+
+def fact_problems(exc: ValidationError, facts: dict[str, Any]) -> list[dict[str, str]]:
+    """A merge's errors about ``facts`` as ``{"field": "facts.<dotted path>", "message"}``.
+
+    Errors in fields the facts do not touch are left out; no value is echoed.
+    """
+    touched = fact_paths(facts)
+    problems = []
+    for error in exc.errors(include_input=False, include_url=False):
+        loc = tuple(str(part) for part in error["loc"])
+        if not any(loc[: len(t)] == t or t[: len(loc)] == loc for t in touched):
+            continue
+        path = ""
+        for part in error["loc"]:
+            path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+        problems.append({"field": f"facts.{path}" if path else "facts", "message": error["msg"]})
+    return problems

@@ -16,8 +16,14 @@ validator before it reaches history):
 - ``extend_period``: ``ExtendPeriodInput`` -> ``ExtendPeriodResult``
 - ``appeal``: ``AppealInput`` -> ``AppealResult``
 - ``withdraw``: ``WithdrawInput`` -> ``WithdrawResult``
+- ``record_clinical_event``: ``ClinicalEvent`` -> ``ClinicalEventResult``; its
+  validator refuses an event dated outside the case's day of receipt .. today
+  and a retraction of an unknown, unretractable or already retracted event
+  (CONTRACT.md, "Clinical event"); repeated event ids are answered, ignored.
 
-Signal: ``clinical_event`` (``ClinicalEvent``; repeated event ids are ignored).
+Signal: ``clinical_event`` (``ClinicalEvent``), kept for cases that recorded it:
+repeated event ids are ignored, and an event the update would refuse is
+dropped with a log line.
 
 Queries: ``status`` -> ``CaseStatusView``, ``periods`` -> ``PeriodsView``,
 ``cycles`` -> ``CyclesView``, ``units`` -> ``UnitsView``, ``history`` ->
@@ -35,6 +41,7 @@ from domain.claim import ClaimAnswer, ClaimLine
 from domain.clinical_event import ClinicalEvent
 from domain.decision import Reason
 from domain.request import PARequest
+from domain.strict import JsonInt
 from workflows.case_state import CaseState, LogEntry, NoticeRecord, StatusChange
 
 LINES_OF_BUSINESS = ("commercial", "medicaid", "medicare_advantage", "medicare_part_b")
@@ -177,7 +184,7 @@ class ExtendPeriodInput(BaseModel):
     """A reviewer extends the current period (X12 extension) when treatment was paused."""
 
     reviewer_id: str = Field(min_length=1)
-    days: int = Field(ge=1, le=365)
+    days: JsonInt = Field(ge=1, le=365)
     rationale: str = Field(min_length=1)
 
 
@@ -201,6 +208,13 @@ class WithdrawInput(BaseModel):
 
 class WithdrawResult(UpdateOutcome):
     pass
+
+
+class ClinicalEventResult(UpdateOutcome):
+    """``record_clinical_event``: the event recorded (or a repeat, ignored)."""
+
+    event_id: str
+    duplicate: bool = False
 
 
 # ---------------------------------------------------------------------------
@@ -279,6 +293,7 @@ __all__ = [
     "ClaimAnswer",
     "ClaimLine",
     "ClinicalEvent",
+    "ClinicalEventResult",
     "CycleView",
     "CyclesView",
     "DecisionClock",
