@@ -8,9 +8,11 @@ and escalation.
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import asyncpg
 import structlog
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Depends, Query, Response
 from temporalio.client import Client
 
 from api import case_view, deps, intake
@@ -49,8 +51,8 @@ async def submit(
 
 @router.get("", response_model=CaseList, responses={401: REFUSALS[401], 403: REFUSALS[403]})
 async def search(
+    f: Annotated[CaseFilter, Query()],
     _: Principal = Depends(require(*READERS)),
-    f: CaseFilter = Depends(),
     client: Client = Depends(deps.temporal),
 ) -> CaseList:
     """List cases by status, track, escalation and period end (latest run of each case)."""
