@@ -142,6 +142,7 @@ NotificationKind = Literal[
     "withdrawn",
     "discontinued",
     "period_extended",
+    "reinstated",
 ]
 
 

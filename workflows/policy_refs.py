@@ -1,7 +1,8 @@
 """Policy references and reasons as the case records and sends them.
 
 The sections cited in the case's log and notices (POLICY.md: Section I
-authorization tracks, Section IV renewal, Decision clocks and appeals) and the
+authorization tracks, Section IV renewal, Decision clocks and appeals;
+CONTRACT.md, Clinical event, for event dates and retractions) and the
 engine's reasons as notice payloads.
 """
 
@@ -17,6 +18,7 @@ with workflow.unsafe.imports_passed_through():
 REF_PERIOD = "I"
 REF_RENEWAL = "IV"
 REF_CLOCKS = "Decision clocks and appeals"
+REF_EVENTS = "CONTRACT.md, Clinical event"
 
 
 def reason_payloads(reasons: list[Reason]) -> list[dict[str, Any]]:
