@@ -29,7 +29,13 @@ and clinical events to live cases, record reviewer decisions, and read the queue
 Every route but `/healthz` needs `Authorization: Bearer <token>`; tokens and their
 roles (`intake`, `claims`, `clinical`, `reviewer`, `read-only`, `admin`) come from
 `API_TOKENS`. Errors are `{"error", "message"}`; invalid input (422) adds
-`errors: [{"field", "message"}]` with dotted field paths.
+`errors: [{"field", "message"}]` with dotted field paths, never the value sent.
+
+Bodies are read strictly (CONTRACT.md, "Strict types"): dates `YYYY-MM-DD`,
+timestamps RFC 3339 with a zone, numbers and booleans as JSON numbers and
+booleans, nothing coerced, unknown fields refused; identifiers are 1-64
+characters of `A-Z a-z 0-9 . _ : -`. A request names a drug a policy covers
+(`service.hcpcs`, `service.ndc`).
 """
 
 

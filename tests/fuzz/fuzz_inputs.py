@@ -99,6 +99,9 @@ EVENTS: list[dict[str, Any]] = [
     {"event_id": "EV-4", "type": "cycle_started", "date": "2026-12-10",
      "cycle_started": {"cycle": 2}},
     {"event_id": "EV-5", "type": "live_vaccine", "date": "2026-12-10"},
+    {"event_id": "EV-6", "type": "death", "date": "2026-12-10"},
+    {"event_id": "EV-7", "type": "retraction", "date": "2026-12-10",
+     "retraction": {"retracts": "EV-6", "reason": "entered in error"}},
 ]  # fmt: skip
 
 #: route suffix -> (the route's body model, a valid body, whether no body at all is valid)
