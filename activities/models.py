@@ -155,6 +155,7 @@ NotificationKind = Literal[
     "withdrawn",
     "discontinued",
     "period_extended",
+    "reinstated",
 ]
 
 

@@ -36,6 +36,9 @@ Payload keys per kind (all optional; dates ISO ``YYYY-MM-DD``):
 - ``withdrawn``, ``discontinued``: ``date``, ``reason`` (for ``discontinued``
   the event type: ``discontinued`` or ``death``).
 - ``period_extended``: ``days``, ``period_end``, ``rationale``, ``reviewer_id``.
+- ``reinstated``: ``retracted`` (the event type withdrawn: ``death`` or
+  ``discontinued``), ``status``, ``period_end``, ``policy_ref``. (CONTRACT.md,
+  Clinical event: a retraction; no date of death or other clinical detail.)
 """
 
 from __future__ import annotations
@@ -254,6 +257,20 @@ def _extended(p: Mapping[str, Any]) -> list[str]:
     ]
 
 
+def _reinstated(p: Mapping[str, Any]) -> list[str]:
+    what = "death" if p.get("retracted") == "death" else "discontinuation of treatment"
+    lines = [
+        f"The {what} reported for this patient was entered in error and has been withdrawn.",
+        f"The authorization is {_v(p, 'status', 'active')} again"
+        + (f" until {p['period_end']}" if p.get("period_end") else "")
+        + ".",
+        "Claim lines denied because of the withdrawn report may be resubmitted as new claims.",
+    ]
+    if p.get("policy_ref"):
+        lines.append(f"({p['policy_ref']}.)")
+    return lines
+
+
 TITLES: dict[str, str] = {
     "approval": "Blincyto prior authorization approved",
     "pend": "Blincyto prior authorization: information needed",
@@ -271,6 +288,7 @@ TITLES: dict[str, str] = {
     "withdrawn": "Blincyto prior authorization withdrawn",
     "discontinued": "Blincyto authorization: treatment discontinued",
     "period_extended": "Blincyto authorization period extended",
+    "reinstated": "Blincyto authorization reinstated",
 }
 
 BODIES: dict[str, Callable[[Mapping[str, Any]], list[str]]] = {
@@ -290,6 +308,7 @@ BODIES: dict[str, Callable[[Mapping[str, Any]], list[str]]] = {
     "withdrawn": _withdrawn,
     "discontinued": _discontinued,
     "period_extended": _extended,
+    "reinstated": _reinstated,
 }
 
 

@@ -45,7 +45,13 @@ person or system (`API_TOKENS`) or an OIDC access token. The token says who the 
 is and their roles (`intake`, `claims`, `clinical`, `reviewer`, `read-only`, `admin`);
 no body names its actor (a reviewer, a requester, a sender). Every call on case data
 is recorded in the access audit. Errors are `{"error", "message"}`; invalid input (422)
-adds `errors: [{"field", "message"}]` with dotted field paths.
+adds `errors: [{"field", "message"}]` with dotted field paths, never the value sent.
+
+Bodies are read strictly (CONTRACT.md, "Strict types"): dates `YYYY-MM-DD`,
+timestamps RFC 3339 with a zone, numbers and booleans as JSON numbers and
+booleans, nothing coerced, unknown fields refused; identifiers are 1-64
+characters of `A-Z a-z 0-9 . _ : -`. A request names a drug a policy covers
+(`service.hcpcs`, `service.ndc`).
 """
 
 

@@ -1,7 +1,8 @@
 """The API's one door to Temporal: updates, signals and queries with their errors mapped.
 
 - an update the case refuses in its current state (``accepted=False``) -> 409 with the reason;
-- an update the workflow's validator rejects -> 409 (422 when it names bad input);
+- an update the workflow's validator rejects -> 409 (422 when it names bad input: the
+  fields the validator's error details name, else ``input_field``);
 - no such workflow -> 404; a case that has already ended -> 409 naming its status (and,
   for a case that had a claims run-out, the day it ended: POLICY.md, Claims run-out);
 - no answer in time (no worker?) -> 504.
@@ -12,6 +13,7 @@ Route handlers never see a Temporal exception.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any, TypeVar
 
@@ -82,15 +84,30 @@ async def _not_found_or_closed(client: Client, case_id: str, exc: RPCError) -> A
     return ApiError(502, "temporal_error", "Temporal refused the call")
 
 
-def _failure_message(exc: BaseException) -> tuple[str, str | None]:
+def _failure_message(exc: BaseException) -> tuple[str, str | None, list[FieldError]]:
+    """The refusal's message, its type and the fields its details name (``{"errors": [...]}``)."""
     cause: BaseException | None = exc
     while cause is not None:
         if isinstance(cause, ApplicationError):
-            return cause.message, cause.type
+            return cause.message, cause.type, _detail_fields(cause.details)
         if isinstance(cause, FailureError) and cause.cause is None:
-            return cause.message, None
+            return cause.message, None, []
         cause = cause.__cause__ or getattr(cause, "cause", None)
-    return str(exc) or "refused", None
+    return str(exc) or "refused", None, []
+
+
+def _detail_fields(details: Sequence[Any]) -> list[FieldError]:
+    fields: list[FieldError] = []
+    for detail in details:
+        errors = detail.get("errors") if isinstance(detail, dict) else None
+        for error in errors if isinstance(errors, list) else []:
+            if (
+                isinstance(error, dict)
+                and isinstance(error.get("field"), str)
+                and isinstance(error.get("message"), str)
+            ):
+                fields.append(FieldError(field=error["field"], message=error["message"]))
+    return fields
 
 
 async def update(
@@ -110,10 +127,10 @@ async def update(
         async with asyncio.timeout(ANSWER_TIMEOUT.total_seconds()):
             return await handle(client, case_id).execute_update(name, arg, result_type=result_type)
     except WorkflowUpdateFailedError as exc:
-        message, kind = _failure_message(exc.cause)
+        message, kind, fields = _failure_message(exc.cause)
         log.info("update rejected", case=case_id, update=name, failure_type=kind)
         if kind in INVALID_INPUT_TYPES:
-            errors = [FieldError(field=input_field, message=message)]
+            errors = fields or [FieldError(field=input_field, message=message)]
             raise ApiError(422, "invalid", "the input is not valid", errors) from None
         raise conflict(message) from None
     except RPCError as exc:

@@ -8,9 +8,11 @@ and escalation.
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import asyncpg
 import structlog
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from temporalio.client import Client
 
 from api import case_view, deps, intake
@@ -55,8 +57,8 @@ async def submit(
 @router.get("", response_model=CaseList, responses={401: REFUSALS[401], 403: REFUSALS[403]})
 async def search(
     http: Request,
+    f: Annotated[CaseFilter, Query()],
     _: Principal = Depends(require(*READERS)),
-    f: CaseFilter = Depends(),
     client: Client = Depends(deps.temporal),
 ) -> CaseList:
     """List cases by status, track, escalation and period end (latest run of each case)."""

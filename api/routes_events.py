@@ -1,9 +1,18 @@
 """Clinical events from clinical systems (CONTRACT.md, "Clinical event").
 
-Sent to the case as the ``clinical_event`` signal: the API answers 202 once
-Temporal has it durably; the case records it and applies it (Section IV for
-toxicity and response, Section V for weight). Repeated event ids are ignored
-by the case. The case records the sending system: the caller's subject.
+The body is one of the event types (a union discriminated by ``type``, each
+with exactly its payload), read strictly; it never names its sender (a
+``sent_by`` field is refused like any unknown field): the case records the
+sending system as the caller's subject. It goes to the case as the
+``record_clinical_event`` update, so the case can refuse it before anything is
+written: an event dated before the case's day of receipt or after its today
+is a 422 naming ``date``; a retraction of an event the case does not have (or
+of a ``cycle_started`` event or a retraction) a 422 naming
+``retraction.retracts``; a retraction of an event already retracted a 409.
+Otherwise the answer is 202 once the case has recorded and applied it (Section
+IV for toxicity and response, Section V for weight; a retracted death or
+discontinuation reinstates the case). A repeated event id is answered 202 and
+ignored.
 """
 
 from __future__ import annotations
@@ -15,29 +24,63 @@ from temporalio.client import Client
 
 from api import case_gateway, deps
 from api.auth import Principal, Role, require
-from api.routes_actions import REFUSALS
-from domain.clinical_event import ClinicalEvent
-from workflows.messages import ClinicalEventMessage
+from api.errors import ErrorBody
+from api.routes_actions import REFUSALS, refused
+from domain.clinical_event import ClinicalEventBody
+from workflows.messages import ClinicalEventMessage, ClinicalEventResult
 
 log = structlog.get_logger("api.events")
 router = APIRouter(prefix="/cases", tags=["clinical events"])
+
+_EVENT_REFUSALS = {
+    **REFUSALS,
+    409: {
+        "model": ErrorBody,
+        "description": "the case has ended, or the retracted event was already retracted",
+    },
+    422: {
+        "model": ErrorBody,
+        "description": "invalid input, field by field: the body, a date outside the case's "
+        "day of receipt .. today, or a retraction of an event the case cannot retract",
+    },
+}
 
 
 class EventAccepted(BaseModel):
     case_id: str
     event_id: str
     accepted: bool = True
+    duplicate: bool = False
+    status: str | None = None
 
 
-@router.post("/{case_id}/events", status_code=202, response_model=EventAccepted, responses=REFUSALS)
+@router.post(
+    "/{case_id}/events", status_code=202, response_model=EventAccepted, responses=_EVENT_REFUSALS
+)
 async def clinical_event(
-    event: ClinicalEvent,
+    event: ClinicalEventBody,
     who: Principal = Depends(require(Role.CLINICAL)),
     case_id: str = Depends(deps.case_id),
     client: Client = Depends(deps.temporal),
 ) -> EventAccepted:
-    """Deliver one clinical event to the case."""
-    message = ClinicalEventMessage.sent(event, who.subject)
-    await case_gateway.signal(client, case_id, "clinical_event", message)
-    log.info("clinical event sent", case=case_id, event_type=event.type, subject=who.subject)
-    return EventAccepted(case_id=case_id, event_id=event.event_id)
+    """Deliver one clinical event to the case; it is recorded and applied, or refused."""
+    message = ClinicalEventMessage.sent(event.to_event(), who.subject)
+    outcome = await case_gateway.update(
+        client, case_id, "record_clinical_event", message, ClinicalEventResult
+    )
+    log.info(
+        "clinical event",
+        case=case_id,
+        event_type=event.type,
+        accepted=outcome.accepted,
+        duplicate=outcome.duplicate,
+        subject=who.subject,
+    )
+    if not outcome.accepted:
+        raise refused(outcome)
+    return EventAccepted(
+        case_id=case_id,
+        event_id=outcome.event_id,
+        duplicate=outcome.duplicate,
+        status=outcome.status,
+    )

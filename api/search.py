@@ -3,15 +3,25 @@
 ``CaseFilter`` holds enums, booleans and dates — never free text — and
 ``visibility_query`` renders each through a fixed template, so no caller
 input is ever interpolated into the query language as-is.
+
+Period-end dates are bounded to what Temporal's datetime search attributes
+hold: the Elasticsearch visibility store refuses a datetime before the Unix
+epoch or after the last instant of a signed 64-bit nanosecond count
+(1970-01-01 .. 2262-04-11T23:47:16Z), and a query value must be RFC 3339 (a
+four-digit year). A day outside 1970-01-01 .. 2262-04-11 could never match a
+case, so it is refused (422 naming the parameter) rather than sent.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
+from typing import Annotated
 
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
+from pydantic_core import PydanticCustomError
 from temporalio.client import Client, WorkflowExecution, WorkflowExecutionStatus
 
+from domain.strict import IsoDate
 from infra.temporal import (
     AUTH_ESCALATED,
     AUTH_PERIOD_END,
@@ -28,6 +38,20 @@ WORKFLOW_TYPE = "AuthorizationWorkflow"
 #: accepted so a second policy needs no code change, and the shape keeps queries safe.
 TRACK_PATTERN = r"^[a-z][a-z0-9_]{0,63}$"
 
+#: The days whose midnight (UTC) a Temporal datetime search attribute can hold.
+FIRST_QUERY_DAY = date(1970, 1, 1)
+LAST_QUERY_DAY = date(2262, 4, 11)
+_DAY_RANGE = f"{FIRST_QUERY_DAY} to {LAST_QUERY_DAY}, the range of Temporal's datetime values"
+
+
+def _queryable(day: date) -> date:
+    if not FIRST_QUERY_DAY <= day <= LAST_QUERY_DAY:
+        raise PydanticCustomError("date_range", f"Input should be a day from {_DAY_RANGE}")
+    return day
+
+
+QueryDay = Annotated[IsoDate, AfterValidator(_queryable)]
+
 
 class CaseFilter(BaseModel):
     """What ``GET /cases`` may filter on (all optional, combined with AND)."""
@@ -35,8 +59,14 @@ class CaseFilter(BaseModel):
     status: CaseStatus | None = None
     track: str | None = Field(default=None, pattern=TRACK_PATTERN, examples=["relapsed_refractory"])
     escalated: bool | None = None
-    period_end_before: date | None = Field(default=None, description="period ends before this day")
-    period_end_after: date | None = Field(default=None, description="period ends on/after this day")
+    period_end_before: QueryDay | None = Field(
+        default=None,
+        description=f"period ends before this day (YYYY-MM-DD, {_DAY_RANGE})",
+    )
+    period_end_after: QueryDay | None = Field(
+        default=None,
+        description=f"period ends on/after this day (YYYY-MM-DD, {_DAY_RANGE})",
+    )
     limit: int = Field(default=100, ge=1, le=1000)
 
 
@@ -68,7 +98,8 @@ def _quote(value: str) -> str:
 
 
 def _midnight_utc(day: date) -> str:
-    return datetime.combine(day, time.min, tzinfo=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    # isoformat, not strftime: "%Y" drops the leading zeros of a year before 1000.
+    return datetime.combine(day, time.min, tzinfo=UTC).isoformat().replace("+00:00", "Z")
 
 
 def visibility_query(f: CaseFilter) -> str:

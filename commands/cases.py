@@ -6,9 +6,13 @@ API at ``PRIORAUTH_API_URL`` (default http://127.0.0.1:8000) with the token in
 ``PRIORAUTH_TOKEN``; ``--json`` prints the API's answer as JSON instead of a
 table.
 
-Exit codes: 0 done; 1 the API refused (4xx: invalid, unknown case, not now,
-not allowed); 2 a bad file or argument here; 3 the API could not be reached or
-failed (5xx).
+Exit codes: 0 done; 1 the API refused (unknown case, not now, not allowed:
+401, 403, 404, 409, …); 2 bad input: a file or argument this command cannot
+use, or one the API refused as invalid (422, each bad field named: a request
+for a drug no policy covers, a value of the wrong type, an event dated outside
+the case's days) — the same code ``priorauth evaluate`` and ``priorauth
+simulate`` give a bad file; 3 the API could not be reached or failed (5xx).
+``load`` exits 2 when any line was bad input, else 1 when any was refused.
 """
 
 from __future__ import annotations
@@ -51,7 +55,7 @@ def _run(name: str, fn: Callable[[argparse.Namespace, ApiClient], int]):
                 return fn(args, api)
         except ApiRefusal as exc:
             print(f"priorauth {name}: {exc}", file=sys.stderr)
-            return EXIT_UNAVAILABLE if exc.status >= 500 else EXIT_REFUSED
+            return exit_code(exc)
         except ApiUnreachable as exc:
             print(f"priorauth {name}: {exc}", file=sys.stderr)
             return EXIT_UNAVAILABLE
@@ -60,6 +64,13 @@ def _run(name: str, fn: Callable[[argparse.Namespace, ApiClient], int]):
             return EXIT_USAGE
 
     return command
+
+
+def exit_code(refusal: ApiRefusal) -> int:
+    """3 for a failed API, 2 for input it found invalid (422), 1 for any other refusal."""
+    if refusal.status >= 500:
+        return EXIT_UNAVAILABLE
+    return EXIT_USAGE if refusal.status == 422 else EXIT_REFUSED
 
 
 def read_json(path: str) -> Any:
@@ -397,6 +408,7 @@ def _load(args: argparse.Namespace, api: ApiClient) -> int:
         raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from None
     numbered = [(n, line) for n, line in enumerate(lines, 1) if line.strip()]
     failures: list[str] = []
+    bad_input = False
     counts = {"created": 0, "existing": 0, "done": 0}
     console = _console()
     with Progress(
@@ -418,8 +430,13 @@ def _load(args: argparse.Namespace, api: ApiClient) -> int:
                     counts["done"] += 1
             except json.JSONDecodeError as exc:
                 failures.append(f"line {n}: not valid JSON ({exc.msg})")
-            except (ApiRefusal, UsageError) as exc:
+                bad_input = True
+            except UsageError as exc:
                 failures.append(f"line {n}: {exc}")
+                bad_input = True
+            except ApiRefusal as exc:
+                failures.append(f"line {n}: {exc}")
+                bad_input = bad_input or exit_code(exc) == EXIT_USAGE
             except ApiUnreachable as exc:
                 failures.append(f"line {n}: {exc}")
                 print(f"priorauth load: stopped at line {n}: {exc}", file=sys.stderr)
@@ -433,6 +450,8 @@ def _load(args: argparse.Namespace, api: ApiClient) -> int:
     )
     for failure in failures:
         print(f"  {failure}", file=sys.stderr)
+    if bad_input:
+        return EXIT_USAGE
     return EXIT_REFUSED if failures else EXIT_OK
 
 

@@ -670,10 +670,11 @@ async def _send(handle: WorkflowHandle, step: Step) -> str | None:
             return f"claim {answer.claim_id}/{answer.line} denied {answer.carc_codes}"
         return None
     if step.kind == "event":
-        await handle.signal(
-            "clinical_event", messages.ClinicalEventMessage.sent(step.body, CLINICAL_SYSTEM)
+        event = messages.ClinicalEventMessage.sent(step.body, CLINICAL_SYSTEM)
+        outcome = await handle.execute_update(
+            "record_clinical_event", event, result_type=messages.ClinicalEventResult
         )
-        return None
+        return None if outcome.accepted else f"clinical event: {outcome.reason}"
     name, input_name, result_name = _UPDATES[step.kind]
     arg = getattr(messages, input_name).model_validate(step.body)
     result = await handle.execute_update(name, arg, result_type=getattr(messages, result_name))

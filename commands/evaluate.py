@@ -2,7 +2,9 @@
 
 ``evaluate FILE|-`` decides one request (CONTRACT.md) and prints the decision
 JSON; ``schema request|decision|claim|clinical-event|scenario`` prints a JSON
-Schema. A malformed request exits 2 with one line per bad field on stderr.
+Schema. A malformed request exits 2 with one line per bad field on stderr,
+as does a request for a drug no policy covers (``service.hcpcs``,
+``service.ndc``) or one the chosen ``--policy`` does not cover.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from datetime import date
 from pydantic import BaseModel, ValidationError
 
 from domain.claim import ClaimLine
-from domain.clinical_event import ClinicalEvent
+from domain.clinical_event import ClinicalEventBody
 from domain.decision import Decision
 from domain.engine import decide
 from domain.policy import load_policy
@@ -26,7 +28,7 @@ SCHEMAS: dict[str, type[BaseModel]] = {
     "request": PARequest,
     "decision": Decision,
     "claim": ClaimLine,
-    "clinical-event": ClinicalEvent,
+    "clinical-event": ClinicalEventBody,
     "scenario": Scenario,
 }
 
@@ -110,6 +112,13 @@ def run_evaluate(args: argparse.Namespace) -> int:
         policy = load_policy(args.policy)
     except (OSError, ValueError) as exc:
         print(f"policy: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if request.service.hcpcs not in policy.billing.hcpcs:
+        print(
+            f"service.hcpcs: policy {policy.id} ({', '.join(policy.billing.hcpcs)}) "
+            "does not cover this drug",
+            file=sys.stderr,
+        )
         return EXIT_BAD_INPUT
     as_of = args.as_of or request.received_at.date()
     decision = decide(request, policy, as_of=as_of, prior_cycles=args.prior_cycles)

@@ -8,7 +8,9 @@ clock anchored at the server's time (day 0 = the request's ``received_at``);
 each event is sent at its day; at ``until_day`` the case is queried and the
 result JSON is printed. A refused update never stops the run: the workflow
 records it (status changes, notifications) and the output lists it under
-``refusals``. A bad scenario file prints one line per bad field and exits 2.
+``refusals`` (a clinical event goes as the ``record_clinical_event`` update, so
+an event dated outside the case's days or a bad retraction is listed there).
+A bad scenario file prints one line per bad field and exits 2.
 """
 
 from __future__ import annotations
@@ -264,9 +266,8 @@ async def _send(handle: Any, event: ScenarioEvent) -> tuple[ClaimAnswer | None, 
             return await handle.execute_update(W.adjudicate_claim, event.claim), ""
         if event.action == "clinical_event":
             assert event.event is not None
-            await handle.signal(W.clinical_event, event.event)
-            return None, ""
-        if event.action == "decide_review":
+            outcome = await handle.execute_update(W.record_clinical_event, event.event.to_event())
+        elif event.action == "decide_review":
             outcome = await handle.execute_update(
                 W.decide_review,
                 ReviewDecisionInput(

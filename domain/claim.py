@@ -7,14 +7,20 @@ A reversal (void) is the same line (claim id + line number) with
 ``reversal: true``. Its answer is ``status: "paid"`` with ``allowed_units``
 equal to minus the units given back (0 when the original paid nothing), so
 the sum of ``allowed_units`` over a ledger is always the units paid.
+
+A line is read strictly (CONTRACT.md, "Strict types"; ``domain.strict``). Its
+HCPCS and NDC are *not* checked here: a line for another drug is a
+well-formed line the authorization does not cover, answered with a denial
+(CARC 15), not refused as malformed.
 """
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from domain.strict import Identifier, IsoDate, JsonBool, JsonInt
 
 ClaimStatus = Literal["paid", "partially_paid", "denied"]
 
@@ -22,17 +28,17 @@ ClaimStatus = Literal["paid", "partially_paid", "denied"]
 class ClaimLine(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    claim_id: str = Field(min_length=1)
-    line: int = Field(ge=1, le=9_999)
+    claim_id: Identifier
+    line: JsonInt = Field(ge=1, le=9_999)
     member_id: str
-    date_of_service: date
+    date_of_service: IsoDate
     hcpcs: str
     ndc: str | None = None
     # Bounded well inside the ledger's integer columns; a real line is at most a few vials.
-    units: int = Field(ge=0, le=99_999)
+    units: JsonInt = Field(ge=0, le=99_999)
     modifiers: list[str] = Field(default_factory=list)
     icd10_codes: list[str] = Field(default_factory=list)
-    reversal: bool = False
+    reversal: JsonBool = False
 
     @property
     def key(self) -> tuple[str, int]:

@@ -5,7 +5,8 @@ renewal's changed facts merged over them. Facts come either as dotted paths
 (``{"diagnosis.mrd_percent": 0.4}``) or as a nested partial request
 (``{"diagnosis": {"mrd_percent": 0.4}}``); both may be mixed. The result is
 validated again, so a bad value raises ``pydantic.ValidationError``;
-:func:`fact_errors` says what is wrong with it without repeating the value.
+:func:`fact_problems` says what is wrong with the facts, field by field, without
+repeating the value.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from domain.request import PARequest
+from domain.strict import RECORDED
 
 
 def _set_path(target: dict[str, Any], path: str, value: Any) -> None:
@@ -40,11 +42,16 @@ def _deep_merge(target: dict[str, Any], changes: dict[str, Any]) -> None:
             target[key] = value
 
 
-def merge_facts(request: PARequest, facts: dict[str, Any]) -> PARequest:
-    """Return ``request`` with ``facts`` applied (dotted paths or nested dicts), validated."""
+def merge_facts(request: PARequest, facts: dict[str, Any], *, recorded: bool = False) -> PARequest:
+    """Return ``request`` with ``facts`` applied (dotted paths or nested dicts), validated.
+
+    Facts are read strictly (CONTRACT.md, "Strict types"); ``recorded=True`` re-reads
+    facts a case already accepted, under the rules they were accepted by
+    (``domain.strict.RECORDED``), so a running case replays as it ran.
+    """
     data = request.model_dump(mode="json")
     _deep_merge(data, facts)
-    return PARequest.model_validate(data)
+    return PARequest.model_validate(data, context=RECORDED if recorded else None)
 
 
 #: What a field name looks like; a key of any other shape is the caller's text, not a name.
@@ -59,11 +66,37 @@ def shown_name(part: object) -> str:
     return text if FIELD_NAME.fullmatch(text) else UNNAMED
 
 
-def fact_errors(exc: ValidationError) -> list[str]:
-    """``diagnosis.mrd_percent: Input should be a valid number, …`` per error: the dotted
-    path and pydantic's message, never the value given (it may be PHI)."""
-    out = []
-    for err in exc.errors(include_input=False, include_url=False, include_context=False):
-        path = ".".join(shown_name(part) for part in err["loc"]) or "facts"
-        out.append(f"{path}: {err['msg']}")
-    return out
+def fact_paths(facts: dict[str, Any], prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    """The request paths ``facts`` set: ``{"a.b": 1, "c": {"d": 2}}`` -> (a, b), (c, d)."""
+    paths: list[tuple[str, ...]] = []
+    for key, value in facts.items():
+        path = (*prefix, *key.split("."))
+        if isinstance(value, dict) and value and "." not in key:
+            paths.extend(fact_paths(value, path))
+        else:
+            paths.append(path)
+    return paths
+
+
+def fact_problems(exc: ValidationError, facts: dict[str, Any]) -> list[dict[str, str]]:
+    """A merge's errors about ``facts`` as ``{"field": "facts.<dotted path>", "message"}``.
+
+    Errors in fields the facts do not touch are left out (what the case already holds
+    was accepted by its rules). Neither a value nor a key that is not field-shaped is
+    echoed (``shown_name``): both are the caller's input and may hold PHI.
+    """
+    touched = fact_paths(facts)
+    problems = []
+    for error in exc.errors(include_input=False, include_url=False, include_context=False):
+        loc = tuple(str(part) for part in error["loc"])
+        if not any(loc[: len(t)] == t or t[: len(loc)] == loc for t in touched):
+            continue
+        path = ""
+        for part in error["loc"]:
+            if isinstance(part, int):
+                path += f"[{part}]"
+            else:
+                name = shown_name(part)
+                path += f".{name}" if path else name
+        problems.append({"field": f"facts.{path}" if path else "facts", "message": error["msg"]})
+    return problems

@@ -18,6 +18,11 @@ It is approved when all hold:
 
 The renewal covers the next cycles after the last one granted so far
 (``last_cycle``) that fit in the renewal period (``domain.terms``).
+
+Only the events that still count are read: an event withdrawn by a
+``retraction`` (entered in error, CONTRACT.md "Clinical event") is not a
+toxicity, a response, a weight or a vaccine any more
+(``domain.clinical_event.effective_events``).
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from domain.clinical_event import ClinicalEvent
+from domain.clinical_event import ClinicalEvent, effective_events
 from domain.decision import (
     X12_BY_DETERMINATION,
     Authorization,
@@ -153,7 +158,8 @@ def decide_renewal(inp: RenewalInput, policy: Policy | None = None) -> RenewalDe
             **base,
         )
 
-    period_events = [e for e in inp.events if inp.period_start <= e.date <= inp.as_of]
+    events = effective_events(inp.events)
+    period_events = [e for e in events if inp.period_start <= e.date <= inp.as_of]
     facts = _facts_with_events(inp.request, period_events, policy)
     criteria, criteria_trace, missing, failed = _criteria(inp, facts, policy)
     toxicity, toxicity_trace, grade_review = _toxicity(period_events, policy)
@@ -212,7 +218,7 @@ def decide_renewal(inp: RenewalInput, policy: Policy | None = None) -> RenewalDe
         reasons.append(
             Reason(code="renewal_criteria_met", policy_ref=rules.ref, text="Renewal criteria met.")
         )
-    weight, height = _latest_weight(inp.request, inp.events, inp.as_of)
+    weight, height = _latest_weight(inp.request, events, inp.as_of)
     first = authorization.first_cycle
     dosing = dosing_plan(
         policy, inp.track, range(first, first + authorization.cycles), weight, height

@@ -2,15 +2,48 @@
 
 Every fact the criteria of Section III read is nullable: ``None`` means "not
 stated" and the engine treats it as unknown, never as false. Unknown fields
-are validation errors (``extra="forbid"``).
+are validation errors (``extra="forbid"``), and every value is read strictly
+(CONTRACT.md, "Strict types"; ``domain.strict``).
+
+The drug is not a fact but what is asked for: ``service.hcpcs`` is required
+and must be a drug some policy in ``domain/policies`` covers, and
+``service.ndc``, when given, one of that drug's NDCs (CONTRACT.md; each
+policy's Section VI, ``domain.coverage``). A request that does not name the
+drug cannot be matched to a policy, so it is refused rather than pended.
 """
 
 from __future__ import annotations
 
 from datetime import date
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    WithJsonSchema,
+    field_validator,
+)
+from pydantic_core import PydanticCustomError
+
+from domain.coverage import (
+    all_ndc_products,
+    covered_hcpcs,
+    ndc_matches,
+    ndc_pattern,
+    ndc_products_of,
+)
+from domain.strict import (
+    Identifier,
+    IsoDate,
+    JsonBool,
+    JsonInt,
+    JsonNumber,
+    ZonedTimestamp,
+    recorded,
+)
 
 Urgency = Literal["standard", "expedited"]
 LineOfBusiness = Literal["commercial", "medicaid", "medicare_advantage", "medicare_part_b"]
@@ -29,11 +62,54 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+def _covered_hcpcs(code: str | None, info: ValidationInfo) -> str | None:
+    if recorded(info):
+        return code  # a running case keeps the drug it was accepted for
+    if code is None:
+        raise PydanticCustomError(
+            "hcpcs_required", "a request names its drug: HCPCS {covered}", _covered()
+        )
+    if code not in covered_hcpcs():
+        raise PydanticCustomError(
+            "hcpcs_not_covered", "no policy covers this drug: HCPCS must be {covered}", _covered()
+        )
+    return code
+
+
+def _covered() -> dict[str, str]:
+    return {"covered": " or ".join(covered_hcpcs())}
+
+
+def _known_ndc(ndc: str, info: ValidationInfo) -> str:
+    if recorded(info) or ndc_matches(ndc, all_ndc_products()):
+        return ndc
+    raise PydanticCustomError(
+        "ndc_not_covered",
+        "no policy covers this NDC: it must be one of {products} with a two-digit "
+        "package code, written 55513-0160-01 or as 11 digits",
+        {"products": ", ".join(f"{p}-xx" for p in all_ndc_products())},
+    )
+
+
+#: The drugs the policies cover (their Section VI), stated in the schema too. Required,
+#: and null is refused: without its drug a request cannot be matched to a policy.
+Hcpcs = Annotated[
+    str | None,
+    AfterValidator(_covered_hcpcs),
+    WithJsonSchema({"type": "string", "enum": list(covered_hcpcs())}),
+]
+Ndc = Annotated[
+    str,
+    AfterValidator(_known_ndc),
+    WithJsonSchema({"type": "string", "pattern": ndc_pattern(all_ndc_products())}),
+]
+
+
 class Member(_Strict):
     member_id: str = Field(min_length=1)
     first_name: str | None = None
     last_name: str | None = None
-    date_of_birth: date | None = None
+    date_of_birth: IsoDate | None = None
     state: str | None = Field(default=None, min_length=2, max_length=2)
 
 
@@ -43,21 +119,34 @@ class Prescriber(_Strict):
 
 
 class Service(_Strict):
-    hcpcs: str | None = None
-    ndc: str | None = None
-    requested_start: date | None = None
+    hcpcs: Hcpcs = Field(description="the drug requested: a HCPCS code some policy covers")
+    ndc: Ndc | None = Field(default=None, description="one of that drug's NDCs, when given")
+    requested_start: IsoDate | None = None
     site_state: str | None = Field(default=None, min_length=2, max_length=2)
     site_county: str | None = None
+
+    @field_validator("ndc")
+    @classmethod
+    def _ndc_of_the_drug(cls, ndc: str | None, info: ValidationInfo) -> str | None:
+        """With several policies, the NDC must belong to the HCPCS code's own drug."""
+        hcpcs = info.data.get("hcpcs")
+        if recorded(info) or ndc is None or hcpcs is None:
+            return ndc
+        if not ndc_matches(ndc, ndc_products_of(hcpcs)):
+            raise PydanticCustomError(
+                "ndc_not_of_drug", "this NDC is not one of the requested drug's (service.hcpcs)"
+            )
+        return ndc
 
 
 class Diagnosis(_Strict):
     icd10_codes: list[str] | None = None
-    b_cell_precursor: bool | None = None
-    infant_all: bool | None = None
+    b_cell_precursor: JsonBool | None = None
+    infant_all: JsonBool | None = None
     ph_status: PhStatus | None = None
-    mrd_percent: float | None = Field(default=None, ge=0, le=100)
+    mrd_percent: JsonNumber | None = Field(default=None, ge=0, le=100)
     complete_remission: Remission | None = None
-    relapsed_or_refractory: bool | None = None
+    relapsed_or_refractory: JsonBool | None = None
     tki_status: TkiStatus | None = None
 
 
@@ -66,27 +155,27 @@ class Therapy(_Strict):
     combined_with: list[Combination] | None = None
     regimen: Regimen | None = None
     tki: Tki | None = None
-    prior_blinatumomab_cycles: int | None = Field(default=None, ge=0)
+    prior_blinatumomab_cycles: JsonInt | None = Field(default=None, ge=0)
 
 
 class Clinical(_Strict):
-    weight_kg: float | None = Field(default=None, gt=0, le=500)
-    height_cm: float | None = Field(default=None, gt=0, le=300)
-    live_vaccine_within_2_weeks: bool | None = None
-    live_vaccine_planned: bool | None = None
+    weight_kg: JsonNumber | None = Field(default=None, gt=0, le=500)
+    height_cm: JsonNumber | None = Field(default=None, gt=0, le=300)
+    live_vaccine_within_2_weeks: JsonBool | None = None
+    live_vaccine_planned: JsonBool | None = None
 
 
 class PARequest(_Strict):
     """One request for Blincyto, as CONTRACT.md fixes it."""
 
-    # The case id is pa-<request_id> and lives in URLs and Temporal ids: printable, bounded.
-    request_id: str = Field(min_length=1, max_length=253, pattern=r"^[^\x00-\x1f\x7f]+$")
-    received_at: AwareDatetime
+    # The case id is pa-<request_id> and lives in URLs and Temporal ids.
+    request_id: Identifier
+    received_at: ZonedTimestamp
     urgency: Urgency = "standard"
     line_of_business: LineOfBusiness
     member: Member
     prescriber: Prescriber = Field(default_factory=Prescriber)
-    service: Service = Field(default_factory=Service)
+    service: Service
     diagnosis: Diagnosis = Field(default_factory=Diagnosis)
     therapy: Therapy = Field(default_factory=Therapy)
     clinical: Clinical = Field(default_factory=Clinical)

@@ -2,7 +2,8 @@
 
 A scenario replays one case: the request, then events at days counted from
 the request's ``received_at``, until ``until_day``. ``ScenarioResult`` is the
-one JSON object the simulation prints.
+one JSON object the simulation prints. The request, claim lines and clinical
+events in it are the public bodies, read as strictly as the API reads them.
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from domain.claim import ClaimAnswer, ClaimLine
-from domain.clinical_event import ClinicalEvent
+from domain.clinical_event import ClinicalEventBody
 from domain.request import PARequest
+from domain.strict import JsonInt
 
 ScenarioAction = Literal[
     "decide_review",
@@ -39,16 +41,16 @@ _REQUIRED: dict[str, tuple[str, ...]] = {
 class ScenarioEvent(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    day: int = Field(ge=0)
+    day: JsonInt = Field(ge=0)
     action: ScenarioAction
     reviewer: str | None = None
     determination: Literal["approve", "deny", "pend", "review"] | None = None
     rationale: str | None = None
     claim: ClaimLine | None = None
-    event: ClinicalEvent | None = None
+    event: ClinicalEventBody | None = None
     request: dict[str, Any] | None = None
     facts: dict[str, Any] | None = None
-    days: int | None = Field(default=None, ge=1)
+    days: JsonInt | None = Field(default=None, ge=1, le=365)
     reason: str | None = None
 
     @model_validator(mode="after")
@@ -64,7 +66,7 @@ class Scenario(BaseModel):
 
     request: PARequest
     events: list[ScenarioEvent] = Field(default_factory=list)
-    until_day: int = Field(default=0, ge=0)
+    until_day: JsonInt = Field(default=0, ge=0)
 
     @model_validator(mode="after")
     def _events_in_day_order(self) -> Scenario:

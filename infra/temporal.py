@@ -10,8 +10,11 @@ says what a deployment provides.
 from __future__ import annotations
 
 import dataclasses
-from typing import TYPE_CHECKING
+import functools
+from typing import TYPE_CHECKING, Any
 
+import temporalio.api.common.v1
+from pydantic import TypeAdapter
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import (
     AddSearchAttributesRequest,
@@ -21,13 +24,18 @@ from temporalio.client import Client
 from temporalio.common import (
     SearchAttributeKey,
 )
-from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.contrib.pydantic import PydanticJSONPlainPayloadConverter
 from temporalio.converter import (
+    CompositePayloadConverter,
     DataConverter,
     DefaultFailureConverterWithEncodedAttributes,
+    DefaultPayloadConverter,
+    JSONPlainPayloadConverter,
     PayloadCodec,
 )
 from temporalio.service import RPCError, RPCStatusCode, TLSConfig
+
+from domain.strict import RECORDED
 
 if TYPE_CHECKING:
     from infra.settings import Settings
@@ -74,16 +82,58 @@ def search_attribute_types() -> dict[str, str]:
     }
 
 
+class RecordedJSONPayloadConverter(PydanticJSONPlainPayloadConverter):
+    """pydantic's JSON converter, reading payloads as data a case already accepted.
+
+    A payload in Temporal (a workflow input, carried state, an update or signal in a
+    history) was validated when it was accepted, under the rules of its day. It is
+    decoded with the context ``domain.strict.RECORDED``, so a rule tightened since
+    (CONTRACT.md, "Strict types": identifiers, the covered drug, strict types) does
+    not stop a running case from decoding and replaying. The public edges (API, CLI,
+    scenarios) validate without it, strictly.
+    """
+
+    def from_payload(
+        self, payload: temporalio.api.common.v1.Payload, type_hint: type | None = None
+    ) -> Any:
+        hint = type_hint if type_hint is not None else Any
+        try:
+            adapter = _type_adapter(hint)
+        except TypeError:  # an unhashable hint: no cache
+            adapter = TypeAdapter(hint)
+        return adapter.validate_json(payload.data, context=RECORDED)
+
+
+_type_adapter = functools.lru_cache(maxsize=1024)(TypeAdapter)
+
+
+class PayloadConverter(CompositePayloadConverter):
+    """Temporal's default converters with the JSON one replaced (pydantic, recorded data)."""
+
+    def __init__(self) -> None:
+        json_converter = RecordedJSONPayloadConverter()
+        super().__init__(
+            *(
+                json_converter if isinstance(c, JSONPlainPayloadConverter) else c
+                for c in DefaultPayloadConverter.default_encoding_payload_converters
+            )
+        )
+
+
+PYDANTIC_DATA_CONVERTER = DataConverter(payload_converter_class=PayloadConverter)
+
+
 def data_converter(codec: PayloadCodec | None = None) -> DataConverter:
     """Pydantic models on the wire; payloads encrypted when a codec is given.
 
-    With a codec, failure messages and stack traces are moved into an encoded
-    attribute too, so an error text can never carry PHI into the history.
+    Payloads are read as recorded data (``RecordedJSONPayloadConverter``). With a
+    codec, failure messages and stack traces are moved into an encoded attribute
+    too, so an error text can never carry PHI into the history.
     """
     if codec is None:
-        return pydantic_data_converter
+        return PYDANTIC_DATA_CONVERTER
     return dataclasses.replace(
-        pydantic_data_converter,
+        PYDANTIC_DATA_CONVERTER,
         payload_codec=codec,
         failure_converter_class=DefaultFailureConverterWithEncodedAttributes,
     )

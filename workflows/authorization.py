@@ -28,8 +28,8 @@ import asyncio
 import hashlib
 import json
 from datetime import datetime, timedelta
+from typing import Any
 
-from pydantic import ValidationError
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
@@ -37,18 +37,20 @@ from temporalio.exceptions import ApplicationError
 # worker instead of once per workflow run in the sandbox (a quarter of the
 # worker's CPU per decision, and memory per cached case).
 with workflow.unsafe.imports_passed_through():
+    from pydantic import ValidationError
+
     from activities.claims_ledger import ClaimsLedger
-    from activities.models import AdjudicateClaimInput, ClinicalEventInput, NotificationInput
-    from activities.store import CaseStore
+    from activities.models import AdjudicateClaimInput, NotificationInput
     from domain.claim import ClaimAnswer, ClaimLine
     from domain.decision import Reason
-    from domain.facts import fact_errors, merge_facts
+    from domain.facts import fact_problems, merge_facts
     from domain.request import PARequest
     from infra.temporal import AUTH_PERIOD_END
     from workflows.case_clock import CaseClock
     from workflows.case_state import LIVE_STATUSES, CaseState, ClaimRecord
     from workflows.cycles import Cycles
     from workflows.deadlines import Deadlines
+    from workflows.events import ClinicalEvents
     from workflows.intake import Intake
     from workflows.messages import (
         AppealInput,
@@ -58,6 +60,7 @@ with workflow.unsafe.imports_passed_through():
         CaseStatusView,
         ClaimLineMessage,
         ClinicalEventMessage,
+        ClinicalEventResult,
         CyclesView,
         CycleView,
         ExtendPeriodInput,
@@ -76,7 +79,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from workflows.notices import Notices
     from workflows.options import RETRY, SHORT
-    from workflows.policy_refs import REF_CLOCKS, REF_PERIOD, REF_RENEWAL
+    from workflows.policy_refs import REF_CLOCKS, REF_EVENTS, REF_PERIOD, REF_RENEWAL
     from workflows.recording import Recording
     from workflows.renewals import Renewals
     from workflows.run_out import RunOut
@@ -86,6 +89,8 @@ with workflow.unsafe.imports_passed_through():
 # workflow.patched ids: command order that changed under running cases.
 PATCH_LEDGER_KEEPS_UNITS_PAID = "claim-line-without-projection"
 PATCH_WITHDRAWAL_RECORDED = "withdrawal-decision-row"
+# The clinical_event signal drops an event dated out of range or a bad retraction.
+PATCH_CLINICAL_EVENT_CHECKED = "clinical-event-checked"
 
 WITHDRAWABLE = frozenset(
     {"received", "pended", "in_review", "appealed", "active", "renewal_window"}
@@ -102,15 +107,22 @@ def _claim_key(line: ClaimLine) -> str:
     return f"{line.claim_id}:{line.line}:{'reversal' if line.reversal else 'original'}"
 
 
-def _check_facts(request: PARequest, facts: dict) -> None:
+def _check_facts(request: PARequest, facts: dict[str, Any]) -> None:
     """A validator's refusal of facts that do not fit the request: which field and why,
     never the value (it may be PHI, and the message reaches the caller's 422)."""
     try:
         merge_facts(request, facts)
     except ValidationError as exc:
+        # Only the facts are judged: what the case already holds was accepted by its rules.
         # from None: pydantic's own message (which quotes the input) is no cause to send on.
+        problems = fact_problems(exc, facts)
+        if not problems:
+            return
         raise ApplicationError(
-            "; ".join(fact_errors(exc)), type="InvalidInput", non_retryable=True
+            "; ".join(f"{p['field']}: {p['message']}" for p in problems),
+            {"errors": problems},
+            type="InvalidInput",
+            non_retryable=True,
         ) from None
 
 
@@ -120,6 +132,7 @@ class AuthorizationWorkflow(
     Transitions,
     Renewals,
     Deadlines,
+    ClinicalEvents,
     Cycles,
     Recording,
     Notices,
@@ -318,7 +331,7 @@ class AuthorizationWorkflow(
                     reason=f"the case is {s.status}: facts are taken while it is pended "
                     "or in review",
                 )
-            s.request = merge_facts(s.request, inp.facts)
+            s.request = merge_facts(s.request, inp.facts, recorded=True)
             self._log("info", f"facts received: {', '.join(sorted(inp.facts))}", "III", actor)
             result = await self._evaluate()
             det = await self._apply_evaluation(result, "info")
@@ -520,41 +533,86 @@ class AuthorizationWorkflow(
             self._finish(s.last_reason)
             return WithdrawResult(accepted=True, status=s.status, reason="case withdrawn")
 
+    @workflow.update(name="record_clinical_event")
+    async def record_clinical_event(self, message: ClinicalEventMessage) -> ClinicalEventResult:
+        """A clinical event (CONTRACT.md); a repeated event id is answered and ignored.
+
+        The case keeps the event; its row and the case's log name the sender.
+        """
+        s = self.s
+        event = message.clinical_event()
+        if event.event_id in s.events_seen:
+            return ClinicalEventResult(
+                accepted=True,
+                duplicate=True,
+                status=s.status,
+                event_id=event.event_id,
+                reason="repeated event id: ignored",
+                policy_ref=REF_EVENTS,
+            )
+        s.events_seen.append(event.event_id)
+        async with self._lock, self._acting(message.sent_by):
+            problem = self._event_problem(event)
+            if problem is not None:  # e.g. a retraction raced by another of the same event
+                s.events_seen.remove(event.event_id)
+                return ClinicalEventResult(
+                    accepted=False,
+                    status=s.status,
+                    event_id=event.event_id,
+                    reason=problem.message,
+                    policy_ref=REF_EVENTS,
+                )
+            s.clinical_events.append(event)
+            await self._apply_event(event, message.sent_by)
+            return ClinicalEventResult(
+                accepted=True,
+                status=s.status,
+                event_id=event.event_id,
+                reason=f"{event.type} event recorded",
+                policy_ref=REF_EVENTS,
+            )
+
+    @record_clinical_event.validator
+    def _validate_clinical_event(self, message: ClinicalEventMessage) -> None:
+        """Refused before it reaches history: a date out of range, a bad retraction."""
+        if message.event_id in self.s.events_seen:
+            return
+        problem = self._event_problem(message.clinical_event())
+        if problem is not None:
+            raise ApplicationError(
+                problem.message,
+                {"errors": [{"field": problem.field, "message": problem.message}]},
+                type="InvalidInput" if problem.kind == "invalid" else "Conflict",
+                non_retryable=True,
+            )
+
     # --------------------------------------------------------------- signal
 
     @workflow.signal(name="clinical_event")
     async def clinical_event(self, message: ClinicalEventMessage) -> None:
-        """A clinical event (CONTRACT.md); repeated event ids are ignored."""
+        """The event as a signal, for cases that recorded it: ``record_clinical_event`` now.
+
+        Repeated event ids are ignored; an event the update would refuse is
+        dropped with a log line (a signal has no one to answer).
+        """
         s = self.s
         event = message.clinical_event()  # the case keeps the event; its row names the sender
         if event.event_id in s.events_seen:
             return
+        if workflow.patched(PATCH_CLINICAL_EVENT_CHECKED):
+            problem = self._event_problem(event)
+            if problem is not None:
+                workflow.logger.warning(
+                    "clinical event dropped: %s (%s)",
+                    problem.message,
+                    problem.field,
+                    extra={"case": s.case_id, "event_id": event.event_id},
+                )
+                return
         s.events_seen.append(event.event_id)
         s.clinical_events.append(event)
         async with self._lock, self._acting(message.sent_by):
-            await workflow.execute_activity_method(
-                CaseStore.record_clinical_event,
-                ClinicalEventInput(
-                    case_id=s.case_id,
-                    member_ref=self._input.member_ref,
-                    event=event,
-                    received_at=self._now(),
-                    sent_by=message.sent_by,
-                ),
-                start_to_close_timeout=SHORT,
-                retry_policy=RETRY,
-                summary=f"clinical event {event.event_id} ({event.type})",
-            )
-            self._log("clinical_event", self._describe_event(event), REF_RENEWAL)
-            if event.type == "cycle_started" and event.cycle_started is not None:
-                self._start_cycle(event.cycle_started.cycle, event.date, "event")
-            elif event.type == "death":
-                s.death_date = event.date
-                await self._discontinue(event)
-            elif event.type == "discontinued":
-                s.discontinued_date = event.date
-                await self._discontinue(event)
-            self._changed()
+            await self._apply_event(event, message.sent_by)
 
     # -------------------------------------------------------------- queries
 

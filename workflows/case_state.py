@@ -125,6 +125,22 @@ class PendingReview(BaseModel):
     overdue: bool = False
 
 
+class DiscontinuedFrom(BaseModel):
+    """What a discontinuation set aside, to reinstate the case if its event is retracted.
+
+    CONTRACT.md, "Clinical event": a case discontinued by a ``death`` or
+    ``discontinued`` event entered in error returns to the status it had, with
+    its later periods, open renewal review and pended renewal facts.
+    """
+
+    event_id: str
+    status: str
+    later_periods: list[PeriodState] = Field(default_factory=list)
+    review: PendingReview | None = None
+    escalated: bool = False
+    renewal_pending_info: dict[str, Any] | None = None
+
+
 class ClaimRecord(BaseModel):
     """The answer given to one claim line (claim id + line + reversal), for idempotence."""
 
@@ -173,6 +189,7 @@ class CaseState(BaseModel):
     clinical_events: list[ClinicalEvent] = Field(default_factory=list)
     death_date: date | None = None
     discontinued_date: date | None = None
+    discontinued_from: DiscontinuedFrom | None = None
     withdrawn_on: date | None = None
     # Claims run-out (POLICY.md): the last day the ended case takes claims; set when the
     # case ends with an approved period (its run ends the day after).
@@ -247,6 +264,11 @@ class CaseState(BaseModel):
         if self.withdrawn_on is not None:
             basis = min(basis, self.withdrawn_on - timedelta(days=1))
         return basis + timedelta(days=timely_filing_days)
+
+    @property
+    def retracted(self) -> dict[str, str]:
+        """Retracted event id -> the retraction's event id."""
+        return {e.retraction.retracts: e.event_id for e in self.clinical_events if e.retraction}
 
     @property
     def cycles_started(self) -> int:

@@ -16,8 +16,14 @@ validator before it reaches history):
 - ``extend_period``: ``ExtendPeriodInput`` -> ``ExtendPeriodResult``
 - ``appeal``: ``AppealInput`` -> ``AppealResult``
 - ``withdraw``: ``WithdrawInput`` -> ``WithdrawResult``
+- ``record_clinical_event``: ``ClinicalEventMessage`` -> ``ClinicalEventResult``; its
+  validator refuses an event dated outside the case's day of receipt .. today
+  and a retraction of an unknown, unretractable or already retracted event
+  (CONTRACT.md, "Clinical event"); repeated event ids are answered, ignored.
 
-Signal: ``clinical_event`` (``ClinicalEventMessage``; repeated event ids are ignored).
+Signal: ``clinical_event`` (``ClinicalEventMessage``), kept for cases that recorded
+it: repeated event ids are ignored, and an event the update would refuse is
+dropped with a log line.
 
 Who acts is never what a caller writes: each action's input is what the
 caller states (``ReviewDecision``, ``ProvideInfo`` …: the API's request
@@ -42,6 +48,7 @@ from domain.claim import ClaimAnswer, ClaimLine
 from domain.clinical_event import ClinicalEvent
 from domain.decision import Reason
 from domain.request import PARequest
+from domain.strict import JsonInt
 from workflows.case_state import CaseState, LogEntry, NoticeRecord, StatusChange
 
 LINES_OF_BUSINESS = ("commercial", "medicaid", "medicare_advantage", "medicare_part_b")
@@ -247,7 +254,7 @@ class RenewalResult(UpdateOutcome):
 class ExtendPeriod(BaseModel):
     """A reviewer extends the current period (X12 extension) when treatment was paused."""
 
-    days: int = Field(ge=1, le=365)
+    days: JsonInt = Field(ge=1, le=365)
     rationale: str = Field(min_length=1)
 
 
@@ -285,6 +292,13 @@ class WithdrawInput(Withdraw):
 
 class WithdrawResult(UpdateOutcome):
     pass
+
+
+class ClinicalEventResult(UpdateOutcome):
+    """``record_clinical_event``: the event recorded (or a repeat, ignored)."""
+
+    event_id: str
+    duplicate: bool = False
 
 
 # ---------------------------------------------------------------------------
@@ -370,6 +384,7 @@ __all__ = [
     "ClaimLineMessage",
     "ClinicalEvent",
     "ClinicalEventMessage",
+    "ClinicalEventResult",
     "CycleView",
     "CyclesView",
     "DecisionClock",

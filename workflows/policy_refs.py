@@ -2,7 +2,8 @@
 
 The sections cited in the case's log and notices (POLICY.md: Section I
 authorization tracks, Section IV renewal, Decision clocks and appeals, Claims
-run-out) and the engine's reasons as notice payloads.
+run-out; CONTRACT.md, Clinical event, for event dates and retractions) and the
+engine's reasons as notice payloads.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ REF_PERIOD = "I"
 REF_RENEWAL = "IV"
 REF_CLOCKS = "Decision clocks and appeals"
 REF_RUN_OUT = "Claims against an authorization (claims run-out)"
+REF_EVENTS = "CONTRACT.md, Clinical event"
 
 
 def reason_payloads(reasons: list[Reason]) -> list[dict[str, Any]]:

@@ -239,4 +239,6 @@ class Recording:
             detail = f": {event.response_assessment.result} ({event.response_assessment.method})"
         elif event.cycle_started is not None:
             detail = f": cycle {event.cycle_started.cycle}"
+        elif event.retraction is not None:
+            detail = f": retracts {event.retraction.retracts}"
         return f"{event.type} on {event.date}{detail}"

@@ -71,7 +71,7 @@ class Renewals:
                 policy_ref=REF_RENEWAL,
                 reason="a renewal is already in clinical review",
             )
-        merged = merge_facts(s.request, facts)
+        merged = merge_facts(s.request, facts, recorded=True)
         today = self._today()
         evaluation = await workflow.execute_activity_method(
             EvaluationActivities.evaluate_renewal,
@@ -234,7 +234,7 @@ class Renewals:
                     review_kind="renewal",
                     reason="the renewal has no terms to approve",
                 )
-            s.request = merge_facts(s.request, review.renewal_facts)
+            s.request = merge_facts(s.request, review.renewal_facts, recorded=True)
             await self._add_renewal_period(evaluation.authorization, inp.reviewer_id)
         elif inp.determination == "deny":
             self._close_review()

@@ -21,7 +21,13 @@ with workflow.unsafe.imports_passed_through():
     from domain.decision import Authorization, Decision, Reason
     from domain.renewal import RenewalDecision
     from infra.temporal import AUTH_ESCALATED, AUTH_PERIOD_END, AUTH_RENEWALS_USED, AUTH_TRACK
-    from workflows.case_state import LIVE_STATUSES, CaseState, PendingReview, PeriodState
+    from workflows.case_state import (
+        LIVE_STATUSES,
+        CaseState,
+        DiscontinuedFrom,
+        PendingReview,
+        PeriodState,
+    )
     from workflows.messages import CaseConfig
 
 
@@ -179,6 +185,15 @@ class Transitions:
         """Treatment stopped (death or discontinuation): claims after the date are denied."""
         s = self.s
         if s.status in LIVE_STATUSES:
+            # What is set aside is kept: a retraction of the event reinstates it.
+            s.discontinued_from = DiscontinuedFrom(
+                event_id=event.event_id,
+                status=s.status,
+                later_periods=s.periods[s.period_index + 1 :],
+                review=s.review,
+                escalated=s.escalated,
+                renewal_pending_info=s.renewal_pending_info,
+            )
             # Keep answering claims dated up to the event until the current period ends.
             s.periods = s.periods[: s.period_index + 1]
             self._close_review()

@@ -88,8 +88,15 @@ async def test_a_clinical_event_is_accepted_and_recorded(stack):
     }
     r = await _event(stack, case_id, event)
     assert r.status_code == 202
-    assert r.json() == {"case_id": case_id, "event_id": "EV-9", "accepted": True}
-    assert (await _event(stack, case_id, event)).status_code == 202  # repeated ids are ignored
+    assert r.json() == {
+        "case_id": case_id,
+        "event_id": "EV-9",
+        "accepted": True,
+        "duplicate": False,
+        "status": "active",
+    }
+    again = await _event(stack, case_id, event)
+    assert again.status_code == 202 and again.json()["duplicate"]  # repeated ids are ignored
     for _ in range(50):
         rows = await stack.pool.fetch(
             "SELECT event_id, type FROM clinical_events WHERE case_id = $1", case_id
@@ -105,7 +112,9 @@ async def test_a_malformed_clinical_event_is_422(stack):
     case_id = (await stack.submit(request))["case_id"]
     r = await _event(stack, case_id, {"event_id": "EV-1", "type": "toxicity", "date": "2026-12-01"})
     assert r.status_code == 422
-    assert "toxicity" in r.json()["errors"][0]["message"]
+    assert [(e["field"], e["message"]) for e in r.json()["errors"]] == [
+        ("toxicity", "Field required")
+    ]
     r = await _event(
         stack,
         case_id,

@@ -197,7 +197,7 @@ async def test_bulk_load_with_a_progress_summary(live_api, tmp_path):
     path.write_text("\n".join(lines) + "\n\n")
 
     code, out, err = await priorauth(live_api, "load", str(path))
-    assert code == 1
+    assert code == 2  # bad input among the lines (not JSON, unknown op, a 422)
     assert "loaded 5 of 8 line(s): 3 case(s) started, 1 already there, 1 other" in out
     assert "line 6: not valid JSON" in err
     assert "line 7: unknown op 'teleport'" in err
@@ -226,7 +226,43 @@ async def test_refusals_are_one_line_with_a_non_zero_exit(live_api, tmp_path):
     invalid = make_request()
     invalid["member"]["date_of_birth"] = "yesterday"
     code, _, err = await priorauth(live_api, "submit", _write(tmp_path, "i.json", invalid))
-    assert code == 1 and "422 invalid" in err and "member.date_of_birth" in err
+    assert code == 2 and "422 invalid" in err and "member.date_of_birth" in err
+
+
+async def test_a_request_for_another_drug_is_exit_2_naming_the_field(live_api, tmp_path):
+    for service, field in (
+        ({"hcpcs": "J9999"}, "service.hcpcs"),
+        ({"ndc": "00000-0000-00"}, "service.ndc"),
+    ):
+        request = make_request()
+        request["service"].update(service)
+        code, out, err = await priorauth(live_api, "submit", _write(tmp_path, "d.json", request))
+        assert (code, out) == (2, ""), err
+        assert err.startswith("priorauth submit: 422 invalid:") and f"{field}: " in err
+        assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+        case_id = f"pa-{request['request_id']}"
+        assert await live_api.stack.workflow_count(f"WorkflowId = '{case_id}'") == 0
+
+    request = make_request()
+    request["service"]["ndc"] = "55513016001"
+    code, out, err = await priorauth(live_api, "submit", _write(tmp_path, "ok.json", request))
+    assert code == 0 and "started" in out, err
+
+
+async def test_an_event_outside_the_case_days_is_exit_2_and_a_conflict_exit_1(live_api, tmp_path):
+    request = make_request()
+    case_id = (await live_api.stack.submit(request))["case_id"]
+    late = {"event_id": "EV-L", "type": "death", "date": (today() + timedelta(days=1)).isoformat()}
+    code, _, err = await priorauth(live_api, "event", case_id, _write(tmp_path, "l.json", late))
+    assert code == 2 and "422 invalid" in err and "date: " in err
+    tox = {"event_id": "EV-T", "type": "toxicity", "date": today().isoformat(),
+           "toxicity": {"kind": "crs", "grade": 2}}  # fmt: skip
+    assert (await priorauth(live_api, "event", case_id, _write(tmp_path, "t.json", tox)))[0] == 0
+    for n in (1, 2):
+        undo = {"event_id": f"EV-U{n}", "type": "retraction", "date": today().isoformat(),
+                "retraction": {"retracts": "EV-T", "reason": "entered in error"}}  # fmt: skip
+        code, _, err = await priorauth(live_api, "event", case_id, _write(tmp_path, "u.json", undo))
+    assert code == 1 and "409" in err and "already retracted" in err
 
 
 def test_an_unreachable_api_is_exit_3_without_a_traceback(capsys):

@@ -7,7 +7,9 @@ The case clocks are days and hours long, so the timer here is a cycle
 boundary, which falls at a midnight of the case's business clock: the cases
 are started with a clock anchor (``CaseConfig.clock_anchor``) that puts
 their business time 22 s before midnight, and a ``cycle_started`` event
-dated one cycle length before that midnight arms the boundary timer.
+dated one cycle length before that midnight arms the boundary timer. An
+event is dated within the case's days (CONTRACT.md, "Clinical event"), so
+that case was received on that day: its anchor stands as far back.
 """
 
 from __future__ import annotations
@@ -58,19 +60,21 @@ async def test_temporal_restart_keeps_live_cases_and_their_timers(
         received = midnight - timedelta(seconds=BEFORE_MIDNIGHT_S)
         config = case_config(fault_settings, clock_anchor=anchor)
 
-        async def submit(name: str, **changes) -> tuple[WorkflowHandle, str]:
+        async def submit(name: str, back: int = 0, **changes) -> tuple[WorkflowHandle, str]:
+            """A case received ``back`` days before ``received``, its business clock as all."""
             member_id = f"M-{tag}-{name}"
+            shift = timedelta(days=back)
             started = await start_case(
                 client,
-                request(f"TMP-{tag}-{name}", member_id, received_at=received, **changes),
-                config,
+                request(f"TMP-{tag}-{name}", member_id, received_at=received - shift, **changes),
+                config.model_copy(update={"clock_anchor": anchor - shift}),
                 task_queue,
                 member_ref_key=fault_settings.member_ref_key,
             )
             return started.handle, member_id
 
         (timed, _), (claimed, claimed_member), (pended, _) = [
-            await submit("timer"),
+            await submit("timer", back=CYCLE_DAYS - 1),
             await submit("claims"),
             await submit("pended", **PEND),
         ]

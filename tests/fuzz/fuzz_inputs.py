@@ -3,8 +3,10 @@
 Each body the API takes (a request, a claim line, a clinical event, each case
 action) starts from a valid example with synthetic data, then gets one to
 three mutations at random places: a field removed, replaced by any JSON
-value, or an unknown field added. ``expected_fields`` says which fields the
-API must name, by validating the same JSON with the route's own model.
+value, replaced by a look-alike of another JSON type (CONTRACT.md, "Strict
+types": ``"35"`` for 35, ``"yes"`` or 1 for true, 0 for a date, a timestamp
+for a date), or an unknown field added. ``expected_fields`` says which fields
+the API must name, by validating the same JSON with the route's own model.
 
 Generated text has no NUL characters and no unpaired surrogates: those are
 refused by ``api.limits`` before validation and tested on their own.
@@ -29,20 +31,27 @@ from api.bodies import (
 )
 from api.errors import field_errors
 from domain.claim import ClaimLine
-from domain.clinical_event import ClinicalEvent
+from domain.clinical_event import ClinicalEventBody
 from domain.request import PARequest
 
 TEXT = st.text(
     alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"),
     max_size=12,
 )
+#: Strings a lax reader would take for a number, a boolean, a date or a timestamp.
+LOOK_ALIKES = [
+    "", "2026-02-30", "1980-04-02", "2026-12-01T09:00:00", "J9039", "-1", "35", "35.0", "0.4",
+    "yes", "no", "true", "false", "on", "1", "0", "20261201", "2026-12-01T09:00:00Z",
+    "2026-12-01T09:00:00+00:00", "J9999", "55513016001", "55513-0160-01", "00000-0000-00",
+    "REQ 1", "a/b", "x" * 65,
+]  # fmt: skip
 SCALARS = (
     st.none()
     | st.booleans()
     | st.integers(min_value=-(2**70), max_value=2**70)
     | st.floats(allow_nan=False, allow_infinity=False)
     | TEXT
-    | st.sampled_from(["", "2026-02-30", "1980-04-02", "2026-12-01T09:00:00", "J9039", "-1"])
+    | st.sampled_from(LOOK_ALIKES)
 )
 JSON = st.recursive(
     SCALARS,
@@ -90,6 +99,9 @@ EVENTS: list[dict[str, Any]] = [
     {"event_id": "EV-4", "type": "cycle_started", "date": "2026-12-10",
      "cycle_started": {"cycle": 2}},
     {"event_id": "EV-5", "type": "live_vaccine", "date": "2026-12-10"},
+    {"event_id": "EV-6", "type": "death", "date": "2026-12-10"},
+    {"event_id": "EV-7", "type": "retraction", "date": "2026-12-10",
+     "retraction": {"retracts": "EV-6", "reason": "entered in error"}},
 ]  # fmt: skip
 
 #: route suffix -> (the route's body model, a valid body, whether no body at all is valid)
@@ -122,14 +134,30 @@ def _parent(body: Any, path: tuple) -> Any:
     return node
 
 
+def look_alikes(value: Any) -> list[Any]:
+    """Values of another JSON type that a lax reader would coerce into ``value``."""
+    if isinstance(value, bool):
+        return [str(value).lower(), "yes" if value else "no", int(value), str(int(value))]
+    if isinstance(value, int):
+        return [str(value), f"{value}.0", value + 0.5, bool(value)]
+    if isinstance(value, float):
+        return [str(value), str(int(value)), True]
+    if isinstance(value, str):
+        if value[:4].isdigit() and value[4:5] == "-":  # a date or a timestamp
+            return [0, 1796169600, value.replace("-", ""), value[:10] + "T00:00:00",
+                    value[:10], value + "\n", value[:10] + "T00:00:00Z"]  # fmt: skip
+        return [value + " ", value + "/", 1, None]
+    return [None]
+
+
 @st.composite
 def mutated(draw: st.DrawFn, base: dict[str, Any]) -> Any:
-    """``base`` with one to three fields removed, replaced or added."""
+    """``base`` with one to three fields removed, replaced, coerced or added."""
     body: Any = copy.deepcopy(base)
     for _ in range(draw(st.integers(min_value=1, max_value=3))):
         paths = _paths(body)
         path = draw(st.sampled_from(paths))
-        action = draw(st.sampled_from(["replace", "remove", "add"]))
+        action = draw(st.sampled_from(["replace", "coerce", "remove", "add"]))
         if path == ():
             if action == "replace":
                 body = draw(JSON)
@@ -139,6 +167,8 @@ def mutated(draw: st.DrawFn, base: dict[str, Any]) -> Any:
             del parent[path[-1]]
         elif action == "add" and isinstance(parent, dict):
             parent[draw(TEXT)] = draw(JSON)
+        elif action == "coerce":
+            parent[path[-1]] = draw(st.sampled_from(look_alikes(parent[path[-1]])))
         else:
             parent[path[-1]] = draw(JSON)
     return body
@@ -188,9 +218,10 @@ __all__ = [
     "EVENTS",
     "EVENT_BODIES",
     "JSON",
+    "LOOK_ALIKES",
     "REQUESTS",
     "ClaimLine",
-    "ClinicalEvent",
+    "ClinicalEventBody",
     "PARequest",
     "claim_body",
     "expected_fields",

@@ -26,7 +26,7 @@ from tests.fuzz.fuzz_inputs import (
     JSON,
     REQUESTS,
     ClaimLine,
-    ClinicalEvent,
+    ClinicalEventBody,
     PARequest,
     expected_fields,
     is_field_error_body,
@@ -107,7 +107,7 @@ async def test_invalid_claims_events_and_actions_are_refused_and_change_nothing(
     @FUZZ
     @given(body=EVENT_BODIES)
     def events(body: Any) -> None:
-        expected = expected_fields(ClinicalEvent, body)
+        expected = expected_fields(ClinicalEventBody, body)
         assume(expected is not None)
         assert_refused_by_field(api.post(f"{base}/events", body, role="clinical"), expected)
 

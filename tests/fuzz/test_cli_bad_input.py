@@ -1,8 +1,8 @@
 """Bad input through the `priorauth` CLI, against the API over real HTTP (uvicorn).
 
-A file the API refuses is one line on stderr naming every bad field, exit 1;
-a file that is not a JSON object is one line, exit 2; never a traceback, never
-exit 3 (that is for an API that failed), and nothing is started.
+A file the API refuses as invalid (422) is one line on stderr naming every
+bad field, exit 2, as is a file that is not a JSON object; never a traceback,
+never exit 3 (that is for an API that failed), and nothing is started.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from tests.fuzz.fuzz_inputs import (
     REQUESTS,
     TEXT,
     ClaimLine,
-    ClinicalEvent,
+    ClinicalEventBody,
     PARequest,
     expected_fields,
     request_body,
@@ -97,7 +97,7 @@ async def priorauth(api: Api, tmp_path: Path) -> AsyncIterator[Cli]:
 
 
 def assert_one_line_refusal(code: int, out: str, err: str, command: str, fields: set[str]):
-    assert code == 1, (code, out, err)
+    assert code == 2, (code, out, err)
     assert out == ""
     lines = err.strip().splitlines()
     assert len(lines) == 1, err
@@ -128,7 +128,7 @@ async def test_invalid_files_are_one_line_naming_each_field_and_start_nothing(
     @CLI_FUZZ
     @given(body=EVENT_BODIES)
     def event(body: Any) -> None:
-        fields = expected_fields(ClinicalEvent, body)
+        fields = expected_fields(ClinicalEventBody, body)
         assume(fields is not None and isinstance(body, dict) and printable_keys(body))
         code, out, err = priorauth.run("event", "pa-CLI-NONE", file=body)
         assert_one_line_refusal(code, out, err, "event", fields)
@@ -149,7 +149,7 @@ async def test_a_refusal_stays_one_line_when_a_field_name_holds_control_characte
     for key in ("x\ny", "x\ry", "\x1b[31mred"):
         body = {**request_body(), key: 1}
         code, out, err = await asyncio.to_thread(priorauth.run, "submit", file=body)
-        assert (code, out) == (1, ""), err
+        assert (code, out) == (2, ""), err
         assert len(err.strip().splitlines()) == 1, err
         assert "\x1b" not in err
 

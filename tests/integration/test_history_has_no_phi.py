@@ -32,7 +32,11 @@ from infra.member_ref import member_ref
 from infra.settings import Settings
 from tests.case_status import wait_for_status
 from tests.raw_temporal import payloads, raw_case
-from workflows.authorization import PATCH_LEDGER_KEEPS_UNITS_PAID, AuthorizationWorkflow
+from workflows.authorization import (
+    PATCH_CLINICAL_EVENT_CHECKED,
+    PATCH_LEDGER_KEEPS_UNITS_PAID,
+    AuthorizationWorkflow,
+)
 from workflows.messages import CaseInput
 from workflows.starter import start_case
 
@@ -96,8 +100,8 @@ async def test_raw_temporal_records_of_a_case_hold_no_member_phi(
                 ),
             )  # fmt: skip
             assert answer.status == "paid"
-            await handle.signal(
-                AuthorizationWorkflow.clinical_event,
+            await handle.execute_update(
+                AuthorizationWorkflow.record_clinical_event,
                 ClinicalEvent.model_validate(
                     {"event_id": "EV-PHI", "type": "weight", "date": now.date().isoformat(),
                      "weight": {"weight_kg": 70.5, "height_cm": 170.0}}
@@ -133,7 +137,10 @@ async def test_raw_temporal_records_of_a_case_hold_no_member_phi(
         for path, p in found
         if "marker_recorded_event_attributes.details[patch-data]" in path
     ]
-    assert {patch["id"] for patch in patches} <= {PATCH_LEDGER_KEEPS_UNITS_PAID}
+    assert {patch["id"] for patch in patches} <= {
+        PATCH_LEDGER_KEEPS_UNITS_PAID,
+        PATCH_CLINICAL_EVENT_CHECKED,
+    }
     clear = [
         path
         for path, p in found

@@ -68,6 +68,37 @@ def test_evaluate_prints_one_line_per_bad_field_and_exits_2(request_file, capsys
     assert "Traceback" not in captured.err
 
 
+@pytest.mark.parametrize(
+    ("service", "field"),
+    [
+        ({"hcpcs": "J9999"}, "service.hcpcs"),
+        ({"ndc": "55513-0999-01"}, "service.ndc"),
+        ({"ndc": "0055513016001"}, "service.ndc"),
+    ],
+)
+def test_evaluate_refuses_another_drug_naming_the_field_with_exit_2(
+    request_file, capsys, service, field
+):
+    data = request_dict()
+    data["service"].update(service)
+
+    code = cli.main(["evaluate", request_file(data)])
+
+    captured = capsys.readouterr()
+    assert (code, captured.out) == (2, "")
+    [line] = captured.err.strip().splitlines()
+    assert line.startswith(f"{field}: no policy covers")
+
+
+@pytest.mark.parametrize("ndc", ["55513-0160-01", "55513016001", "55513-0160-02", None])
+def test_evaluate_takes_blincyto_with_either_ndc_spelling(request_file, capsys, ndc):
+    data = request_dict()
+    data["service"]["ndc"] = ndc
+
+    assert cli.main(["evaluate", request_file(data), "--no-trace"]) == 0
+    assert json.loads(capsys.readouterr().out)["determination"] == "approve"
+
+
 def test_evaluate_refuses_bad_json_in_one_line(request_file, capsys):
     code = cli.main(["evaluate", request_file("{not json")])
 
@@ -87,7 +118,6 @@ def test_evaluate_reports_a_missing_file(capsys):
         ("request", "received_at"),
         ("decision", "determination"),
         ("claim", "date_of_service"),
-        ("clinical-event", "toxicity"),
         ("scenario", "until_day"),
     ],
 )
@@ -146,3 +176,24 @@ def test_evaluate_grants_the_cycles_left_after_the_prior_cycles(
     cycle_days, doses = first
     assert out["dosing"]["cycles"][0]["cycle_days"] == cycle_days
     assert out["dosing"]["cycles"][0]["daily_doses"] == doses
+
+
+def test_the_clinical_event_schema_is_one_model_per_type_with_exactly_its_payload(capsys):
+    assert cli.main(["schema", "clinical-event"]) == 0
+
+    schema = json.loads(capsys.readouterr().out)
+    mapping = schema["discriminator"]["mapping"]
+    assert schema["discriminator"]["propertyName"] == "type"
+    assert set(mapping) == {
+        "toxicity", "response_assessment", "weight", "cycle_started", "live_vaccine",
+        "discontinued", "death", "retraction",
+    }  # fmt: skip
+    for kind, ref in mapping.items():
+        model = schema["$defs"][ref.split("/")[-1]]
+        payload = set(model["properties"]) - {"event_id", "type", "date"}
+        bare = kind in ("live_vaccine", "discontinued", "death")
+        assert payload == (set() if bare else {kind}), kind
+        assert set(model["required"]) == {"event_id", "type", "date"} | payload
+        assert model["additionalProperties"] is False
+    retraction = schema["$defs"]["Retraction"]
+    assert set(retraction["required"]) == {"retracts", "reason"}

@@ -25,7 +25,7 @@ def _request() -> PARequest:
         received_at=datetime(2025, 3, 1, 9, tzinfo=UTC),
         line_of_business="commercial",
         member=Member(member_id=MEMBER_ID, first_name=FIRST, last_name=LAST, date_of_birth=DOB),
-        service={"requested_start": date(2025, 3, 3)},
+        service={"hcpcs": "J9039", "requested_start": date(2025, 3, 3)},
     )
 
 

@@ -212,6 +212,35 @@ def test_toxicity_before_the_current_period_does_not_count(policy):
     assert renew(policy, events=[RESPONSE, old]).determination == "approve"
 
 
+def retract(target: ClinicalEvent, day: str = "2027-05-02") -> ClinicalEvent:
+    return ClinicalEvent.model_validate(
+        {"event_id": f"EV-UNDO-{target.event_id}", "type": "retraction", "date": day,
+         "retraction": {"retracts": target.event_id, "reason": "entered in error"}}
+    )  # fmt: skip
+
+
+def test_a_retracted_grade_4_toxicity_no_longer_blocks_the_renewal(policy):
+    grade_4 = event("toxicity", "2027-02-01", toxicity={"kind": "crs", "grade": 4})
+    assert renew(policy, events=[RESPONSE, grade_4]).determination == "deny"
+
+    decision = renew(policy, events=[RESPONSE, grade_4, retract(grade_4)])
+
+    assert decision.determination == "approve"
+    assert decision.trace.children[3].value is None  # no toxicity counted
+
+
+def test_a_retracted_response_or_vaccine_no_longer_counts(policy):
+    progression = event("response_assessment", "2027-05-10", response_assessment={
+        "result": "progression", "method": "bone_marrow"})  # fmt: skip
+    assert renew(policy, events=[RESPONSE, progression]).determination == "deny"
+    assert renew(policy, events=[RESPONSE, progression, retract(progression)]).determination == (
+        "approve"
+    )
+    assert renew(policy, events=[RESPONSE, retract(RESPONSE)]).determination == "pend"
+    vaccine = event("live_vaccine", "2027-03-01")
+    assert renew(policy, events=[RESPONSE, vaccine, retract(vaccine)]).determination == "approve"
+
+
 @pytest.mark.parametrize(
     ("results", "determination"),
     [

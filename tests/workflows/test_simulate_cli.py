@@ -35,14 +35,36 @@ def test_a_bad_scenario_prints_one_line_per_bad_field_and_exits_2():
     assert done.stdout == ""
     lines = done.stderr.strip().splitlines()
     assert lines == [
-        "stdin: request.received_at: Input should have timezone info",
+        "stdin: request.received_at: Input should be an ISO 8601 timestamp with a time zone "
+        "(2026-12-01T09:00:00Z)",
         "stdin: request.line_of_business: Input should be 'commercial', 'medicaid', "
         "'medicare_advantage' or 'medicare_part_b'",
         "stdin: request.member: Field required",
+        "stdin: request.service: Field required",
         "stdin: events.0.action: Input should be 'decide_review', 'claim', 'clinical_event', "
         "'renewal_request', 'provide_info', 'extend_period', 'appeal' or 'withdraw'",
     ]
     assert "Traceback" not in done.stderr
+
+
+def test_a_scenario_for_another_drug_or_with_a_coerced_value_exits_2_naming_the_fields():
+    scenario = json.loads((ROOT / "examples" / "scenarios" / "withdrawn.json").read_text())
+    scenario["request"]["service"]["hcpcs"] = "J9999"
+    scenario["request"]["diagnosis"]["b_cell_precursor"] = "yes"
+    scenario["events"].append(
+        {"day": 20, "action": "clinical_event",
+         "event": {"event_id": "EV 1", "type": "death", "date": 0}}
+    )  # fmt: skip
+    done = simulate("-", stdin=json.dumps(scenario))
+    assert done.returncode == 2
+    fields = {line.split(": ")[1] for line in done.stderr.strip().splitlines()}
+    last = len(scenario["events"]) - 1
+    assert fields == {
+        "request.service.hcpcs",
+        "request.diagnosis.b_cell_precursor",
+        f"events.{last}.event.event_id",
+        f"events.{last}.event.date",
+    }
 
 
 def test_unreadable_or_non_json_input_is_one_line_and_exit_2():

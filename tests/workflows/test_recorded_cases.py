@@ -1,0 +1,54 @@
+"""A case accepted before the strict rules keeps running (domain.strict, "Recorded data").
+
+Its request (an id with a space, a drug no policy covers) is refused at the
+edge today, but the case's own payloads decode in the worker's sandbox and
+its history replays; new input to it is judged strictly, its recorded request
+is not.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from temporalio.client import WorkflowUpdateFailedError
+
+from domain.clinical_event import ClinicalEvent
+from domain.request import PARequest
+from domain.strict import RECORDED
+from examples import example_requests
+from infra.case_config import case_config
+from workflows.authorization import AuthorizationWorkflow as W
+from workflows.messages import ProvideInfoInput
+from workflows.starter import start_case
+
+
+async def test_a_case_accepted_under_the_old_rules_still_runs(cases, time_skipping_env):
+    data = example_requests.request(
+        "mrd_positive", request_id=f"OLD {uuid.uuid4().hex[:8]}", diagnosis={"mrd_percent": None}
+    )
+    data["service"]["hcpcs"] = "J9999"
+    request = PARequest.model_validate(data, context=RECORDED)
+    cases.anchor = await time_skipping_env.get_current_time()
+    started = await start_case(
+        time_skipping_env.client,
+        request,
+        case_config(cases.settings, clock_anchor=cases.anchor),
+        cases.task_queue,
+        member_ref="m-old",
+    )
+    cases.workflow_ids.append(started.case_id)  # replayed at teardown
+    handle = started.handle
+    await cases.to_day(1)
+    assert (await handle.query(W.status)).status == "pended"
+
+    with pytest.raises(WorkflowUpdateFailedError):  # new facts are judged strictly
+        await handle.execute_update(
+            W.provide_info, ProvideInfoInput(facts={"diagnosis.mrd_percent": "0.4"})
+        )
+    done = await handle.execute_update(
+        W.provide_info, ProvideInfoInput(facts={"diagnosis.mrd_percent": 0.4})
+    )
+    assert (done.accepted, done.status) == (True, "active")
+    event = ClinicalEvent(event_id="EV-1", type="live_vaccine", date="2026-12-02")
+    assert (await handle.execute_update(W.record_clinical_event, event)).accepted
