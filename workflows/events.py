@@ -17,6 +17,13 @@ timer and processes whatever fell due meanwhile; a period that ended ends the
 case as it would have). A retraction names an event recorded on this case,
 not a ``cycle_started`` event or another retraction, and not one already
 retracted.
+
+Retraction and the claims run-out (workflows/run_out.py): a discontinued case
+stays open, reinstatable, until its period ends; only then does it end and its
+run-out begin (counted from the last period's end, so a reinstated case that
+later ends is counted from the periods it got back). Once the case has ended,
+a retraction is refused as a conflict (409): the run-out keeps no events, and
+an ended case's decisions stand.
 """
 
 from __future__ import annotations
@@ -72,6 +79,14 @@ class ClinicalEvents:
             )
         if event.retraction is None:
             return None
+        if s.run_out_until is not None or self._finished:
+            # The case has ended (its period is over): nothing it decided can be undone, and
+            # its claims run-out no longer holds the events (RunOut._slim_for_run_out).
+            return EventProblem(
+                "conflict",
+                "retraction.retracts",
+                f"the case has ended ({s.status}): its events can no longer be retracted",
+            )
         target = self._recorded_event(event.retraction.retracts)
         if target is None:
             return EventProblem(
@@ -143,7 +158,12 @@ class ClinicalEvents:
             f"error: {retraction.retraction.reason}",
             REF_EVENTS,
         )
-        if target.type not in DISCONTINUING or s.status != "discontinued" or self._finished:
+        if (
+            target.type not in DISCONTINUING
+            or s.status != "discontinued"
+            or self._finished
+            or s.run_out_until is not None
+        ):
             return
         still = [e for e in counting if e.type in DISCONTINUING]
         if still:

@@ -24,10 +24,12 @@ the run ends.
   withdrawn before approval or before its period began) has no run-out.
 
 A case in run-out holds only what claims and queries need: what only a live
-case uses (the clinical events a renewal reads, the decision's dosing plan)
-is dropped when the run-out begins, and the answers already given (one per
-claim line, for idempotence and the ``units`` query; most of an ended case's
-memory) are kept as JSON text rather than as models.
+case uses (the clinical events a renewal reads, the decision's dosing plan,
+what a retraction of a discontinuation would restore) is dropped when the
+run-out begins, since an ended case takes no retraction (workflows/events.py);
+and the answers already given (one per claim line, for idempotence and the
+``units`` query; most of an ended case's memory) are kept as JSON text rather
+than as models.
 """
 
 from __future__ import annotations
@@ -105,5 +107,8 @@ class RunOut:
         s = self.s
         s.archive_claims()  # the answers, as text: most of what an ended case holds
         s.clinical_events = []  # read by renewals only (events_seen keeps repeats out)
+        # Kept to reinstate a case whose discontinuation is retracted: an ended case
+        # takes no retraction any more (workflows/events.py).
+        s.discontinued_from = None
         if s.decision is not None:  # the dosing plan is in the decision's audit row
             s.decision = s.decision.model_copy(update={"dosing": None})

@@ -7,7 +7,9 @@ reinstates the case with its clocks, a retracted toxicity no longer counts
 at renewal; an unknown target is refused, a second retraction of the same
 event is a conflict. The old ``clinical_event`` signal still works and drops
 what the update would refuse. The sending system travels beside the event
-(``ClinicalEventMessage.sent_by``) and is recorded with it.
+(``ClinicalEventMessage.sent_by``) and is recorded with it. Once the case has
+ended (its claims run-out) a retraction is a conflict; a case reinstated by a
+retraction gets its run-out from the periods it got back when it later ends.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 
 from domain.clinical_event import ClinicalEvent
-from infra.temporal import AUTH_STATUS
+from infra.temporal import AUTH_RUN_OUT_UNTIL, AUTH_STATUS
 from workflows.authorization import AuthorizationWorkflow as W
 from workflows.messages import ClinicalEventMessage, RenewalRequestInput
 
@@ -272,3 +274,44 @@ async def test_the_update_records_the_system_that_sent_the_event(cases, db_pool)
     assert (row["event_id"], row["sent_by"]) == ("EV-W", "clinical-sys")
     [logged] = [e for e in (await handle.query(W.history)).entries if e.kind == "clinical_event"]
     assert logged.actor == "clinical-sys"
+
+
+async def test_a_reinstated_case_gets_its_run_out_from_the_period_it_got_back(cases):
+    handle = await cases.start("frontline_induction")  # 2026-12-03 .. 2026-12-30
+    await cases.to_day(12)  # 2026-12-13
+    await record(handle, event("EV-STOP", "discontinued", "2026-12-10"))
+    assert (await handle.query(W.status)).status == "discontinued"
+    undone = await record(handle, retraction("EV-UNDO", "2026-12-13", "EV-STOP"))
+    assert (undone.accepted, undone.status) == (True, "active")
+
+    await cases.to_day(41)  # 2027-01-11: the period has ended, the case with it
+    status = await handle.query(W.status)
+    assert status.status in ("expired", "completed")
+    # Counted from the period's end, as for any case that ends (commercial: 180 days).
+    assert status.run_out_until == date(2027, 6, 28)
+    assert status.run_out_service_through == date(2026, 12, 30)  # the stop no longer counts
+    attrs = (await handle.describe()).typed_search_attributes
+    assert attrs[AUTH_RUN_OUT_UNTIL].date() == date(2027, 6, 28)
+    paid = await handle.execute_update(
+        W.adjudicate_claim, cases.claim("C-LATE", "2026-12-20", units=35)
+    )
+    assert paid.status == "paid"  # a day after the retracted discontinuation
+
+
+async def test_an_ended_case_in_its_run_out_refuses_a_retraction_as_a_conflict(cases, db_pool):
+    handle = await cases.start("frontline_induction")  # 2026-12-03 .. 2026-12-30
+    await cases.to_day(12)
+    await record(handle, event("EV-STOP", "discontinued", "2026-12-10"))
+    await cases.to_day(41)  # the period has ended: the case has ended, in its run-out
+    before = await handle.query(W.status)
+    assert (before.status, before.run_out_until) == ("discontinued", date(2027, 6, 28))
+
+    late = await refusal(handle, retraction("EV-UNDO", "2027-01-11", "EV-STOP"))
+    assert late.type == "Conflict"
+    assert refused_field(late) == "retraction.retracts"
+    assert "ended" in late.message
+
+    after = await handle.query(W.status)
+    assert (after.status, after.run_out_until) == ("discontinued", date(2027, 6, 28))
+    assert "reinstated" not in [n.kind for n in (await handle.query(W.history)).notifications]
+    assert await rows(db_pool, handle) == 1  # only the discontinuation
