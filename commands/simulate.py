@@ -300,10 +300,10 @@ async def _send(handle: Any, event: ScenarioEvent) -> tuple[ClaimAnswer | None, 
                 W.withdraw, WithdrawInput(reason=event.reason or "")
             )
     except ValidationError as err:
-        return _closed_claim(event, "invalid"), "; ".join(e["msg"] for e in err.errors())
+        return _refused_claim(event, "invalid"), "; ".join(e["msg"] for e in err.errors())
     except WorkflowUpdateFailedError as err:
         cause = err.cause
-        return _closed_claim(event, "rejected"), f"rejected: {getattr(cause, 'message', cause)}"
+        return _refused_claim(event, "rejected"), f"rejected: {getattr(cause, 'message', cause)}"
     except RPCError:
         status = await handle.query(W.status)
         periods = (await handle.query(W.periods)).periods
@@ -312,6 +312,25 @@ async def _send(handle: Any, event: ScenarioEvent) -> tuple[ClaimAnswer | None, 
             reason += f"; its claims run-out ended {status.run_out_until}"
         return _closed_claim(event, status, periods), reason
     return None, "" if outcome.accepted else outcome.reason
+
+
+def _refused_claim(event: ScenarioEvent, why: str) -> ClaimAnswer | None:
+    """A claim the live case's validator refused still gets an answer: authorization absent
+    (CARC 197), with why."""
+    if event.action != "claim" or event.claim is None:
+        return None
+    line = event.claim
+    return ClaimAnswer(
+        claim_id=line.claim_id,
+        line=line.line,
+        status="denied",
+        allowed_units=0,
+        denied_units=line.units,
+        carc_codes=["197"],
+        message=f"no live authorization took this line ({why})",
+        policy_ref="Claims against an authorization",
+        reversal=line.reversal,
+    )
 
 
 def _closed_claim(event: ScenarioEvent, status: Any, periods: list[Any]) -> ClaimAnswer | None:

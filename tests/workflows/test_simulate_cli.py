@@ -94,3 +94,30 @@ def test_a_scenario_prints_the_result_json_with_refused_events():
     assert result["refusals"] == [
         {"day": 11, "action": "withdraw", "reason": "the case is withdrawn: nothing to withdraw"}
     ]
+
+
+def test_an_event_or_claim_a_validator_rejects_is_listed_and_the_run_goes_on():
+    scenario = json.loads((ROOT / "examples" / "scenarios" / "withdrawn.json").read_text())
+    before = {"event_id": "EV-EARLY", "type": "death", "date": "2026-11-20"}  # before receipt
+    other = {**scenario["events"][0]["claim"], "claim_id": "CLM-X", "member_id": "M-OTHER"}
+    scenario["events"][1:1] = [
+        {"day": 6, "action": "clinical_event", "event": before},
+        {"day": 7, "action": "claim", "claim": other},
+    ]
+    done = simulate("-", stdin=json.dumps(scenario))
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr
+    result = json.loads(done.stdout)
+    assert result["status"] == "withdrawn"  # the death before receipt changed nothing
+    assert [(r["day"], r["action"]) for r in result["refusals"]] == [
+        (6, "clinical_event"),
+        (7, "claim"),
+    ]
+    assert all(r["reason"].startswith("rejected: ") for r in result["refusals"])
+    assert "day of receipt" in result["refusals"][0]["reason"]
+    rejected = result["claims"][1]
+    assert (rejected["claim_id"], rejected["status"], rejected["carc_codes"]) == (
+        "CLM-X",
+        "denied",
+        ["197"],
+    )
