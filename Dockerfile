@@ -5,7 +5,7 @@ FROM python:3.11.14-slim-bookworm
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
 WORKDIR /app
 
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md requirements.lock ./
 COPY domain ./domain
 COPY workflows ./workflows
 COPY activities ./activities
@@ -15,7 +15,8 @@ COPY infra ./infra
 COPY migrations ./migrations
 COPY cli.py worker.py ./
 # Bytecode ahead of time: workers compile workflow code for every sandboxed run otherwise.
-RUN pip install -e . && python -m compileall -q domain workflows activities infra api commands \
+RUN pip install --require-hashes -r requirements.lock && pip install --no-deps -e . \
+    && python -m compileall -q domain workflows activities infra api commands \
     && useradd --system --uid 10001 priorauth
 USER priorauth
 
