@@ -28,7 +28,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError
 
-from domain.claim import ClaimAnswer
+from domain.claim import ClaimAnswer, ClaimLine
 from domain.scenario import (
     CycleOut,
     NotificationOut,
@@ -319,18 +319,7 @@ def _refused_claim(event: ScenarioEvent, why: str) -> ClaimAnswer | None:
     (CARC 197), with why."""
     if event.action != "claim" or event.claim is None:
         return None
-    line = event.claim
-    return ClaimAnswer(
-        claim_id=line.claim_id,
-        line=line.line,
-        status="denied",
-        allowed_units=0,
-        denied_units=line.units,
-        carc_codes=["197"],
-        message=f"no live authorization took this line ({why})",
-        policy_ref="Claims against an authorization",
-        reversal=line.reversal,
-    )
+    return _denied(event.claim, "197", f"no live authorization took this line ({why})")
 
 
 def _closed_claim(event: ScenarioEvent, status: Any, periods: list[Any]) -> ClaimAnswer | None:
@@ -355,6 +344,11 @@ def _closed_claim(event: ScenarioEvent, status: Any, periods: list[Any]) -> Clai
         )
     else:
         carc, message = "197", f"no live authorization took this line (the case is {status.status})"
+    return _denied(line, carc, message)
+
+
+def _denied(line: ClaimLine, carc: str, message: str) -> ClaimAnswer:
+    """The whole line denied with one CARC (POLICY.md, Claims against an authorization)."""
     return ClaimAnswer(
         claim_id=line.claim_id,
         line=line.line,
