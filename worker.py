@@ -168,10 +168,15 @@ async def _main(settings: Settings) -> None:
 
 def main() -> None:
     """``python worker.py``: bad or insecure settings are one line on stderr and exit 2."""
-    from infra.secure_config import exit_if_insecure, load_settings
+    from activities.channels import make_channel
+    from infra.secure_config import exit_if_insecure, fail, load_settings
 
     settings = load_settings(PROGRAM)
     exit_if_insecure(PROGRAM, settings)
+    try:
+        make_channel(settings)  # a channel the settings cannot build stops the start, not a task
+    except ValueError as exc:
+        fail(PROGRAM, str(exc))
     configure_logging(settings.log_level, settings.log_format)
     asyncio.run(_main(settings))
 

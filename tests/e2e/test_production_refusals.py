@@ -108,6 +108,22 @@ def test_a_plain_http_or_unsigned_webhook_is_refused_in_production(tmp_path):
     assert "NOTIFY_WEBHOOK_URL must be https" in line and "NOTIFY_WEBHOOK_SECRET" in line
 
 
+def test_a_webhook_without_its_signing_secret_stops_the_worker_in_one_line_in_dev_too(tmp_path):
+    run = _run(
+        WORKER,
+        tmp_path,
+        PRIORAUTH_ENV="dev",
+        NOTIFY_CHANNEL="webhook",
+        NOTIFY_WEBHOOK_URL="http://127.0.0.1:9/notices",
+    )
+
+    assert run.returncode == 2, (run.returncode, run.stderr)
+    assert "Traceback" not in run.stderr
+    assert run.stderr.splitlines()[-1] == (
+        "priorauth worker: NOTIFY_CHANNEL=webhook needs NOTIFY_WEBHOOK_SECRET"
+    )
+
+
 def test_an_unknown_environment_name_is_one_line_too(tmp_path):
     run = _run(WORKER, tmp_path, PRIORAUTH_ENV="prod")
 

@@ -40,13 +40,18 @@ from workflows.starter import start_case
 
 CLAIMS_PER_CASE = 3
 UNITS = 35
-#: kind -> (settled status, (kind, determination) of its one decision, its notices)
-KINDS: dict[str, tuple[str, tuple[str, str], list[str]]] = {
-    "approved": ("active", ("initial", "approve"), ["approval"]),
-    "pended": ("pended", ("initial", "pend"), ["pend"]),
-    "review": ("in_review", ("initial", "deny"), ["review_assignment"]),
-    "not_applicable": ("not_applicable", ("initial", "not_applicable"), ["not_applicable"]),
-    "withdrawn": ("withdrawn", ("initial", "pend"), ["pend", "withdrawn"]),
+#: kind -> (settled status, (kind, determination) of each of its decisions, its notices);
+#: a withdrawal is a decision row of its own, recording who withdrew.
+KINDS: dict[str, tuple[str, list[tuple[str, str]], list[str]]] = {
+    "approved": ("active", [("initial", "approve")], ["approval"]),
+    "pended": ("pended", [("initial", "pend")], ["pend"]),
+    "review": ("in_review", [("initial", "deny")], ["review_assignment"]),
+    "not_applicable": ("not_applicable", [("initial", "not_applicable")], ["not_applicable"]),
+    "withdrawn": (
+        "withdrawn",
+        [("initial", "pend"), ("withdrawal", "withdrawn")],
+        ["pend", "withdrawn"],
+    ),
 }
 CHANGES = {
     "approved": {},
@@ -231,9 +236,9 @@ async def test_worker_killed_mid_batch_loses_and_duplicates_nothing(
     by_id = {c.id: c for c in cases}
     assert len(cases) == 20
     assert counts["authorizations"] == dict.fromkeys(ids, 1)
-    assert counts["decisions"] == dict.fromkeys(ids, 1)
+    assert counts["decisions"] == {c.id: len(KINDS[c.kind][1]) for c in cases}
     assert sorted((r["case_id"], r["kind"], r["determination"]) for r in decisions) == sorted(
-        (c.id, *KINDS[c.kind][1]) for c in cases
+        (c.id, *decision) for c in cases for decision in KINDS[c.kind][1]
     )
     assert sorted((r["case_id"], r["kind"]) for r in notices) == sorted(
         (c.id, kind) for c in cases for kind in KINDS[c.kind][2]
@@ -263,7 +268,11 @@ async def test_worker_killed_delivering_a_notice_holds_no_claim_and_the_notice_s
     receiver = WebhookReceiver()
     await receiver.start()
     receiver.hold = True
-    env = {"NOTIFY_CHANNEL": "webhook", "NOTIFY_WEBHOOK_URL": receiver.url}
+    env = {
+        "NOTIFY_CHANNEL": "webhook",
+        "NOTIFY_WEBHOOK_URL": receiver.url,
+        "NOTIFY_WEBHOOK_SECRET": "fault-test-webhook-signing-secret",
+    }
     try:
         first = await workers.start(dev_server.address, db_url, **env)
         now = datetime.now(UTC)
