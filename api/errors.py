@@ -2,7 +2,12 @@
 
 - 422: ``{"error": "invalid", "message": ..., "errors": [{"field": "member.date_of_birth",
   "message": ...}]}`` — field paths are dotted, as CONTRACT.md writes them;
+- 400: a body that is not JSON at all (not UTF-8, or not JSON syntax): RFC 9110
+  keeps 422 for content whose syntax is right, so a body that cannot be read is
+  ``{"error": "malformed", ..., "errors": [{"field": "body", ...}]}`` with 400;
 - 401/403/404/409: ``{"error": <code>, "message": <reason>}``;
+- 405: the ``Allow`` header lists every method of the path (RFC 9110, 15.5.6),
+  not only those of the first route FastAPI matched;
 - anything unexpected: logged with its traceback, answered 500 with the
   request's correlation id (also sent back as ``X-Correlation-ID``).
 
@@ -25,6 +30,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 from temporalio.service import RPCError, RPCStatusCode
 
 from domain.facts import shown_name
@@ -115,7 +121,7 @@ def field_errors(
         message = str(err.get("msg", "invalid"))
         field = field_path(err.get("loc", ()), request_loc=request_loc)
         if err.get("type") == "json_invalid":
-            message, field = "the body is not valid JSON", "body"
+            message, field = NOT_JSON, "body"
         out.append(FieldError(field=field, message=message))
     return out
 
@@ -130,6 +136,18 @@ def scrub(message: str) -> str:
     """``message`` without input values: pydantic's echo of the input and keyed PHI cut out."""
     message = _PYDANTIC_LINK.sub("", _PYDANTIC_TAIL.sub("", message))
     return redact_text(message)
+
+
+#: FastAPI's own detail when a body cannot be decoded at all (invalid UTF-8).
+_UNPARSABLE_DETAIL = "There was an error parsing the body"
+NOT_JSON = "the body is not valid JSON"
+
+
+def malformed_body() -> ApiError:
+    """400: the body cannot be read as JSON (RFC 9110, 15.5.1), before any field is looked at."""
+    return ApiError(
+        400, "malformed", "the body is not valid JSON", [FieldError(field="body", message=NOT_JSON)]
+    )
 
 
 def validation_error(exc: ValidationError, prefix: str = "") -> ApiError:
@@ -175,6 +193,23 @@ _HTTP_CODES = {
 }
 
 
+_METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT", "TRACE")
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route of the app takes fully at this request's path.
+
+    Asked of the routes one method at a time: included routers answer for
+    their own routes, so no route list needs flattening.
+    """
+    routes = request.app.router.routes
+    return [
+        method
+        for method in _METHODS
+        if any(r.matches({**request.scope, "method": method})[0] == Match.FULL for r in routes)
+    ]
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Register the handlers and the correlation-id / last-resort middleware."""
 
@@ -186,17 +221,27 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = field_errors(exc.errors(), request_loc=True)
-        err = ApiError(422, "invalid", "the input is not valid", errors)
+        if any(e.get("type") == "json_invalid" for e in exc.errors()):
+            err = malformed_body()
+        else:
+            errors = field_errors(exc.errors(), request_loc=True)
+            err = ApiError(422, "invalid", "the input is not valid", errors)
         log.info("invalid input", path=request.url.path, fields=[e.field for e in err.errors])
-        return JSONResponse(_body(request, err), status_code=422)
+        return JSONResponse(_body(request, err), status_code=err.status_code)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        code = _HTTP_CODES.get(exc.status_code, "error")
-        err = ApiError(exc.status_code, code, str(exc.detail))
+        headers = dict(getattr(exc, "headers", None) or {})
+        if exc.status_code == 400 and exc.detail == _UNPARSABLE_DETAIL:
+            err = malformed_body()
+        else:
+            err = ApiError(
+                exc.status_code, _HTTP_CODES.get(exc.status_code, "error"), str(exc.detail)
+            )
+        if exc.status_code == 405:
+            headers["Allow"] = ", ".join(allowed_methods(request))
         return JSONResponse(
-            _body(request, err), status_code=exc.status_code, headers=getattr(exc, "headers", None)
+            _body(request, err), status_code=exc.status_code, headers=headers or None
         )
 
     @app.exception_handler(RPCError)

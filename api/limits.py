@@ -6,19 +6,22 @@
   arrives when there is none) is refused with 413 before it is read whole, so
   an oversized request never reaches validation, Temporal (whose payloads
   have a size limit of their own) or PostgreSQL;
-- a JSON body nested deeper than ``max_depth`` (32) arrays and objects is
-  refused with 422 before anything parses it: no public format comes near
-  that depth, and deep nesting only costs the parsers (pydantic, the protobuf
-  JSON of the codec server) stack and time;
-- a JSON body holding a string that can never be stored or sent on is refused
-  with 422, naming the field: NUL characters (PostgreSQL ``text`` and
-  ``jsonb`` reject them, so an activity writing one would fail on every
-  retry) and unpaired UTF-16 surrogates (``\\ud800``: valid JSON, but not
-  encodable as UTF-8, so the payload to Temporal cannot be serialized).
+- a JSON body of a ``POST``, ``PUT`` or ``PATCH`` (the methods whose bodies
+  routes read; others' are never parsed) is refused with 422 when
+
+  - it nests deeper than ``max_depth`` (32) arrays and objects, found before
+    anything parses it: no public format comes near that depth, and deep
+    nesting only costs the parsers (pydantic, the protobuf JSON of the codec
+    server) stack and time;
+  - it holds a string that can never be stored or sent on, naming the field:
+    NUL characters (PostgreSQL ``text`` and ``jsonb`` reject them, so an
+    activity writing one would fail on every retry) and unpaired UTF-16
+    surrogates (``\\ud800``: valid JSON, but not encodable as UTF-8, so the
+    payload to Temporal cannot be serialized).
 
 Errors use the API's one shape (api/errors.py): ``{"error", "message",
 "errors": [{"field", "message"}]}``. Bodies that are not JSON pass through
-unchanged: the routes answer them with their own 422.
+unchanged: the routes answer them with their own 400.
 """
 
 from __future__ import annotations
@@ -34,6 +37,8 @@ MAX_BODY_BYTES = 256 * 1024
 #: The codec server decodes pages of workflow history for the Temporal UI.
 PREFIX_LIMITS = {"/codec/": 8 * 1024 * 1024}
 
+#: Methods whose bodies the routes read; other methods' bodies are never parsed.
+CONTENT_METHODS = frozenset({"POST", "PUT", "PATCH"})
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 UNSTORABLE_MESSAGE = "must not contain NUL characters or unpaired surrogates"
 #: The deepest nesting of arrays and objects a JSON body may have (a request is 3 deep).
@@ -129,7 +134,8 @@ class BodyLimits:
             if not message.get("more_body", False):
                 break
         body = b"".join(chunks)
-        if body and _is_json(headers.get(b"content-type", b"")):
+        reads_body = scope.get("method", "GET") in CONTENT_METHODS
+        if body and reads_body and _is_json(headers.get(b"content-type", b"")):
             if too_deep(body, self.max_depth):
                 await _refuse(
                     send,

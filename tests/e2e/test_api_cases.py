@@ -55,13 +55,14 @@ async def test_an_invalid_request_is_422_field_by_field_and_starts_nothing(stack
     assert await stack.pool.fetchval("SELECT count(*) FROM decisions") == 0
 
 
-async def test_a_body_that_is_not_json_is_422(stack):
+async def test_a_body_that_is_not_json_is_400(stack):
+    """RFC 9110: 422 is for content whose syntax is right; a body that is not JSON is a 400."""
     r = await stack.http.post(
         "/cases",
         content=b"{not json",
         headers={**auth("intake"), "content-type": "application/json"},
     )
-    assert r.status_code == 422
+    assert r.status_code == 400
     assert r.json()["errors"][0]["field"] == "body"
 
 
