@@ -39,6 +39,8 @@ T = TypeVar("T")
 
 #: How long the API waits for a case to answer an update or a query.
 ANSWER_TIMEOUT = timedelta(seconds=30)
+#: One attempt at a query (see ``query``); a live case answers in milliseconds.
+QUERY_ATTEMPT = timedelta(seconds=5)
 #: ApplicationError types a validator uses for malformed input (422 rather than 409).
 INVALID_INPUT_TYPES = frozenset({"InvalidInput", "ValidationError", "invalid_input"})
 
@@ -151,9 +153,22 @@ async def signal(client: Client, case_id: str, name: str, arg: Any) -> None:
 
 
 async def query(client: Client, case_id: str, name: str, result_type: type[T]) -> T:
+    """Ask the case; an attempt unanswered within QUERY_ATTEMPT is asked again.
+
+    A case that has ended answers a query by replaying its history on a
+    worker, which then evicts it; a query that arrives meanwhile can be dropped
+    by the worker ("leftover buffered tasks when evicting run") and would go
+    unanswered until the deadline. Queries change nothing, so asking again is safe.
+    """
+    h = handle(client, case_id)
     try:
         async with asyncio.timeout(ANSWER_TIMEOUT.total_seconds()):
-            return await handle(client, case_id).query(name, result_type=result_type)
+            while True:
+                try:
+                    async with asyncio.timeout(QUERY_ATTEMPT.total_seconds()):
+                        return await h.query(name, result_type=result_type)
+                except TimeoutError:
+                    log.warning("query unanswered, asking again", case=case_id, query=name)
     except RPCError as exc:
         if exc.status == RPCStatusCode.NOT_FOUND:
             raise not_found(case_id) from None

@@ -39,16 +39,25 @@ class CaseView(BaseModel):
 
 
 async def read_case(client: Client, pool: asyncpg.Pool, case_id: str) -> CaseView:
-    """The whole case; 404 when there is no such workflow (asked first, alone)."""
+    """The whole case; 404 when there is no such workflow (asked first, alone).
+
+    The queries go one after another (see ``case_gateway.query``): a case that
+    has ended answers each by replaying its history on a worker, and queries
+    sent at once to such a case can lose one of them.
+    """
     q = case_gateway.query
     status = await q(client, case_id, "status", CaseStatusView)
-    periods, cycles, units, history, decisions, notices = await asyncio.gather(
-        q(client, case_id, "periods", PeriodsView),
-        q(client, case_id, "cycles", CyclesView),
-        q(client, case_id, "units", UnitsView),
-        q(client, case_id, "history", HistoryView),
-        case_records.decisions(pool, case_id),
-        case_records.notices(pool, case_id),
+
+    async def views() -> tuple[PeriodsView, CyclesView, UnitsView, HistoryView]:
+        return (
+            await q(client, case_id, "periods", PeriodsView),
+            await q(client, case_id, "cycles", CyclesView),
+            await q(client, case_id, "units", UnitsView),
+            await q(client, case_id, "history", HistoryView),
+        )
+
+    (periods, cycles, units, history), decisions, notices = await asyncio.gather(
+        views(), case_records.decisions(pool, case_id), case_records.notices(pool, case_id)
     )
     return CaseView(
         case_id=case_id,
@@ -67,12 +76,17 @@ async def read_case(client: Client, pool: asyncpg.Pool, case_id: str) -> CaseVie
 async def read_timeline(
     client: Client, pool: asyncpg.Pool, case_id: str, today: date
 ) -> TimelineData:
-    status = await case_gateway.query(client, case_id, "status", CaseStatusView)
-    periods, cycles, claims, treatment = await asyncio.gather(
-        case_gateway.query(client, case_id, "periods", PeriodsView),
-        case_gateway.query(client, case_id, "cycles", CyclesView),
-        case_records.claims(pool, case_id),
-        case_records.treatment_days(pool, case_id),
+    q = case_gateway.query
+    status = await q(client, case_id, "status", CaseStatusView)
+
+    async def views() -> tuple[PeriodsView, CyclesView]:
+        return (
+            await q(client, case_id, "periods", PeriodsView),
+            await q(client, case_id, "cycles", CyclesView),
+        )
+
+    (periods, cycles), claims, treatment = await asyncio.gather(
+        views(), case_records.claims(pool, case_id), case_records.treatment_days(pool, case_id)
     )
     return TimelineData(
         case_id=case_id,
