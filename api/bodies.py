@@ -6,15 +6,17 @@ naming it rather than silently ignored. No body names who acts: a
 ``reviewer_id``, ``requested_by`` or ``source`` is an unknown field (422). The
 route builds the workflow's input from the body and the caller's credential
 (``as_message``), so the reviewer of a decision, the requester of an appeal
-and the like are always the token's subject (README, Security).
+and the like are always the token's subject (README, Security). ``facts`` are read
+as the request's own fields (api/facts.py) rather than as any object.
 """
 
 from __future__ import annotations
 
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
+from api.facts import InfoFacts, RequestFacts
 from workflows.messages import (
     Appeal,
     ExtendPeriod,
@@ -33,6 +35,7 @@ class ProvideInfoBody(ProvideInfo):
     """Facts that settle a pend: dotted request paths (`diagnosis.mrd_percent`) to values."""
 
     model_config = _STRICT
+    facts: InfoFacts  # type: ignore[assignment]
 
 
 class ReviewBody(ReviewDecision):
@@ -57,6 +60,7 @@ class RenewalBody(RenewalRequest):
     """A renewal request (Section IV): only the facts that changed."""
 
     model_config = _STRICT
+    facts: RequestFacts = Field(default_factory=RequestFacts)  # type: ignore[assignment, valid-type]
 
 
 class ExtensionBody(ExtendPeriod):
@@ -66,5 +70,9 @@ class ExtensionBody(ExtendPeriod):
 
 
 def as_message(body: BaseModel, message_type: type[M], **actor: Any) -> M:
-    """The workflow's own model for ``body``, with who acts (from the credential) added."""
-    return message_type.model_validate({**body.model_dump(), **actor})
+    """The workflow's own model for ``body``, with who acts (from the credential) added.
+
+    Only the fields sent, by their wire names: facts keep their dotted keys.
+    """
+    data = body.model_dump(mode="json", by_alias=True, exclude_unset=True)
+    return message_type.model_validate({**data, **actor})
