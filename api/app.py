@@ -31,6 +31,7 @@ from api.auth import PHI_VIEWERS, Principal, Role, authenticator, require
 from api.errors import install_error_handlers
 from api.identity import authenticator_from_settings
 from api.limits import BodyLimits
+from api.responses import ANY_ROUTE, errors
 from infra.secure_config import refuse_insecure, warnings
 from infra.settings import Settings
 
@@ -106,7 +107,7 @@ def create_app(
     app.add_middleware(BodyLimits)
     app.add_middleware(AccessAudit)  # outermost: it sees every answer, refusals included
 
-    @app.get("/healthz", tags=["ops"])
+    @app.get("/healthz", tags=["ops"], responses=errors(*ANY_ROUTE))
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 

@@ -4,7 +4,10 @@ Implements the remote-codec HTTP protocol: ``POST …/encode`` and ``POST …/de
 take and return a ``temporal.api.common.v1.Payloads`` message in protobuf JSON
 (``{"payloads": [{"metadata": {"encoding": "<base64>"}, "data": "<base64>"}]}``);
 bad JSON or a payload that cannot be decrypted is a 400 (the reason in general
-terms: never a key id this server holds, never the payload).
+terms: never a key id this server holds, never the payload). The body is read
+through ``PayloadsJson``, which states the message's JSON exactly (base64 in
+the standard or URL-safe alphabet, unknown fields refused) and is what the
+OpenAPI document shows; protobuf's own parser would take sloppier base64.
 
 The UI calls it from the browser, so the routes answer CORS themselves for the
 configured UI origins, including the preflight ``OPTIONS`` (which carries no
@@ -47,14 +50,17 @@ import hashlib
 import secrets
 from collections.abc import Awaitable, Callable, Collection, Coroutine, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Annotated, Any
 
 import asyncpg
 import structlog
+from annotated_types import Interval
 from fastapi import APIRouter, Depends, Request, Response
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.routing import APIRoute
 from google.protobuf import json_format
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from temporalio.api.common.v1 import Payloads
 from temporalio.converter import PayloadCodec
@@ -62,6 +68,7 @@ from temporalio.converter import PayloadCodec
 from api.audit import audit_record, clean_id
 from api.auth import Principal, Role
 from api.errors import ApiError
+from api.responses import ANY_ROUTE, AUTHED, errors
 from infra.codec import CodecError, PlaintextPayloadError, UnknownKeyError, codec_from_settings
 from infra.settings import Settings
 
@@ -85,6 +92,67 @@ SESSION_LIFETIME = timedelta(hours=8)
 LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
 
 Authenticate = Callable[[Request], Awaitable[Principal]]
+
+NOT_PAYLOADS = "body must be Payloads protobuf JSON"
+#: The security scheme (OpenAPI) of the routes that check the token themselves.
+BEARER = [{"HTTPBearer": []}]
+
+#: Bytes in protobuf JSON: base64, standard or URL-safe alphabet, padding optional.
+BASE64_PATTERN = r"^(?:[A-Za-z0-9+/_-]{4})*(?:[A-Za-z0-9+/_-]{2}(?:==)?|[A-Za-z0-9+/_-]{3}=?)?$"
+Base64 = Annotated[str, Field(pattern=BASE64_PATTERN, description="bytes, base64")]
+_PROTO_JSON = ConfigDict(extra="forbid", strict=True)
+
+
+def _integral(value: Any) -> Any:
+    """A JSON integer may be written ``3.0`` (JSON Schema, 2020-12, 6.1.1)."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+#: int64 in protobuf JSON: a number (bounded where a float is still exact) or a decimal string
+#: of up to 16 digits (answers write it as a string: 2**53 - 1 has 16).
+SizeBytes = (
+    Annotated[int, Interval(ge=0, le=2**53 - 1), BeforeValidator(_integral)]
+    | Annotated[str, Field(pattern=r"^(?:0|[1-9][0-9]{0,15})$")]
+)
+
+
+class ExternalPayloadJson(BaseModel):
+    """``temporal.api.common.v1.Payload.ExternalPayloadDetails`` in protobuf JSON."""
+
+    model_config = _PROTO_JSON
+    size_bytes: SizeBytes = Field(default=0, alias="sizeBytes")
+
+
+class PayloadJson(BaseModel):
+    """``temporal.api.common.v1.Payload`` in protobuf JSON."""
+
+    model_config = _PROTO_JSON
+    metadata: dict[str, Base64] = Field(default_factory=dict)
+    data: Base64 = ""
+    external_payloads: list[ExternalPayloadJson] = Field(
+        default_factory=list, alias="externalPayloads"
+    )
+
+
+class PayloadsJson(BaseModel):
+    """``temporal.api.common.v1.Payloads`` in protobuf JSON: what the codec routes take."""
+
+    model_config = _PROTO_JSON
+    payloads: list[PayloadJson] = Field(default_factory=list)
+
+
+class SessionsEnded(BaseModel):
+    ended: int
+
+
+_CODEC_ERRORS = errors(*ANY_ROUTE, *AUTHED, 400, 422)
+_CODEC_ERRORS[400]["description"] = (
+    "the body is not Payloads protobuf JSON, or a payload cannot be decoded"
+)
+_CODEC_ERRORS[401]["description"] = "no bearer token or session, or an unknown or ended one"
+_SESSION_ERRORS = errors(*ANY_ROUTE, *AUTHED, 422)
 
 _LOGIN_SCRIPT = """
 const out = document.getElementById("out");
@@ -159,7 +227,11 @@ def _cors_route_class(allowed: frozenset[str]) -> type[APIRoute]:
             async def with_cors(request: Request) -> Response:
                 cors = cors_headers(request.headers.get("origin"), allowed)
                 try:
-                    response = await handler(request)
+                    try:
+                        response = await handler(request)
+                    except RequestValidationError as exc:
+                        # The codec protocol answers a body it cannot read with 400.
+                        raise ApiError(400, "bad_request", NOT_PAYLOADS) from exc
                 except StarletteHTTPException as exc:
                     # Rendered by the app's own error handler, which keeps exc.headers.
                     exc.headers = {**(exc.headers or {}), **cors}
@@ -228,11 +300,11 @@ class CodecSessions:
         return int(result.split()[-1])
 
 
-async def _read_payloads(request: Request) -> Payloads:
+def _payloads(body: PayloadsJson) -> Payloads:
     try:
-        return json_format.ParseDict(await request.json(), Payloads())
+        return json_format.ParseDict(body.model_dump(by_alias=True), Payloads())
     except (ValueError, json_format.ParseError, TypeError, AttributeError) as exc:
-        raise ApiError(400, "bad_request", "body must be Payloads protobuf JSON") from exc
+        raise ApiError(400, "bad_request", NOT_PAYLOADS) from exc
 
 
 def _mount_path(request: Request) -> str:
@@ -308,8 +380,8 @@ def codec_router(
 
     bearer = _as_dependency(authenticate)
 
-    async def _apply(request: Request, operation: str) -> JSONResponse:
-        payloads = await _read_payloads(request)
+    async def _apply(request: Request, body: PayloadsJson, operation: str) -> JSONResponse:
+        payloads = _payloads(body)
         record = audit_record(request)
         if record is not None:  # who decoded how many payloads, of which case if the caller says
             record.payloads = len(payloads.payloads)
@@ -328,16 +400,26 @@ def codec_router(
         return _payloads_json(payloads)
 
     @router.post(
-        "/encode", dependencies=[Depends(caller)], summary="Encrypt Payloads (protobuf JSON)"
+        "/encode",
+        dependencies=[Depends(caller)],
+        summary="Encrypt Payloads (protobuf JSON)",
+        response_model=PayloadsJson,
+        responses=_CODEC_ERRORS,
+        openapi_extra={"security": BEARER},
     )
-    async def encode(request: Request) -> JSONResponse:
-        return await _apply(request, "encode")
+    async def encode(request: Request, body: PayloadsJson) -> JSONResponse:
+        return await _apply(request, body, "encode")
 
     @router.post(
-        "/decode", dependencies=[Depends(caller)], summary="Decrypt Payloads (protobuf JSON)"
+        "/decode",
+        dependencies=[Depends(caller)],
+        summary="Decrypt Payloads (protobuf JSON)",
+        response_model=PayloadsJson,
+        responses=_CODEC_ERRORS,
+        openapi_extra={"security": BEARER},
     )
-    async def decode(request: Request) -> JSONResponse:
-        return await _apply(request, "decode")
+    async def decode(request: Request, body: PayloadsJson) -> JSONResponse:
+        return await _apply(request, body, "decode")
 
     @router.options("/encode", include_in_schema=False)
     @router.options("/decode", include_in_schema=False)
@@ -348,6 +430,8 @@ def codec_router(
         "/session",
         status_code=204,
         summary="Open a browser session for the Temporal UI's codec calls (sets a cookie)",
+        responses=_SESSION_ERRORS,
+        openapi_extra={"security": BEARER},
     )
     async def open_session(request: Request, who: Principal = Depends(bearer)) -> Response:
         pool = _pool(request)
@@ -373,7 +457,12 @@ def codec_router(
     async def login_page() -> HTMLResponse:
         return HTMLResponse(_LOGIN_PAGE, headers=LOGIN_HEADERS)
 
-    @router.delete("/session", status_code=204, summary="End this browser session")
+    @router.delete(
+        "/session",
+        status_code=204,
+        summary="End this browser session",
+        responses=errors(*ANY_ROUTE),
+    )
     async def close_session(request: Request) -> Response:
         session_id = request.cookies.get(SESSION_COOKIE)
         if session_id:
@@ -401,11 +490,14 @@ def codec_router(
             status_code=200,
             dependencies=[Depends(_as_dependency(admin))],
             summary="End every browser session (admin)",
+            response_model=SessionsEnded,
+            responses=errors(*ANY_ROUTE, *AUTHED),
+            openapi_extra={"security": BEARER},
         )
-        async def close_all_sessions(request: Request) -> dict[str, int]:
+        async def close_all_sessions(request: Request) -> SessionsEnded:
             ended = await sessions.close_all(_pool(request))
             log.warning("every codec session ended", sessions=ended)
-            return {"ended": ended}
+            return SessionsEnded(ended=ended)
 
     return router
 

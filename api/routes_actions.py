@@ -26,7 +26,8 @@ from api.bodies import (
     WithdrawBody,
     as_message,
 )
-from api.errors import ApiError, ErrorBody
+from api.errors import ApiError
+from api.responses import UPDATE_CASE, errors
 from workflows.messages import (
     AppealInput,
     AppealResult,
@@ -48,13 +49,7 @@ router = APIRouter(prefix="/cases", tags=["case actions"])
 
 R = TypeVar("R", bound=UpdateOutcome)
 
-REFUSALS = {
-    401: {"model": ErrorBody, "description": "no token or an unknown token"},
-    403: {"model": ErrorBody, "description": "the token's role may not do this"},
-    404: {"model": ErrorBody, "description": "no such case"},
-    409: {"model": ErrorBody, "description": "the case cannot take this now (reason given)"},
-    422: {"model": ErrorBody, "description": "invalid input, field by field"},
-}
+REFUSALS = errors(*UPDATE_CASE)
 
 
 def refused(outcome: UpdateOutcome) -> ApiError:

@@ -20,7 +20,7 @@ from api.audit import audit_record
 from api.auth import READERS, Principal, Role, require
 from api.case_view import CaseView
 from api.intake import SubmitResult
-from api.routes_actions import REFUSALS
+from api.responses import READ_CASE, SEARCH, SUBMIT, errors
 from api.search import CaseFilter, CaseList, list_cases
 from domain.request import PARequest
 from infra.settings import Settings
@@ -29,7 +29,7 @@ log = structlog.get_logger("api.cases")
 router = APIRouter(prefix="/cases", tags=["cases"])
 
 _SUBMIT_RESPONSES = {
-    **{k: v for k, v in REFUSALS.items() if k in (401, 403, 422)},
+    **errors(*SUBMIT),
     200: {"model": SubmitResult, "description": "this request id already has a case"},
 }
 
@@ -54,7 +54,7 @@ async def submit(
     return result
 
 
-@router.get("", response_model=CaseList, responses={401: REFUSALS[401], 403: REFUSALS[403]})
+@router.get("", response_model=CaseList, responses=errors(*SEARCH))
 async def search(
     http: Request,
     f: Annotated[CaseFilter, Query()],
@@ -70,7 +70,7 @@ async def search(
     return found
 
 
-@router.get("/{case_id}", response_model=CaseView, responses=REFUSALS)
+@router.get("/{case_id}", response_model=CaseView, responses=errors(*READ_CASE))
 async def read(
     _: Principal = Depends(require(*READERS)),
     case_id: str = Depends(deps.case_id),

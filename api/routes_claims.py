@@ -15,7 +15,7 @@ from temporalio.client import Client
 
 from api import case_gateway, deps
 from api.auth import Principal, Role, require
-from api.routes_actions import REFUSALS
+from api.responses import UPDATE_CASE, errors
 from domain.claim import ClaimAnswer, ClaimLine
 from workflows.messages import ClaimLineMessage
 
@@ -23,7 +23,7 @@ log = structlog.get_logger("api.claims")
 router = APIRouter(prefix="/cases", tags=["claims"])
 
 
-@router.post("/{case_id}/claims", response_model=ClaimAnswer, responses=REFUSALS)
+@router.post("/{case_id}/claims", response_model=ClaimAnswer, responses=errors(*UPDATE_CASE))
 async def adjudicate_claim(
     line: ClaimLine,
     who: Principal = Depends(require(Role.CLAIMS)),

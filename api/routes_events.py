@@ -24,7 +24,6 @@ from temporalio.client import Client
 
 from api import case_gateway, deps
 from api.auth import Principal, Role, require
-from api.errors import ErrorBody
 from api.routes_actions import REFUSALS, refused
 from domain.clinical_event import ClinicalEventBody
 from workflows.messages import ClinicalEventMessage, ClinicalEventResult
@@ -35,11 +34,11 @@ router = APIRouter(prefix="/cases", tags=["clinical events"])
 _EVENT_REFUSALS = {
     **REFUSALS,
     409: {
-        "model": ErrorBody,
+        **REFUSALS[409],
         "description": "the case has ended, or the retracted event was already retracted",
     },
     422: {
-        "model": ErrorBody,
+        **REFUSALS[422],
         "description": "invalid input, field by field: the body, a date outside the case's "
         "day of receipt .. today, or a retraction of an event the case cannot retract",
     },

@@ -10,7 +10,7 @@ from temporalio.client import Client
 
 from api import case_view, deps
 from api.auth import READERS, Principal, require
-from api.routes_actions import REFUSALS
+from api.responses import READ_CASE, errors
 from api.timeline_svg import render_timeline
 
 router = APIRouter(prefix="/cases", tags=["cases"])
@@ -28,7 +28,7 @@ SVG_HEADERS = {
     response_class=Response,
     responses={
         200: {"content": {"image/svg+xml": {}}, "description": "the timeline as SVG"},
-        **{k: v for k, v in REFUSALS.items() if k in (401, 403, 404)},
+        **errors(*READ_CASE),
     },
 )
 async def timeline(
