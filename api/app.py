@@ -31,6 +31,7 @@ from api.auth import PHI_VIEWERS, Principal, Role, authenticator, require
 from api.errors import install_error_handlers
 from api.identity import authenticator_from_settings
 from api.limits import BodyLimits
+from api.openapi import install_openapi, operation_id
 from api.responses import ANY_ROUTE, errors
 from infra.secure_config import refuse_insecure, warnings
 from infra.settings import Settings
@@ -46,13 +47,18 @@ person or system (`API_TOKENS`) or an OIDC access token. The token says who the 
 is and their roles (`intake`, `claims`, `clinical`, `reviewer`, `read-only`, `admin`);
 no body names its actor (a reviewer, a requester, a sender). Every call on case data
 is recorded in the access audit. Errors are `{"error", "message"}`; invalid input (422)
-adds `errors: [{"field", "message"}]` with dotted field paths, never the value sent.
+adds `errors: [{"field", "message"}]` with dotted field paths, never the value sent,
+and a body that is not JSON at all is a 400. Every status a route can answer is
+listed under it.
 
 Bodies are read strictly (CONTRACT.md, "Strict types"): dates `YYYY-MM-DD`,
 timestamps RFC 3339 with a zone, numbers and booleans as JSON numbers and
 booleans, nothing coerced, unknown fields refused; identifiers are 1-64
 characters of `A-Z a-z 0-9 . _ : -`. A request names a drug a policy covers
-(`service.hcpcs`, `service.ndc`).
+(`service.hcpcs`, `service.ndc`). Strings in bodies must not hold NUL characters
+(the patterns say so) or unpaired UTF-16 surrogates (I-JSON, RFC 7493): neither
+can be stored. `POST /cases` answers the case id that every other case route
+takes (OpenAPI links).
 """
 
 
@@ -96,6 +102,7 @@ def create_app(
         description=DESCRIPTION,
         lifespan=lifespan,
         **({} if open_docs else {"openapi_url": None, "docs_url": None, "redoc_url": None}),
+        generate_unique_id_function=operation_id,
     )
     app.state.settings = settings
     app.state.identities = identities
@@ -116,6 +123,7 @@ def create_app(
     for module in (routes_cases, routes_actions, routes_claims, routes_events, routes_timeline):
         app.include_router(module.router)
     _mount_codec(app, settings)
+    install_openapi(app)
     if not open_docs:
         _guarded_openapi(app)
     return app
