@@ -21,8 +21,10 @@ never refused for its shape and one it calls invalid is never accepted:
   (api/responses.py), and routes that cannot answer 422 (a path parameter is
   any string) do not list it;
 - **links** (OpenAPI 3.1, 4.8.20): the ``case_id`` that ``POST /cases`` answers
-  leads to every operation on that case, and each of those back to the case, so
-  clients and stateful testers (schemathesis) can follow a case's life.
+  leads to every operation on that case, so clients and stateful testers
+  (schemathesis) can follow a case's life. Only from there: schemathesis starts
+  its sequences at operations with links out, and a case route started with a
+  random id only finds no case.
 
 The security scheme (``HTTPBearer``) comes from api/auth.py's dependency.
 """
@@ -215,17 +217,6 @@ def _links(doc: dict[str, Any]) -> None:
                         "description": f"`{target}` on the case just submitted",
                     }
                     for target in targets
-                }
-    from_path = {CASE_PARAMETER: f"$request.path.{CASE_PARAMETER}"}
-    for source in targets:
-        for status, answer in by_id[source].get("responses", {}).items():
-            if status.startswith("2"):
-                answer["links"] = {
-                    _link_name("read"): {
-                        "operationId": "read",
-                        "parameters": from_path,
-                        "description": "the case afterwards",
-                    }
                 }
 
 

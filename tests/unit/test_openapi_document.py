@@ -71,9 +71,7 @@ def test_links_lead_from_a_submitted_case_to_every_route_of_that_case(doc):
         for link in links.values():
             assert link["parameters"] == {"case_id": "$response.body#/case_id"}
     for name in CASE_OPERATIONS:
-        assert name in by_id
-        [answer] = [a for s, a in by_id[name]["responses"].items() if s.startswith("2")]
-        assert answer["links"]["Read"]["parameters"] == {"case_id": "$request.path.case_id"}
+        assert "{case_id}" in next(p for p, _, op in operations(doc) if op["operationId"] == name)
 
 
 def _request_strings(doc) -> list[dict[str, Any]]:
