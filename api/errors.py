@@ -33,6 +33,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 from temporalio.service import RPCError, RPCStatusCode
 
+from api.facts import FACT_PATHS
 from domain.facts import shown_name
 from infra.logging import redact_text
 
@@ -107,7 +108,8 @@ def field_path(loc: Iterable[Any], *, request_loc: bool = False) -> str:
         elif str(part).startswith(("function-after[", "function-before[", "function-wrap[")):
             continue
         else:
-            name = shown_name(part)  # an unknown key of another shape is input, not a name
+            # An unknown key of another shape is input, not a name; a dotted fact is a name.
+            name = str(part) if part in FACT_PATHS else shown_name(part)
             out += f".{name}" if out else name
     return out or "body"
 

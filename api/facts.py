@@ -64,6 +64,11 @@ def _request_facts_fields() -> dict[str, Any]:
 
 
 _FACTS_CONFIG = ConfigDict(**{**PARequest.model_config, "extra": "forbid"})
+_FIELDS = _request_facts_fields()
+#: The dotted keys facts may use (``diagnosis.mrd_percent``): names, so errors may show them.
+FACT_PATHS = frozenset(
+    info.alias for _, info in _FIELDS.values() if isinstance(info, FieldInfo) and info.alias
+)
 
 RequestFacts: type[BaseModel] = create_model(
     "RequestFacts",
@@ -72,7 +77,7 @@ RequestFacts: type[BaseModel] = create_model(
         "Changed facts of the request: dotted fields (`diagnosis.mrd_percent`) or sections "
         "with some of their fields (`diagnosis: {mrd_percent}`), each valued as in the request."
     ),
-    **_request_facts_fields(),
+    **_FIELDS,
 )
 
 
