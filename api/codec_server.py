@@ -94,8 +94,18 @@ LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
 Authenticate = Callable[[Request], Awaitable[Principal]]
 
 NOT_PAYLOADS = "body must be Payloads protobuf JSON"
-#: The security scheme (OpenAPI) of the routes that check the token themselves.
+#: Security (OpenAPI) of the routes that check the caller themselves: the API's bearer
+#: token, or (on /encode and /decode) this server's session cookie instead.
 BEARER = [{"HTTPBearer": []}]
+BEARER_OR_SESSION = [{"HTTPBearer": []}, {"CodecSession": []}]
+SECURITY_SCHEMES = {
+    "CodecSession": {
+        "type": "apiKey",
+        "in": "cookie",
+        "name": SESSION_COOKIE,
+        "description": "a codec session, opened with POST /codec/session (or /codec/login)",
+    }
+}
 
 #: Bytes in protobuf JSON: base64, standard or URL-safe alphabet, padding optional.
 BASE64_PATTERN = r"^(?:[A-Za-z0-9+/_-]{4})*(?:[A-Za-z0-9+/_-]{2}(?:==)?|[A-Za-z0-9+/_-]{3}=?)?$"
@@ -405,7 +415,7 @@ def codec_router(
         summary="Encrypt Payloads (protobuf JSON)",
         response_model=PayloadsJson,
         responses=_CODEC_ERRORS,
-        openapi_extra={"security": BEARER},
+        openapi_extra={"security": BEARER_OR_SESSION},
     )
     async def encode(request: Request, body: PayloadsJson) -> JSONResponse:
         return await _apply(request, body, "encode")
@@ -416,7 +426,7 @@ def codec_router(
         summary="Decrypt Payloads (protobuf JSON)",
         response_model=PayloadsJson,
         responses=_CODEC_ERRORS,
-        openapi_extra={"security": BEARER},
+        openapi_extra={"security": BEARER_OR_SESSION},
     )
     async def decode(request: Request, body: PayloadsJson) -> JSONResponse:
         return await _apply(request, body, "decode")

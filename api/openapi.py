@@ -26,7 +26,10 @@ never refused for its shape and one it calls invalid is never accepted:
   its sequences at operations with links out, and a case route started with a
   random id only finds no case.
 
-The security scheme (``HTTPBearer``) comes from api/auth.py's dependency.
+The bearer scheme (``HTTPBearer``) comes from api/auth.py's dependency; the
+codec routes, which check the caller themselves, name it (or the codec session
+cookie, ``CodecSession``) in their own ``security``, and the cookie's scheme is
+added here.
 """
 
 from __future__ import annotations
@@ -86,6 +89,7 @@ def install_openapi(app: FastAPI) -> None:
 def refine(doc: dict[str, Any]) -> dict[str, Any]:
     """Everything the module docstring lists, applied to ``doc`` in place."""
     _one_error_shape(doc)
+    _security_schemes(doc)
     _case_id_pattern(doc)
     _storable_strings(doc)
     _links(doc)
@@ -110,6 +114,19 @@ def _one_error_shape(doc: dict[str, Any]) -> None:
     if fastapi_422 not in repr(doc.get("paths")):
         schemas.pop("HTTPValidationError", None)
         schemas.pop("ValidationError", None)
+
+
+def _security_schemes(doc: dict[str, Any]) -> None:
+    """Schemes that routes name without a FastAPI dependency to declare them."""
+    from api.codec_server import SECURITY_SCHEMES
+
+    named = {
+        name for _, _, op in _operations(doc) for req in op.get("security", []) for name in req
+    }
+    schemes = doc.setdefault("components", {}).setdefault("securitySchemes", {})
+    for name, scheme in SECURITY_SCHEMES.items():
+        if name in named:
+            schemes.setdefault(name, scheme)
 
 
 def case_id_schema() -> dict[str, Any]:

@@ -58,7 +58,11 @@ def test_every_route_lists_every_status_it_can_answer_with_the_error_body(doc):
 
 
 def test_the_bearer_scheme_is_declared_and_required_everywhere_but_health_and_logout(doc):
-    assert doc["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"
+    schemes = doc["components"]["securitySchemes"]
+    assert schemes["HTTPBearer"]["scheme"] == "bearer"
+    assert schemes["CodecSession"] == {**schemes["CodecSession"], "in": "cookie", "type": "apiKey"}
+    by_id = {op["operationId"]: op for _, _, op in operations(doc)}
+    assert by_id["decode"]["security"] == [{"HTTPBearer": []}, {"CodecSession": []}]
     open_routes = {(path, method) for path, method, op in operations(doc) if not op.get("security")}
     assert open_routes == {("/healthz", "get"), ("/codec/session", "delete")}
 
