@@ -5,14 +5,16 @@ Every status a route can answer is documented with its body, so that a client
 
 - 400: the body is not JSON at all (api/errors.py); routes that read a body;
 - 401/403: api/auth.py, on every route behind a token (401 carries
-  ``WWW-Authenticate: Bearer``, RFC 9110, 11.6.1);
+  ``WWW-Authenticate: Bearer``, RFC 9110, 11.6.1); 503 there too when the
+  identity provider's keys cannot be fetched (api/identity.py);
 - 404: a case id that is not a case (api/deps.py, api/case_gateway.py);
 - 409: the case refused the action, or has ended (api/case_gateway.py);
 - 413: api/limits.py, before any route runs: every route;
 - 422: a body or query parameter that is not valid, field by field; also
   api/limits.py's unstorable strings in any JSON body a route reads;
 - 500: a bug; the answer carries the correlation id of the log line;
-- 502/503: Temporal refused the call / is unreachable (api/errors.py);
+- 502/503: Temporal refused the call / is unreachable (api/errors.py); 503
+  also for a read whose access-audit row cannot be written (api/audit.py);
   504: the case did not answer an update or query in time (api/case_gateway.py).
 
 The sets below name them per kind of route; a route lists its set in its decorator.
@@ -34,7 +36,7 @@ DESCRIPTIONS = {
     422: "invalid input: `errors` names each field (dotted path) and what is wrong with it",
     500: "an unexpected error: `correlation_id` finds its log line",
     502: "Temporal refused the call, or the case could not answer",
-    503: "Temporal is unreachable; try again",
+    503: "Temporal, the identity provider or the access audit is unavailable; try again",
     504: "the case did not answer in time (is a worker running?)",
 }
 
@@ -47,8 +49,8 @@ _CHALLENGE = {
 
 #: What every route may answer, whatever it does (api/limits.py, api/errors.py).
 ANY_ROUTE = (413, 500)
-#: Behind a bearer token.
-AUTHED = (401, 403)
+#: Behind a bearer token (503: the identity provider's keys cannot be fetched).
+AUTHED = (401, 403, 503)
 #: Reads a JSON body.
 BODY = (400, 422)
 #: Talks to Temporal.

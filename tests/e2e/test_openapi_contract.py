@@ -42,8 +42,9 @@ pytestmark = pytest.mark.slow
 
 
 @pytest_asyncio.fixture
-async def api_url(db_pool, settings) -> AsyncIterator[str]:
-    """The stack on a Temporal dev server of its own, the API served over HTTP.
+async def api_url(runtime_pool, settings) -> AsyncIterator[str]:
+    """The stack on a Temporal dev server of its own, the API served over HTTP (the worker
+    and the API connect to PostgreSQL as the runtime role, as in production).
 
     Not the session's dev server: ``GET /cases`` lists every case on the
     server, and schemathesis follows the ids it lists; cases other tests left
@@ -59,8 +60,8 @@ async def api_url(db_pool, settings) -> AsyncIterator[str]:
     try:
         client = await connect(server.address)
         async with (
-            worker.build_worker(client, db_pool, settings),
-            served_api(settings, client, db_pool) as url,
+            worker.build_worker(client, runtime_pool, settings),
+            served_api(settings, client, runtime_pool) as url,
         ):
             yield url
     finally:
