@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
 from pydantic.fields import FieldInfo
 
 from domain.request import PARequest
+from domain.strict import standard_bounds
 
 
 def _same_checks(info: FieldInfo) -> Any:
@@ -81,10 +82,15 @@ RequestFacts: type[BaseModel] = create_model(
 )
 
 
+def _at_least_one(schema: dict[str, Any]) -> None:
+    standard_bounds(schema)
+    schema["minProperties"] = 1
+
+
 class InfoFacts(RequestFacts):  # type: ignore[misc, valid-type]
     """The facts a pended case is waiting for: at least one."""
 
-    model_config = ConfigDict(json_schema_extra={"minProperties": 1})
+    model_config = ConfigDict(json_schema_extra=_at_least_one)
 
     @model_validator(mode="before")
     @classmethod

@@ -18,15 +18,15 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
-from domain.strict import Identifier, IsoDate, JsonBool, JsonInt
+from domain.strict import STRICT_MODEL, Identifier, IsoDate, JsonBool, JsonInt
 
 ClaimStatus = Literal["paid", "partially_paid", "denied"]
 
 
 class ClaimLine(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = STRICT_MODEL
 
     claim_id: Identifier
     line: JsonInt = Field(ge=1, le=9_999)

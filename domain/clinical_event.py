@@ -28,7 +28,6 @@ from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
-    ConfigDict,
     Field,
     RootModel,
     ValidationError,
@@ -36,7 +35,7 @@ from pydantic import (
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from domain.strict import Identifier, IsoDate, JsonInt, JsonNumber
+from domain.strict import STRICT_MODEL, Identifier, IsoDate, JsonInt, JsonNumber
 
 EventType = Literal[
     "toxicity",
@@ -75,7 +74,7 @@ RETRACTABLE = frozenset(
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = STRICT_MODEL
 
 
 class Toxicity(_Strict):

@@ -20,7 +20,6 @@ from typing import Annotated, Literal
 from pydantic import (
     AfterValidator,
     BaseModel,
-    ConfigDict,
     Field,
     ValidationInfo,
     WithJsonSchema,
@@ -36,6 +35,7 @@ from domain.coverage import (
     ndc_products_of,
 )
 from domain.strict import (
+    STRICT_MODEL,
     Identifier,
     IsoDate,
     JsonBool,
@@ -59,7 +59,7 @@ Tki = Literal["bosutinib", "dasatinib", "imatinib", "nilotinib", "ponatinib"]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = STRICT_MODEL
 
 
 def _covered_hcpcs(code: str | None, info: ValidationInfo) -> str | None:

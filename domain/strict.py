@@ -35,6 +35,7 @@ from pydantic import (
     AfterValidator,
     AwareDatetime,
     BeforeValidator,
+    ConfigDict,
     Field,
     ValidationInfo,
     WithJsonSchema,
@@ -117,6 +118,40 @@ def _identifier(value: str, info: ValidationInfo) -> str:
     )
 
 
+#: JSON Schema's names of pydantic's bounds. pydantic (2.14) writes a bound on a validated
+#: type inside a union (``JsonNumber | None = Field(gt=0)``) under its own name (``gt``),
+#: which JSON Schema does not know: the bound would be lost to every reader of the schema.
+_BOUND_KEYWORDS = {
+    "gt": "exclusiveMinimum",
+    "ge": "minimum",
+    "lt": "exclusiveMaximum",
+    "le": "maximum",
+    "multiple_of": "multipleOf",
+}
+
+
+def standard_bounds(schema: dict[str, Any]) -> None:
+    """A model's JSON schema with pydantic's bound names turned into JSON Schema's, in place.
+
+    For ``json_schema_extra`` of the public models, so that ``priorauth schema`` and the
+    OpenAPI document state every bound the model checks.
+    """
+    stack: list[Any] = [schema]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            if node.get("type") in ("number", "integer"):
+                for name, keyword in _BOUND_KEYWORDS.items():
+                    if name in node:
+                        node.setdefault(keyword, node.pop(name))
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+
+
+#: The configuration of the public models: unknown fields refused, bounds stated.
+STRICT_MODEL = ConfigDict(extra="forbid", json_schema_extra=standard_bounds)
+
 #: A calendar day: ``YYYY-MM-DD`` (or a ``date`` built in code).
 IsoDate = Annotated[
     date,
@@ -149,6 +184,7 @@ __all__ = [
     "DATE_PATTERN",
     "IDENTIFIER_PATTERN",
     "RECORDED",
+    "STRICT_MODEL",
     "TIMESTAMP_PATTERN",
     "Identifier",
     "IsoDate",
@@ -157,4 +193,5 @@ __all__ = [
     "JsonNumber",
     "ZonedTimestamp",
     "recorded",
+    "standard_bounds",
 ]
