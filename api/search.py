@@ -17,7 +17,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field, WithJsonSchema
 from pydantic_core import PydanticCustomError
 from temporalio.client import Client, WorkflowExecution, WorkflowExecutionStatus
 
@@ -50,7 +50,19 @@ def _queryable(day: date) -> date:
     return day
 
 
-QueryDay = Annotated[IsoDate, AfterValidator(_queryable)]
+_DAY = r"(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01])"
+#: The same range as a pattern, for the OpenAPI document (with ``format: date`` for the
+#: calendar): 1970 .. 2261 whole, then 2262 up to April 11.
+QUERY_DAY_PATTERN = (
+    rf"^(?:(?:19[7-9][0-9]|2[01][0-9]{{2}}|22[0-5][0-9]|226[01])-{_DAY}"
+    r"|2262-0[1-3]-(?:0[1-9]|[12][0-9]|3[01])|2262-04-(?:0[1-9]|1[01]))$"
+)
+
+QueryDay = Annotated[
+    IsoDate,
+    AfterValidator(_queryable),
+    WithJsonSchema({"type": "string", "format": "date", "pattern": QUERY_DAY_PATTERN}),
+]
 
 
 class CaseFilter(BaseModel):
