@@ -6,7 +6,9 @@ stack); these hold the document's shape and the answers that need no Temporal.
 
 from __future__ import annotations
 
+import json
 import re
+from datetime import date, timedelta
 from typing import Any
 
 import httpx
@@ -108,7 +110,7 @@ def test_request_strings_say_they_cannot_hold_nul(doc):
     strings = _request_strings(doc)
     assert strings
     for schema in strings:
-        if "format" in schema or "enum" in schema:
+        if {"format", "enum", "const"} & schema.keys():
             continue
         pattern = re.compile(schema["pattern"])
         assert not pattern.search("a\x00b"), schema
@@ -177,3 +179,22 @@ async def test_bodies_no_route_reads_are_not_inspected(http):
         "GET", "/healthz", content=b'{"a": "\\u0000"}', headers={"content-type": "application/json"}
     )
     assert response.status_code == 200
+
+
+def test_bounds_of_strict_numbers_are_stated_in_json_schema_words(doc):
+    text = json.dumps(doc)
+    assert not re.search(r'"(gt|ge|lt|le|multiple_of)": ', text)
+    clinical = doc["components"]["schemas"]["Clinical"]["properties"]["height_cm"]["anyOf"][0]
+    assert (clinical["exclusiveMinimum"], clinical["maximum"]) == (0, 300)
+
+
+def test_the_period_end_filter_states_its_days_as_a_pattern():
+    from api.search import FIRST_QUERY_DAY, LAST_QUERY_DAY, QUERY_DAY_PATTERN
+
+    pattern = re.compile(QUERY_DAY_PATTERN)
+    day = date(1900, 1, 1)
+    while day < date(2400, 1, 1):
+        assert bool(pattern.fullmatch(day.isoformat())) == (
+            FIRST_QUERY_DAY <= day <= LAST_QUERY_DAY
+        ), day
+        day += timedelta(days=1)
