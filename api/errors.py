@@ -33,7 +33,6 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 from temporalio.service import RPCError, RPCStatusCode
 
-from api.facts import FACT_PATHS
 from domain.facts import shown_name
 from infra.logging import redact_text
 
@@ -108,8 +107,9 @@ def field_path(loc: Iterable[Any], *, request_loc: bool = False) -> str:
         elif str(part).startswith(("function-after[", "function-before[", "function-wrap[")):
             continue
         else:
-            # An unknown key of another shape is input, not a name; a dotted fact is a name.
-            name = str(part) if part in FACT_PATHS else shown_name(part)
+            # An unknown key of another shape is input, not a name; a dotted fact is a
+            # path of names, each shown as a name would be (facts.diagnosis.(unknown field)).
+            name = ".".join(shown_name(segment) for segment in str(part).split("."))
             out += f".{name}" if out else name
     return out or "body"
 

@@ -66,10 +66,6 @@ def _request_facts_fields() -> dict[str, Any]:
 
 _FACTS_CONFIG = ConfigDict(**{**PARequest.model_config, "extra": "forbid"})
 _FIELDS = _request_facts_fields()
-#: The dotted keys facts may use (``diagnosis.mrd_percent``): names, so errors may show them.
-FACT_PATHS = frozenset(
-    info.alias for _, info in _FIELDS.values() if isinstance(info, FieldInfo) and info.alias
-)
 
 RequestFacts: type[BaseModel] = create_model(
     "RequestFacts",
