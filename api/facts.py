@@ -10,7 +10,9 @@ through ``RequestFacts``, built from ``PARequest`` itself:
 - one optional property per top-level field, valued as that field (a section
   takes any subset of its fields, each valued as in the request);
 - one optional property per dotted field of a section, valued as that field;
-- nothing else (unknown keys are refused, naming them).
+- nothing else (unknown keys are refused, naming them); in particular not the
+  fields facts may not change (``domain.facts.FIXED_FIELDS``: the case's ids and
+  receipt, line of business, urgency, drug, and the member's identity).
 
 Each value is checked exactly as the request checks it, so a body that passes
 here also merges into a valid request (the case checks again anyway).
@@ -23,6 +25,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
 from pydantic.fields import FieldInfo
 
+from domain.facts import FIXED_FIELDS
 from domain.request import PARequest
 from domain.strict import standard_bounds
 
@@ -32,16 +35,21 @@ def _same_checks(info: FieldInfo) -> Any:
     return Annotated[info.annotation, info]
 
 
-def _section(model: type[BaseModel]) -> type[BaseModel]:
-    """``model`` with every field optional: a section of the request, in part."""
+def _fixed(path: str) -> bool:
+    """A field facts may not change (domain.facts.FIXED_FIELDS): not in the schema."""
+    return path in FIXED_FIELDS
+
+
+def _section(name: str, model: type[BaseModel]) -> type[BaseModel]:
+    """``model``'s changeable fields, every one optional: a section of the request, in part."""
     fields: dict[str, Any] = {
-        name: (_same_checks(info), None)
-        for name, info in model.model_fields.items()
-        if info.is_required()
+        sub: (_same_checks(info), None)
+        for sub, info in model.model_fields.items()
+        if not _fixed(f"{name}.{sub}")
     }
     return create_model(
         f"{model.__name__}Facts",
-        __base__=model,
+        __config__=ConfigDict(**{**model.model_config, "extra": "forbid"}),
         __doc__=f"Some fields of the request's {model.__name__.lower()} section.",
         **fields,
     )
@@ -54,11 +62,14 @@ def _is_section(info: FieldInfo) -> bool:
 def _request_facts_fields() -> dict[str, Any]:
     fields: dict[str, Any] = {}
     for name, info in PARequest.model_fields.items():
+        if _fixed(name):
+            continue
         if _is_section(info):
-            fields[name] = (_section(info.annotation), None)
+            fields[name] = (_section(name, info.annotation), None)
             for sub, sub_info in info.annotation.model_fields.items():
                 alias = f"{name}.{sub}"
-                fields[f"{name}__{sub}"] = (_same_checks(sub_info), Field(None, alias=alias))
+                if not _fixed(alias):
+                    fields[f"{name}__{sub}"] = (_same_checks(sub_info), Field(None, alias=alias))
         else:
             fields[name] = (_same_checks(info), None)
     return fields

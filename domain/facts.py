@@ -19,6 +19,35 @@ from pydantic import ValidationError
 from domain.request import PARequest
 from domain.strict import RECORDED
 
+#: What facts may not change: how the case was received and whom and which drug it is
+#: for. Facts describe the member's disease, therapy and clinical state (Sections III,
+#: IV); the case's identity, its line of business (its clocks and appeal rights), its
+#: drug (its policy, Section VI) and the member's identity stay as the request gave them.
+FIXED_FIELDS: tuple[str, ...] = (
+    "request_id",
+    "received_at",
+    "urgency",
+    "line_of_business",
+    "member.member_id",
+    "member.first_name",
+    "member.last_name",
+    "service.hcpcs",
+    "service.ndc",
+)
+
+
+def fixed_fact_problems(facts: dict[str, Any]) -> list[dict[str, str]]:
+    """The facts that name a field of :data:`FIXED_FIELDS` (dotted or inside a section),
+    as ``{field, message}``; never the value."""
+    problems: list[dict[str, str]] = []
+    for path in fact_paths(facts):
+        dotted = ".".join(path)
+        if any(dotted == fixed or dotted.startswith(f"{fixed}.") for fixed in FIXED_FIELDS):
+            problems.append(
+                {"field": f"facts.{dotted}", "message": "is fixed by the request; not a fact"}
+            )
+    return problems
+
 
 def _set_path(target: dict[str, Any], path: str, value: Any) -> None:
     parts = path.split(".")

@@ -43,7 +43,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.models import AdjudicateClaimInput, NotificationInput
     from domain.claim import ClaimAnswer, ClaimLine
     from domain.decision import Reason
-    from domain.facts import fact_problems, merge_facts
+    from domain.facts import fact_problems, fixed_fact_problems, merge_facts
     from domain.request import PARequest
     from infra.temporal import AUTH_PERIOD_END
     from workflows.case_clock import CaseClock
@@ -110,6 +110,14 @@ def _claim_key(line: ClaimLine) -> str:
 def _check_facts(request: PARequest, facts: dict[str, Any]) -> None:
     """A validator's refusal of facts that do not fit the request: which field and why,
     never the value (it may be PHI, and the message reaches the caller's 422)."""
+    fixed = fixed_fact_problems(facts)
+    if fixed:
+        raise ApplicationError(
+            "; ".join(f"{p['field']}: {p['message']}" for p in fixed),
+            {"errors": fixed},
+            type="InvalidInput",
+            non_retryable=True,
+        )
     try:
         merge_facts(request, facts)
     except ValidationError as exc:

@@ -43,6 +43,13 @@ async def test_pended_request_is_approved_when_the_missing_fact_arrives(cases, d
         await handle.execute_update(
             W.provide_info, ProvideInfoInput(facts={"diagnosis.mrd_percent": "lots"})
         )
+    with pytest.raises(WorkflowUpdateFailedError) as fixed:  # facts never re-key the case
+        await handle.execute_update(
+            W.provide_info,
+            ProvideInfoInput(facts={"diagnosis.mrd_percent": 0.4, "member.member_id": "M-2"}),
+        )
+    assert "member.member_id" in str(fixed.value.cause) and "M-2" not in str(fixed.value.cause)
+    assert (await handle.query(W.status)).status == "pended"
 
     await cases.to_day(3)
     outcome = await handle.execute_update(
