@@ -16,8 +16,9 @@ Sections (issue #8):
 3. ``lifecycle``: the full relapsed/refractory scenario through
    ``priorauth simulate``'s machinery on the time-skipping test server.
 4. ``open_cases``: approved cases held open (they wait in timers) until
-   there are ``open_cases`` of them; the RSS of the worker and the server,
-   and the same for the floor (``worker_rss_ratio`` = ours ÷ floor).
+   there are ``open_cases`` of them, ``run_out_share`` of ours then withdrawn
+   into their claims run-out (ended, still running); the RSS of the worker and
+   the server, and the same for the floor (``worker_rss_ratio`` = ours ÷ floor).
 """
 
 from __future__ import annotations
@@ -57,6 +58,9 @@ class BenchConfig:
     claim_cases: int | None = None  # default: one live case per lane
     open_cases: int = 5000
     open_floor: bool = True
+    # Of our open cases, the share withdrawn after approval: they end, and stay open in
+    # their claims run-out (POLICY.md), held in memory like live ones.
+    run_out_share: float = 0.5
     lifecycle_runs: int = 1
     rounds: int = 2  # alternating ours/floor turns in decisions and claims
     scenario: Path | None = None
@@ -160,6 +164,7 @@ class Bench:
                 "claim_lines": cfg.claim_lines,
                 "claim_cases": cfg.claim_cases or cfg.concurrency,
                 "open_cases": cfg.open_cases,
+                "run_out_share": cfg.run_out_share,
                 "lifecycle_runs": cfg.lifecycle_runs,
                 "rounds": cfg.rounds,
             },
@@ -429,6 +434,9 @@ class Bench:
                 growth.append(
                     {"open": len(keep), "worker_rss_mb": round(rss_bytes(proc.pid) / MB, 1)}
                 )
+            withdrawn = 0
+            if target is self.ours and cfg.run_out_share > 0:
+                withdrawn = await self._withdraw_into_run_out(keep, cfg.run_out_share)
             await asyncio.sleep(3.0)  # let the last tasks and projections settle
             running = await _count_running(stack.client, target.task_queue)
             section = {
@@ -442,6 +450,7 @@ class Bench:
                 "server_rss_mb": round(rss_bytes(stack.server_pid) / MB, 1),
             }
             if target is self.ours:
+                section["withdrawn_into_run_out"] = withdrawn
                 section["statuses"] = await self._statuses(keep)
                 if stack.postgres_pid:
                     section["postgres_rss_mb"] = round(rss_bytes(stack.postgres_pid) / MB, 1)
@@ -455,6 +464,27 @@ class Bench:
                 out["ours"]["worker_rss_mb"], out["floor"]["worker_rss_mb"]
             )
         return out
+
+    async def _withdraw_into_run_out(self, cases: list[OpenedCase], share: float) -> int:
+        """Withdraw ``share`` of the approved ``cases``: each ends ``withdrawn`` and stays
+        open in its claims run-out (still a running workflow, held by the worker)."""
+        from workflows.messages import WithdrawInput
+
+        chosen = cases[: int(len(cases) * share)]
+        self.say(f"  withdrawing {len(chosen)} of them into their claims run-out")
+
+        async def op(i: int, _lane: int) -> float:
+            started = time.perf_counter()
+            await chosen[i].handle.execute_update(
+                "withdraw",
+                WithdrawInput(reason="bench: into run-out", requested_by="bench"),
+                result_type=dict,
+            )
+            return time.perf_counter() - started
+
+        result = await closed_loop(len(chosen), self.cfg.concurrency, op)
+        self._raise_on_errors("withdrawals", result)
+        return result.count
 
     async def _statuses(self, cases: list[OpenedCase]) -> dict[str, int]:
         rows = await self.stack.pool.fetch(

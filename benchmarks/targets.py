@@ -11,7 +11,7 @@ import asyncio
 import time
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from temporalio.client import Client, WorkflowHandle
@@ -53,8 +53,10 @@ class OursTarget:
         from benchmarks.requests import bench_request
         from infra.member_ref import member_ref
 
-        now = datetime.now(UTC)
-        request = bench_request(self.run, index, now, now.date())
+        # Received and started yesterday: a case the open-cases section withdraws today
+        # has had a payable day, so it stays open in its claims run-out (POLICY.md).
+        received = datetime.now(UTC) - timedelta(days=1)
+        request = bench_request(self.run, index, received, received.date())
         return request, member_ref(request.member.member_id, self.member_ref_key)
 
     async def open(self, prepared: Any) -> OpenedCase:

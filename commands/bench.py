@@ -40,6 +40,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--no-open-floor", action="store_true", help="skip the floor's open-cases memory figure"
     )
     p.add_argument(
+        "--run-out-share",
+        type=float,
+        help="share of our open cases withdrawn into their claims run-out (default 0.5)",
+    )
+    p.add_argument(
         "--rounds", type=int, help="alternating ours/floor turns per comparison (default 2)"
     )
     p.add_argument("--lifecycle-runs", type=int, help="runs of the full scenario (default 1)")
@@ -66,6 +71,7 @@ def _config(args: argparse.Namespace) -> Any:
         "claim_lines",
         "claim_cases",
         "open_cases",
+        "run_out_share",
         "lifecycle_runs",
         "rounds",
         "scenario",

@@ -57,6 +57,10 @@ def test_quick_bench_writes_the_four_sections_with_positive_floor_ratios(tmp_pat
         assert decisions[who]["p99_ms"] >= decisions[who]["p50_ms"] > 0
     assert decisions["ours"]["recorded"]["rows"] == decisions["ours"]["count"]
     assert figures["claims"]["ours"]["errors"] == 0
-    assert figures["open_cases"]["ours"]["open"] >= figures["meta"]["settings"]["open_cases"]
+    open_cases = figures["open_cases"]["ours"]
+    assert open_cases["open"] >= figures["meta"]["settings"]["open_cases"]
+    # Half of them withdrawn: ended, yet still open (running) in their claims run-out.
+    assert open_cases["withdrawn_into_run_out"] == figures["meta"]["settings"]["open_cases"] // 2
+    assert open_cases["statuses"].get("withdrawn") == open_cases["withdrawn_into_run_out"]
     assert figures["open_cases"]["ours"]["worker_rss_mb"] > 0
     assert figures["lifecycle"]["history_events_total"] > 0
