@@ -1,4 +1,4 @@
-"""The API's one door to Temporal: updates, signals and queries with their errors mapped.
+"""The API's one door to Temporal: updates and queries with their errors mapped.
 
 - an update the case refuses in its current state (``accepted=False``) -> 409 with the reason;
 - an update the workflow's validator rejects -> 409 (422 when it names bad input: the
@@ -47,12 +47,6 @@ INVALID_INPUT_TYPES = frozenset({"InvalidInput", "ValidationError", "invalid_inp
 
 def handle(client: Client, case_id: str) -> WorkflowHandle[Any, Any]:
     return client.get_workflow_handle(case_id)
-
-
-async def closed_status(client: Client, case_id: str) -> str | None:
-    """The case's status if its workflow has ended, None if it runs; 404 if it never existed."""
-    closed = await _closed(client, case_id)
-    return closed[0] if closed else None
 
 
 async def _closed(client: Client, case_id: str) -> tuple[str, str] | None:
@@ -141,15 +135,6 @@ async def update(
         raise
     except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError):
         raise _timeout(case_id) from None
-
-
-async def signal(client: Client, case_id: str, name: str, arg: Any) -> None:
-    try:
-        await handle(client, case_id).signal(name, arg)
-    except RPCError as exc:
-        if exc.status == RPCStatusCode.NOT_FOUND:
-            raise await _not_found_or_closed(client, case_id, exc) from None
-        raise
 
 
 async def query(client: Client, case_id: str, name: str, result_type: type[T]) -> T:
