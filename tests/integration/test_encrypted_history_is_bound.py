@@ -82,15 +82,20 @@ async def _task_failures(client: Client, handle: WorkflowHandle, within_s: float
     return failures
 
 
-async def test_a_history_is_bound_to_its_case_and_replays_under_the_strict_codec(
-    dev_server, db_pool, task_queue
-):
-    settings = Settings(
+def _keyed_settings(dev_server, task_queue: str) -> Settings:
+    """Settings with a fresh codec key: the worker and client encrypt, bound and strict."""
+    return Settings(
         codec_keys=format_key("k1", generate_key()),
         temporal_address=dev_server.address,
         temporal_task_queue=task_queue,
         member_ref_key="test-member-ref-key",
     )
+
+
+async def test_a_history_is_bound_to_its_case_and_replays_under_the_strict_codec(
+    dev_server, db_pool, task_queue
+):
+    settings = _keyed_settings(dev_server, task_queue)
     client = await worker.connect_client(settings)
     now = datetime.now(UTC)
 
@@ -125,12 +130,7 @@ async def test_a_history_is_bound_to_its_case_and_replays_under_the_strict_codec
 async def test_a_ciphertext_moved_to_another_case_and_a_plain_signal_are_refused(
     dev_server, dev_client, db_pool, task_queue
 ):
-    settings = Settings(
-        codec_keys=format_key("k1", generate_key()),
-        temporal_address=dev_server.address,
-        temporal_task_queue=task_queue,
-        member_ref_key="test-member-ref-key",
-    )
+    settings = _keyed_settings(dev_server, task_queue)
     client = await worker.connect_client(settings)
     now = datetime.now(UTC)
     config = case_config(settings)
