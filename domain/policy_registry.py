@@ -16,8 +16,9 @@ rather than a case:
   takes the newest version in effect (``effective_date``) on ``as_of`` (default:
   the newest of all).
 
-Cases started before cases carried a ref (``policy_ref`` None) are Blincyto
-cases: ``resolve(None)`` is ``LEGACY_POLICY_REF``'s policy.
+Cases started before cases carried a ref (``policy_ref`` None) were all
+Blincyto cases: ``resolve(None, hcpcs)`` is the policy of their drug when one
+covers it, else ``LEGACY_POLICY_REF``'s.
 """
 
 from __future__ import annotations
@@ -124,10 +125,12 @@ class PolicyRegistry:
         return policy
 
     def resolve(self, ref: str | None, hcpcs: str | None = None) -> Policy:
-        """A case's policy: by its ref; without one, by its drug; else the legacy policy."""
+        """A case's policy: by its ref. A case without one was started before cases named
+        their policy: the policy of its drug when one covers it, else the legacy policy
+        (a case accepted then for a drug none covers was decided under Blincyto's)."""
         if ref:
             return self.get(ref)
-        if hcpcs:
+        if hcpcs and hcpcs in self._by_drug:
             return self.for_drug(hcpcs)
         return self.get(LEGACY_POLICY_REF)
 

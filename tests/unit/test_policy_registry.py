@@ -88,6 +88,7 @@ def test_a_case_without_a_ref_is_resolved_by_its_drug_else_as_blincyto(registry)
     assert registry.resolve(None, TESTOMAB).ref == TESTOMAB_REF
     assert registry.resolve(TESTOMAB_REF, "J9039").ref == TESTOMAB_REF  # the ref wins
     assert registry.resolve(None).ref == LEGACY_POLICY_REF == BLINCYTO_REF
+    assert registry.resolve(None, "J0000").ref == BLINCYTO_REF  # accepted under old rules
 
 
 def test_two_policies_for_one_drug_are_refused(tmp_path):
