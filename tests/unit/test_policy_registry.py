@@ -8,7 +8,6 @@ is refused, and two policies for one drug are refused (versions of one are not).
 from __future__ import annotations
 
 import shutil
-import sys
 from datetime import date
 from pathlib import Path
 
@@ -25,6 +24,7 @@ from domain.policy_registry import (
     default_registry,
 )
 from domain.request import PARequest
+from examples import example_requests
 from infra.case_config import case_config, case_config_for
 from infra.settings import Settings
 from tests.synthetic_policy import (
@@ -35,9 +35,6 @@ from tests.synthetic_policy import (
     serving,
     two_drugs,
 )
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "examples"))
-import example_requests
 
 BLINCYTO_REF = "OHSU-HEALTHSERVICES-0382@2025-09-04"
 
