@@ -27,7 +27,8 @@ COMMAND_MODULES = (
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="priorauth",
-        description="Prior-authorization lifecycle for Blincyto (blinatumomab) on Temporal.",
+        description="Prior-authorization lifecycle on Temporal, for the drugs whose policies "
+        "are in domain/policies/.",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:

@@ -20,6 +20,7 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
+from domain.policy_registry import PolicyRegistry
 from infra.logging import configure_logging
 from infra.settings import Settings
 
@@ -29,20 +30,29 @@ WORKFLOW_CODE = ("workflows",)  # the packages our workflow code lives in
 PROGRAM = "priorauth worker"
 
 
-def build_activities(pool: asyncpg.Pool, settings: Settings) -> list[Callable[..., Any]]:
-    """Every activity, as bound methods of classes built with their dependencies."""
+def build_activities(
+    pool: asyncpg.Pool, settings: Settings, policies: PolicyRegistry | None = None
+) -> list[Callable[..., Any]]:
+    """Every activity, as bound methods of classes built with their dependencies.
+
+    ``policies``: the policy registry every case is decided under, each by its own
+    ``policy_ref`` (default: every file of ``domain/policies/``, the same registry
+    requests are checked against).
+    """
     from activities.channels import make_channel
     from activities.claims_ledger import ClaimsLedger
     from activities.evaluation import EvaluationActivities
     from activities.notifications import Notifier
     from activities.store import CaseStore
-    from domain.policy import load_policy
+    from domain.policy_registry import default_registry
 
-    policy = load_policy()
-    evaluation = EvaluationActivities(policy)
-    store = CaseStore(pool)
-    ledger = ClaimsLedger(pool, policy)
-    notifier = Notifier(pool, make_channel(settings), max_attempts=settings.notify_max_attempts)
+    policies = policies or default_registry()
+    evaluation = EvaluationActivities(policies)
+    store = CaseStore(pool, policies)
+    ledger = ClaimsLedger(pool, policies)
+    notifier = Notifier(
+        pool, make_channel(settings), policies, max_attempts=settings.notify_max_attempts
+    )
     return [
         *evaluation.activities(),
         *store.activities(),
@@ -75,6 +85,7 @@ def build_worker(
     settings: Settings,
     *,
     task_queue: str | None = None,
+    policies: PolicyRegistry | None = None,
     **worker_options: Any,
 ) -> Worker:
     from workflows import WORKFLOWS
@@ -83,7 +94,7 @@ def build_worker(
         client,
         task_queue=task_queue or settings.temporal_task_queue,
         workflows=WORKFLOWS,
-        activities=build_activities(pool, settings),
+        activities=build_activities(pool, settings, policies),
         activity_executor=concurrent.futures.ThreadPoolExecutor(max_workers=4),
         workflow_runner=workflow_runner(),
         **worker_options,

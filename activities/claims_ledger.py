@@ -1,8 +1,11 @@
-"""The claims ledger: each claim line adjudicated once, atomically, per member.
+"""The claims ledger: each claim line adjudicated once, atomically, per member and drug.
 
-POLICY.md, "Claims against an authorization" and Section II (980 units in
-any 42 consecutive days per member, across all of the member's
-authorizations; a period pays at most 980 × its cycles). The answer itself
+POLICY.md, "Claims against an authorization" and Section II (the policy's
+unit limit in any window of its days per member, across all of the member's
+authorizations *for that drug*; a period pays at most the units per cycle ×
+its cycles). Every line is kept with the case's policy id (``policy_id``), and
+the member's window sums only the lines of that policy, so a member with cases
+on two drugs has two windows. The answer itself
 comes from the pure domain (``domain.adjudication.adjudicate``); this module
 gives it what the ledger knows, in ONE transaction:
 
@@ -10,8 +13,9 @@ gives it what the ledger knows, in ONE transaction:
    statement), so two claims of one member are decided one after the other
    and can never both take the last units; locks end with the transaction;
 2. one read (``_LEDGER_VIEW``): the rows of this claim line, the member's
-   units by date of service within ±41 days of this line's date (every 42-day
-   window that contains the date) over all the member's cases, the units this
+   units of this policy by date of service within ± (window - 1) days of this
+   line's date (every window that contains the date) over all the member's
+   cases under the policy, the units this
    case already paid in each of its periods and in all;
 3. a line already in the ledger (same claim id + line + reversal flag): the
    identical line gets the stored answer again and nothing is counted twice;
@@ -49,12 +53,14 @@ from typing import Any
 import asyncpg
 import structlog
 from temporalio import activity
+from temporalio.exceptions import ApplicationError
 
 from activities.locks import CLAIM_LOCK, MEMBER_LOCK
 from activities.models import AdjudicateClaimInput, ClaimAnswer
 from domain.adjudication import ClaimContext, PeriodUnits, PriorLine, adjudicate
 from domain.claim import ClaimLine
 from domain.policy import Policy
+from domain.policy_registry import PolicyRegistry
 
 log = structlog.get_logger(__name__)
 
@@ -63,7 +69,7 @@ SELECT pg_advisory_xact_lock($1, hashtext($2)), pg_advisory_xact_lock($3, hashte
 """
 
 # Read under the locks, in one statement: the rows of this claim line, the member's
-# units by date of service in [$4, $5], this case's paid units per period
+# units under policy $9 by date of service in [$4, $5], this case's paid units per period
 # ($7..$8 are the periods' starts and ends) and in all.
 _LEDGER_VIEW = """
 SELECT
@@ -77,7 +83,7 @@ SELECT
         SELECT json_build_array(date_of_service, units) FROM (
             SELECT date_of_service, sum(allowed_units)::int AS units
             FROM claim_lines
-            WHERE member_ref = $3 AND date_of_service BETWEEN $4 AND $5
+            WHERE member_ref = $3 AND policy_id = $9 AND date_of_service BETWEEN $4 AND $5
             GROUP BY date_of_service
             HAVING sum(allowed_units) <> 0
         ) w ORDER BY date_of_service
@@ -97,8 +103,8 @@ _INSERT_LINE = """
 WITH line AS (
     INSERT INTO claim_lines (
         claim_id, line, reversal, case_id, member_ref, date_of_service, units, status,
-        allowed_units, denied_units, carc_codes, answer, line_json, sent_by
-    ) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $15)
+        allowed_units, denied_units, carc_codes, answer, line_json, sent_by, policy_id
+    ) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $15, $16)
     RETURNING case_id, allowed_units
 )
 UPDATE authorizations a SET units_paid = $14
@@ -107,8 +113,9 @@ FROM line WHERE a.case_id = line.case_id AND line.allowed_units <> 0
 
 _INSERT_REJECTION = """
 INSERT INTO claim_line_rejections (
-    claim_id, line, reversal, case_id, member_ref, content_hash, answer, line_json, sent_by
-) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+    claim_id, line, reversal, case_id, member_ref, content_hash, answer, line_json, sent_by,
+    policy_id
+) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
 ON CONFLICT (claim_id, line, reversal, content_hash) DO NOTHING
 """
 
@@ -133,12 +140,12 @@ class _LedgerView:
 
 
 class ClaimsLedger:
-    """The ``adjudicate_claim`` activity over the ``claim_lines`` ledger."""
+    """The ``adjudicate_claim`` activity over the ``claim_lines`` ledger, each line under
+    its case's policy (``AdjudicateClaimInput.policy_ref``; None: the Blincyto policy)."""
 
-    def __init__(self, pool: asyncpg.Pool, policy: Policy) -> None:
+    def __init__(self, pool: asyncpg.Pool, policies: PolicyRegistry) -> None:
         self._pool = pool
-        self._policy = policy
-        self._reach = timedelta(days=policy.units.window_days - 1)
+        self._policies = policies
 
     def activities(self) -> list[Callable[..., Any]]:
         return [self.adjudicate_claim]
@@ -148,6 +155,12 @@ class ClaimsLedger:
         """Decide one claim line against a case, live or in its claims run-out (POLICY.md,
         Claims; Section II)."""
         line = inp.line
+        try:
+            policy = self._policies.resolve(inp.policy_ref)
+        except LookupError as err:
+            raise ApplicationError(
+                f"no policy for this case: {err}", type="UnknownPolicy", non_retryable=True
+            ) from err
         async with self._pool.acquire() as conn, conn.transaction():
             await conn.execute(
                 _LOCK,
@@ -156,7 +169,7 @@ class ClaimsLedger:
                 CLAIM_LOCK,
                 f"{line.claim_id}\x1f{line.line}",
             )
-            view = await self._view(conn, inp)
+            view = await self._view(conn, inp, policy)
             # The latest row of this claim line: its reversal once there is one.
             latest = view.seen.get(True) or view.seen.get(False)
             if latest is not None and self._identical(latest, inp):
@@ -168,13 +181,13 @@ class ClaimsLedger:
                     reversal=line.reversal,
                 )
                 return ClaimAnswer.model_validate(latest["answer"])
-            answer = adjudicate(line, self._context(inp, view, latest), self._policy)
+            answer = adjudicate(line, self._context(inp, view, latest, policy), policy)
             if (latest is None and not line.reversal) or (
                 line.reversal and latest is not None and answer.reversal
             ):
-                await self._insert_line(conn, inp, answer, view.case_units)
+                await self._insert_line(conn, inp, answer, view.case_units, policy.id)
             else:
-                await self._insert_rejection(conn, inp, answer)
+                await self._insert_rejection(conn, inp, answer, policy.id)
         log.info(
             "claim line adjudicated",
             case=inp.case_id,
@@ -191,19 +204,24 @@ class ClaimsLedger:
     def _identical(row: dict[str, Any], inp: AdjudicateClaimInput) -> bool:
         return row["member_ref"] == inp.member_ref and row["line_json"] == stored_line(inp.line)
 
-    async def _view(self, conn: asyncpg.Connection, inp: AdjudicateClaimInput) -> _LedgerView:
-        """What the ledger holds for this line, its member and its case, read under the lock."""
+    async def _view(
+        self, conn: asyncpg.Connection, inp: AdjudicateClaimInput, policy: Policy
+    ) -> _LedgerView:
+        """What the ledger holds for this line, its member on this drug and its case, read
+        under the lock."""
         dos = inp.line.date_of_service
+        reach = timedelta(days=policy.units.window_days - 1)
         row = await conn.fetchrow(
             _LEDGER_VIEW,
             inp.line.claim_id,
             inp.line.line,
             inp.member_ref,
-            dos - self._reach,
-            dos + self._reach,
+            dos - reach,
+            dos + reach,
             inp.case_id,
             [p.start for p in inp.periods],
             [p.end for p in inp.periods],
+            policy.id,
         )
         return _LedgerView(
             seen={r["reversal"]: r for r in row["seen"]},
@@ -213,7 +231,11 @@ class ClaimsLedger:
         )
 
     def _context(
-        self, inp: AdjudicateClaimInput, view: _LedgerView, latest: dict[str, Any] | None
+        self,
+        inp: AdjudicateClaimInput,
+        view: _LedgerView,
+        latest: dict[str, Any] | None,
+        policy: Policy,
     ) -> ClaimContext:
         """What the ledger knows that the domain needs (Section II)."""
         periods = [
@@ -243,9 +265,9 @@ class ClaimsLedger:
             received_on=inp.received_on,
             timely_filing_days=inp.timely_filing_days
             if inp.timely_filing_days is not None
-            else self._policy.timely_filing_days(inp.line_of_business),
+            else policy.timely_filing_days(inp.line_of_business),
             member_paid_units=view.member_units,
-            policy_id=self._policy.id,
+            policy_id=policy.id,
         )
 
     async def _insert_line(
@@ -254,6 +276,7 @@ class ClaimsLedger:
         inp: AdjudicateClaimInput,
         answer: ClaimAnswer,
         case_units: int,
+        policy_id: str,
     ) -> None:
         """Append the line; the case's record takes its new units total in the same statement."""
         line = inp.line
@@ -274,10 +297,15 @@ class ClaimsLedger:
             stored_line(line),
             case_units + answer.allowed_units,
             inp.sent_by,
+            policy_id,
         )
 
     async def _insert_rejection(
-        self, conn: asyncpg.Connection, inp: AdjudicateClaimInput, answer: ClaimAnswer
+        self,
+        conn: asyncpg.Connection,
+        inp: AdjudicateClaimInput,
+        answer: ClaimAnswer,
+        policy_id: str,
     ) -> None:
         """A CARC 16 answer: nothing counted, but the answer is on record (once per content)."""
         incoming = stored_line(inp.line)
@@ -292,6 +320,7 @@ class ClaimsLedger:
             answer.model_dump(mode="json"),
             incoming,
             inp.sent_by,
+            policy_id,
         )
         log.warning(
             "claim line refused as a duplicate",

@@ -3,8 +3,11 @@
 The workflow cannot read the policy file (no I/O in workflows), so these
 activities hand it everything it needs from the policy data: the decision,
 and the track's terms (cycle plan, renewals, total cycles, renewal window).
-Validation problems of the input are non-retryable ``ApplicationError``s;
-business outcomes are results.
+Each call is decided under the case's policy: its ``policy_ref``, or (a case
+started before cases named theirs) the policy of the request's drug, from the
+registry built in worker.py. Validation problems of the input (an unknown
+policy or drug among them) are non-retryable ``ApplicationError``s; business
+outcomes are results.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from activities.models import (
 from domain.dosing import dosing_plan
 from domain.engine import decide
 from domain.policy import Policy
+from domain.policy_registry import PolicyRegistry
 from domain.renewal import RenewalDecision, RenewalInput, decide_renewal
 from domain.terms import counted_prior_cycles, initial_authorization
 
@@ -54,10 +58,19 @@ def track_terms(policy: Policy, track_id: str, line_of_business: str | None = No
 
 
 class EvaluationActivities:
-    """Initial and renewal decisions under one policy version."""
+    """Initial and renewal decisions, each under the case's policy."""
 
-    def __init__(self, policy: Policy) -> None:
-        self._policy = policy
+    def __init__(self, policies: PolicyRegistry) -> None:
+        self._policies = policies
+
+    def _policy(self, ref: str | None, hcpcs: str | None) -> Policy:
+        """The case's policy: by its ref, else by the request's drug."""
+        try:
+            return self._policies.resolve(ref, hcpcs)
+        except LookupError as err:
+            raise ApplicationError(
+                f"no policy for this case: {err}", type="UnknownPolicy", non_retryable=True
+            ) from err
 
     def activities(self) -> list[Callable[..., Any]]:
         return [self.evaluate_request, self.evaluate_renewal, self.grant_terms]
@@ -65,10 +78,11 @@ class EvaluationActivities:
     @activity.defn
     def evaluate_request(self, inp: EvaluateRequestInput) -> EvaluationResult:
         """Section III: approve, pend, review, deny (a recommendation) or not applicable."""
+        policy = self._policy(inp.policy_ref, inp.request.service.hcpcs)
         try:
             decision = decide(
                 inp.request,
-                self._policy,
+                policy,
                 as_of=inp.as_of,
                 prior_cycles=inp.prior_cycles,
                 allow_automatic_denial=inp.allow_automatic_denial,
@@ -78,40 +92,44 @@ class EvaluationActivities:
                 f"the request cannot be evaluated: {err}", type="InvalidRequest", non_retryable=True
             ) from err
         lob = inp.request.line_of_business
-        terms = track_terms(self._policy, decision.track, lob) if decision.track else None
+        terms = track_terms(policy, decision.track, lob) if decision.track else None
         return EvaluationResult(decision=decision, terms=terms)
 
     @activity.defn
     def grant_terms(self, inp: GrantTermsInput) -> GrantTerms:
         """Section I: the initial period of a track a reviewer approves on, after the
         member's prior cycles (the larger of the request's and the system's record)."""
-        if inp.track not in self._policy.tracks:
+        policy = self._policy(inp.policy_ref, inp.request.service.hcpcs)
+        if inp.track not in policy.tracks:
             raise ApplicationError(
                 f"unknown track {inp.track!r}", type="UnknownTrack", non_retryable=True
             )
         prior = counted_prior_cycles(inp.request, inp.prior_cycles)
         try:
             auth = initial_authorization(
-                self._policy, inp.track, inp.request.period_start(), prior_cycles=prior
+                policy, inp.track, inp.request.period_start(), prior_cycles=prior
             )
         except ValueError as err:  # Section I: no cycle of the track is left
             raise ApplicationError(str(err), type="NoCyclesLeft", non_retryable=True) from err
         cycles = range(auth.first_cycle, auth.first_cycle + auth.cycles)
         clinical = inp.request.clinical
-        dosing = dosing_plan(
-            self._policy, inp.track, cycles, clinical.weight_kg, clinical.height_cm
-        )
+        dosing = dosing_plan(policy, inp.track, cycles, clinical.weight_kg, clinical.height_cm)
         return GrantTerms(
             authorization=auth,
             dosing=dosing,
-            terms=track_terms(self._policy, inp.track, inp.request.line_of_business),
+            terms=track_terms(policy, inp.track, inp.request.line_of_business),
         )
 
     @activity.defn
     def evaluate_renewal(self, inp: RenewalInput) -> RenewalDecision:
-        """Section IV: approve, review, pend, deny, too early or not renewable."""
+        """Section IV: approve, review, pend, deny, too early or not renewable, under the
+        case's policy (its ref; else the policy id its first decision named; else its drug)."""
+        ref = inp.policy_ref
+        if ref is None and inp.policy_id is not None:
+            ref = inp.policy_id  # an id alone: that policy's newest version
+        policy = self._policy(ref, inp.request.service.hcpcs)
         try:
-            return decide_renewal(inp, self._policy)
+            return decide_renewal(inp, policy)
         except (ValidationError, ValueError, KeyError) as err:
             raise ApplicationError(
                 f"the renewal cannot be evaluated: {err}", type="InvalidRequest", non_retryable=True

@@ -28,13 +28,20 @@ class EvaluateRequestInput(BaseModel):
     prior_cycles: int = 0
     # A setting for lines of business whose engine denials stand without a reviewer.
     allow_automatic_denial: bool = False
+    # The case's policy, "policy_id@version" (CaseInput.policy_ref); None: by the
+    # request's drug where the input has the request, else the Blincyto policy.
+    policy_ref: str | None = None
 
 
 class MemberHistoryInput(BaseModel):
-    """Ask for what the system already knows of a member (Section I, prior therapy)."""
+    """Ask for what the system already knows of a member on one drug (Section I, prior
+    therapy): the history is keyed by member and the case's policy."""
 
     member_ref: str
     exclude_case_id: str | None = None
+    # The case's policy, "policy_id@version" (CaseInput.policy_ref); None: by the
+    # request's drug where the input has the request, else the Blincyto policy.
+    policy_ref: str | None = None
 
 
 class MemberHistory(BaseModel):
@@ -109,6 +116,9 @@ class AuthorizationProjection(BaseModel):
     escalated: bool = False
     received_at: datetime
     updated_at: datetime
+    # The case's policy, "policy_id@version" (CaseInput.policy_ref); None: by the
+    # request's drug where the input has the request, else the Blincyto policy.
+    policy_ref: str | None = None
 
 
 class AdjudicateClaimInput(BaseModel):
@@ -128,6 +138,9 @@ class AdjudicateClaimInput(BaseModel):
     line_of_business: str | None = None
     timely_filing_days: int | None = None
     sent_by: str | None = None  # the claims system's subject, recorded with the line
+    # The case's policy, "policy_id@version" (CaseInput.policy_ref); None: by the
+    # request's drug where the input has the request, else the Blincyto policy.
+    policy_ref: str | None = None
 
 
 class ClinicalEventInput(BaseModel):
@@ -168,6 +181,9 @@ class NotificationInput(BaseModel):
     recipient: str
     payload: dict[str, Any] = Field(default_factory=dict)
     actor: str | None = None  # whose message caused it; None: the case's clocks
+    # The case's policy, "policy_id@version" (CaseInput.policy_ref); None: by the
+    # request's drug where the input has the request, else the Blincyto policy.
+    policy_ref: str | None = None
 
 
 class NotificationResult(BaseModel):
@@ -218,6 +234,9 @@ class GrantTermsInput(BaseModel):
     track: str
     as_of: date
     prior_cycles: int = 0
+    # The case's policy, "policy_id@version" (CaseInput.policy_ref); None: by the
+    # request's drug where the input has the request, else the Blincyto policy.
+    policy_ref: str | None = None
 
 
 class GrantTerms(BaseModel):

@@ -1,15 +1,20 @@
 """The human-readable text of each notice, from its payload (pure, no I/O).
 
 The workflow sends a ``kind`` and a ``payload``; :func:`render` turns them into
-the text written to the outbox and delivered. It is lenient: a missing key
-reads "not stated" or its sentence is left out, never an exception. Text
-never carries names, member ids or dates of birth: nothing here reads them.
+the text written to the outbox and delivered, under the case's policy: every
+word and number that is not the case's own (the drug's name, its HCPCS code
+and billable unit, the unit limit and its window, the Medicare text) comes from
+the policy data, so a second drug's notices need no code. It is lenient: a
+missing key reads "not stated" or its sentence is left out, never an
+exception. Text never carries names, member ids or dates of birth: nothing
+here reads them.
 
 Payload keys per kind (all optional; dates ISO ``YYYY-MM-DD``):
 
 - ``approval``, ``renewal_approved``: ``track``, ``period_start``,
   ``period_end``, ``cycles``, ``first_cycle``, ``authorized_units``,
-  ``max_units_per_42_days`` (the authorization's, from the policy data),
+  ``max_units_per_42_days`` (the authorization's unit limit per window, from the
+  policy data, whatever the policy's window; the window's days are the policy's),
   ``renewals_left``, ``policy_ref``.
   (Sections I and II: period, cycles, units; the cycles are named by number,
   and an initial approval that starts after cycle 1 says the earlier cycles
@@ -46,8 +51,11 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from domain.policy import Policy
+
 NOT_STATED = "not stated"
 
+#: What each fact of a pend asks for; ``{drug}`` is the policy's generic name.
 FACT_LABELS: dict[str, str] = {
     "diagnosis.icd10_codes": "ICD-10 diagnosis codes",
     "diagnosis.b_cell_precursor": "whether the ALL is B-cell precursor",
@@ -58,10 +66,10 @@ FACT_LABELS: dict[str, str] = {
     "diagnosis.relapsed_or_refractory": "whether the disease is relapsed or refractory",
     "diagnosis.tki_status": "response to tyrosine kinase inhibitors",
     "therapy.setting": "treatment setting",
-    "therapy.combined_with": "therapies given with blinatumomab",
+    "therapy.combined_with": "therapies given with {drug}",
     "therapy.regimen": "treatment regimen / protocol",
     "therapy.tki": "the tyrosine kinase inhibitor used",
-    "therapy.prior_blinatumomab_cycles": "blinatumomab cycles already given",
+    "therapy.prior_blinatumomab_cycles": "{drug} cycles already given",
     "clinical.weight_kg": "weight in kg",
     "clinical.height_cm": "height in cm",
     "clinical.live_vaccine_within_2_weeks": "live vaccine in the 2 weeks before starting",
@@ -76,9 +84,9 @@ def _v(payload: Mapping[str, Any], key: str, default: Any = NOT_STATED) -> Any:
     return default if value is None or value == "" else value
 
 
-def fact_label(path: str) -> str:
+def fact_label(path: str, policy: Policy) -> str:
     label = FACT_LABELS.get(path)
-    return f"{label} ({path})" if label else path
+    return f"{label.format(drug=policy.policy.generic_name)} ({path})" if label else path
 
 
 def _reasons(payload: Mapping[str, Any]) -> list[str]:
@@ -104,26 +112,29 @@ def _cycle_numbers(p: Mapping[str, Any]) -> str:
     return f" (cycle {first})" if count == 1 else f" (cycles {first} to {first + count - 1})"
 
 
-def _initial_approval(p: Mapping[str, Any]) -> list[str]:
-    lines = _approval(p)
+def _initial_approval(p: Mapping[str, Any], policy: Policy) -> list[str]:
+    lines = _approval(p, policy)
     first = p.get("first_cycle")
     if isinstance(first, int) and first > 1:
         prior = "Cycle 1 counts" if first == 2 else f"Cycles 1 to {first - 1} count"
         lines.insert(
             2,
-            f"{prior} as blinatumomab already given: this authorization continues the "
-            "numbering (policy Section I, prior therapy).",
+            f"{prior} as {policy.policy.generic_name} already given: this authorization "
+            f"continues the numbering (policy Section {policy.prior_therapy.ref}, prior therapy).",
         )
     return lines
 
 
-def _approval(p: Mapping[str, Any]) -> list[str]:
+def _approval(p: Mapping[str, Any], policy: Policy) -> list[str]:
+    units = policy.units
+    hcpcs = " or ".join(policy.billing.hcpcs)
+    limit = _v(p, "max_units_per_42_days", units.max_units_per_window)
     lines = [
         f"Authorized period: {_v(p, 'period_start')} to {_v(p, 'period_end')}.",
         f"Cycles covered: {_v(p, 'cycles')}{_cycle_numbers(p)}.",
-        f"Units authorized (HCPCS J9039, 1 unit = 1 mcg): {_v(p, 'authorized_units')} for "
-        f"the period, at most {_v(p, 'max_units_per_42_days')} in any 42 consecutive days "
-        "(policy Section II).",
+        f"Units authorized (HCPCS {hcpcs}, {policy.hcpcs_unit}): "
+        f"{_v(p, 'authorized_units')} for the period, at most {limit} in any "
+        f"{units.window_days} consecutive days (policy Section {units.ref}).",
     ]
     if p.get("track"):
         lines.append(f"Authorization track: {p['track']} (policy Section I).")
@@ -132,10 +143,10 @@ def _approval(p: Mapping[str, Any]) -> list[str]:
     return lines
 
 
-def _pend(p: Mapping[str, Any]) -> list[str]:
+def _pend(p: Mapping[str, Any], policy: Policy) -> list[str]:
     missing = p.get("missing_facts") or []
     lines = ["We need the following information to decide this request:"]
-    lines += [f"- {fact_label(str(f))}" for f in missing] or [f"- {NOT_STATED}"]
+    lines += [f"- {fact_label(str(f), policy)}" for f in missing] or [f"- {NOT_STATED}"]
     lines.append(
         f"Please send it by {_v(p, 'deadline')}. Without it the request goes to "
         "clinical review on the information we have."
@@ -181,11 +192,11 @@ def _renewal_refused(p: Mapping[str, Any]) -> list[str]:
     return lines
 
 
-def _not_applicable(p: Mapping[str, Any]) -> list[str]:
+def _not_applicable(p: Mapping[str, Any], policy: Policy) -> list[str]:
     medicare = p.get("medicare") if isinstance(p.get("medicare"), Mapping) else {}
     lines = [
-        "This policy does not apply to Medicare Part B (policy Appendix 2). Coverage follows "
-        "the Medicare Benefit Policy Manual (Pub. 100-2, ch. 15 §50) and NCDs/LCDs.",
+        f"This policy does not apply to Medicare Part B (policy {policy.medicare.ref}). "
+        f"{policy.medicare.text}",
         f"Medicare Administrative Contractor: jurisdiction {_v(medicare, 'jurisdiction')}, "
         f"{_v(medicare, 'contractor')}.",
     ]
@@ -271,34 +282,39 @@ def _reinstated(p: Mapping[str, Any]) -> list[str]:
     return lines
 
 
+#: Each kind's title; ``{drug}`` is the policy's drug name.
 TITLES: dict[str, str] = {
-    "approval": "Blincyto prior authorization approved",
-    "pend": "Blincyto prior authorization: information needed",
-    "review_assignment": "Blincyto prior authorization: clinical review assigned",
-    "denial": "Blincyto prior authorization denied",
-    "not_applicable": "Blincyto prior authorization: policy not applicable (Medicare Part B)",
-    "renewal_window_open": "Blincyto authorization: renewal window open",
-    "renewal_reminder": "Blincyto authorization: renewal reminder",
-    "renewal_approved": "Blincyto authorization renewed",
-    "renewal_refused": "Blincyto authorization renewal not approved",
-    "expiry": "Blincyto authorization expired",
-    "completed": "Blincyto authorization completed",
-    "escalation": "Blincyto prior authorization: decision clock escalation",
-    "appeal_received": "Blincyto prior authorization: appeal received",
-    "withdrawn": "Blincyto prior authorization withdrawn",
-    "discontinued": "Blincyto authorization: treatment discontinued",
-    "period_extended": "Blincyto authorization period extended",
-    "reinstated": "Blincyto authorization reinstated",
+    "approval": "{drug} prior authorization approved",
+    "pend": "{drug} prior authorization: information needed",
+    "review_assignment": "{drug} prior authorization: clinical review assigned",
+    "denial": "{drug} prior authorization denied",
+    "not_applicable": "{drug} prior authorization: policy not applicable (Medicare Part B)",
+    "renewal_window_open": "{drug} authorization: renewal window open",
+    "renewal_reminder": "{drug} authorization: renewal reminder",
+    "renewal_approved": "{drug} authorization renewed",
+    "renewal_refused": "{drug} authorization renewal not approved",
+    "expiry": "{drug} authorization expired",
+    "completed": "{drug} authorization completed",
+    "escalation": "{drug} prior authorization: decision clock escalation",
+    "appeal_received": "{drug} prior authorization: appeal received",
+    "withdrawn": "{drug} prior authorization withdrawn",
+    "discontinued": "{drug} authorization: treatment discontinued",
+    "period_extended": "{drug} authorization period extended",
+    "reinstated": "{drug} authorization reinstated",
 }
 
-BODIES: dict[str, Callable[[Mapping[str, Any]], list[str]]] = {
+#: The kinds whose text reads the policy's data beyond its drug name.
+_WITH_POLICY: dict[str, Callable[[Mapping[str, Any], Policy], list[str]]] = {
     "approval": _initial_approval,
     "renewal_approved": _approval,
     "pend": _pend,
+    "not_applicable": _not_applicable,
+}
+
+BODIES: dict[str, Callable[[Mapping[str, Any]], list[str]]] = {
     "review_assignment": _review,
     "denial": _denial,
     "renewal_refused": _renewal_refused,
-    "not_applicable": _not_applicable,
     "renewal_window_open": _window_open,
     "renewal_reminder": _reminder,
     "expiry": _expiry,
@@ -312,11 +328,23 @@ BODIES: dict[str, Callable[[Mapping[str, Any]], list[str]]] = {
 }
 
 
-def render(kind: str, payload: Mapping[str, Any] | None, case_id: str = "") -> str:
-    """The notice as plain text: a title line, the case reference, then the body."""
+def title(kind: str, policy: Policy) -> str:
+    """The notice's title line, naming the policy's drug."""
+    return TITLES.get(kind, "{drug} prior authorization: " + kind).format(
+        drug=policy.policy.drug_name
+    )
+
+
+def render(
+    kind: str, payload: Mapping[str, Any] | None, case_id: str = "", *, policy: Policy
+) -> str:
+    """The notice as plain text under the case's ``policy``: a title line, the case
+    reference, then the body."""
     payload = payload or {}
-    title = TITLES.get(kind, f"Blincyto prior authorization: {kind}")
-    body = BODIES.get(kind, lambda _p: [])(payload)
+    if kind in _WITH_POLICY:
+        body = _WITH_POLICY[kind](payload, policy)
+    else:
+        body = BODIES.get(kind, lambda _p: [])(payload)
     ref = payload.get("request_id") or case_id
-    head = [title] + ([f"Reference: {ref}"] if ref else [])
+    head = [title(kind, policy)] + ([f"Reference: {ref}"] if ref else [])
     return "\n".join([*head, "", *body]).rstrip() + "\n"

@@ -4,7 +4,8 @@ DESIGN.md, Persistence; POLICY.md, Decision clocks and appeals (escalations,
 appeal rights). ``send_notification``:
 
 1. inserts the notice under its ``key`` (``ON CONFLICT (key) DO NOTHING``),
-   with the text rendered by :mod:`activities.notice_text`; a repeated call
+   with the text rendered by :mod:`activities.notice_text` under the case's
+   policy (``policy_ref``, from the registry; None: Blincyto's); a repeated call
    with the same key delivers what the first one wrote;
 2. takes the row with a status transition ``pending -> sending`` that also
    sets a lease (``lease_until``). Only one attempt can hold it, so two
@@ -43,6 +44,7 @@ from temporalio.exceptions import ApplicationError
 from activities.channels import Channel, DeliveryError, Notice
 from activities.models import NotificationInput, NotificationResult
 from activities.notice_text import render
+from domain.policy_registry import PolicyRegistry
 
 log = structlog.get_logger(__name__)
 
@@ -88,6 +90,7 @@ class Notifier:
         self,
         pool: asyncpg.Pool,
         channel: Channel,
+        policies: PolicyRegistry,
         max_attempts: int = 5,
         *,
         backoff_base: float = 1.0,
@@ -100,6 +103,7 @@ class Notifier:
             raise ValueError("max_attempts must be at least 1")
         self._pool = pool
         self._channel = channel
+        self._policies = policies
         self._max_attempts = max_attempts
         self._backoff_base = backoff_base
         self._backoff_max = backoff_max
@@ -117,6 +121,12 @@ class Notifier:
         """Write the notice to the outbox (once per key) and deliver it (once)."""
         if not inp.key.strip():
             raise ApplicationError("notification key is empty", non_retryable=True)
+        try:
+            policy = self._policies.resolve(inp.policy_ref)
+        except LookupError as err:
+            raise ApplicationError(
+                f"no policy for this case: {err}", type="UnknownPolicy", non_retryable=True
+            ) from err
         await self._pool.execute(
             _INSERT,
             inp.key,
@@ -125,7 +135,7 @@ class Notifier:
             inp.recipient,
             self._channel.name,
             inp.payload,
-            render(inp.kind, inp.payload, inp.case_id),
+            render(inp.kind, inp.payload, inp.case_id, policy=policy),
             inp.actor,
         )
         row = await self._pool.fetchrow(_CLAIM, inp.key, self._lease)

@@ -19,7 +19,8 @@ activities freely:
   are ignored", CONTRACT.md), with the subject of the system that sent it.
 
 Prior therapy (POLICY.md Section I, "Prior therapy"): the member's earlier
-cycles are the highest cycle any of the member's *other* cases reached: a
+cycles are the highest cycle any of the member's *other* cases under the same
+policy (the same drug: ``authorizations.policy_id``) reached: a
 case granted from cycle ``first_cycle`` (numbered on from the cycles the
 member had before it) that started ``cycles_started`` cycles has reached
 ``first_cycle - 1 + cycles_started``. Cases recorded before grants continued
@@ -38,6 +39,7 @@ from typing import Any
 import asyncpg
 import structlog
 from temporalio import activity
+from temporalio.exceptions import ApplicationError
 
 from activities.locks import MEMBER_LOCK
 from activities.models import (
@@ -48,6 +50,7 @@ from activities.models import (
     RecordDecisionInput,
     RecordResult,
 )
+from domain.policy_registry import PolicyRegistry
 
 log = structlog.get_logger(__name__)
 
@@ -69,11 +72,11 @@ _UPSERT_AUTHORIZATION = """
 INSERT INTO authorizations (
     case_id, request_id, member_ref, version, status, track, path, line_of_business,
     urgency, periods, renewals_used, cycles_started, units_authorized, units_paid,
-    period_end, escalated, received_at, updated_at
+    period_end, escalated, received_at, updated_at, policy_id
 ) VALUES (
     $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13,
     (SELECT COALESCE(sum(allowed_units), 0)::int FROM claim_lines WHERE case_id = $1),
-    $14, $15, $16, $17
+    $14, $15, $16, $17, $18
 )
 ON CONFLICT (case_id) DO UPDATE SET
     request_id = EXCLUDED.request_id,
@@ -93,6 +96,7 @@ ON CONFLICT (case_id) DO UPDATE SET
     escalated = EXCLUDED.escalated,
     received_at = EXCLUDED.received_at,
     updated_at = EXCLUDED.updated_at,
+    policy_id = EXCLUDED.policy_id,
     recorded_at = now()
 WHERE authorizations.version < EXCLUDED.version
 RETURNING case_id
@@ -108,10 +112,20 @@ RETURNING id
 
 
 class CaseStore:
-    """Activities that write (and read back) the durable record of each case."""
+    """Activities that write (and read back) the durable record of each case; a case's
+    rows are keyed by its policy's id (``policy_ref``; None: the Blincyto policy)."""
 
-    def __init__(self, pool: asyncpg.Pool) -> None:
+    def __init__(self, pool: asyncpg.Pool, policies: PolicyRegistry) -> None:
         self._pool = pool
+        self._policies = policies
+
+    def _policy_id(self, ref: str | None) -> str:
+        try:
+            return self._policies.resolve(ref).id
+        except LookupError as err:
+            raise ApplicationError(
+                f"no policy for this case: {err}", type="UnknownPolicy", non_retryable=True
+            ) from err
 
     def activities(self) -> list[Callable[..., Any]]:
         return [
@@ -123,7 +137,8 @@ class CaseStore:
 
     @activity.defn
     async def member_history(self, inp: MemberHistoryInput) -> MemberHistory:
-        """The cycles the member's other cases reached (Section I, "Prior therapy")."""
+        """The cycles the member's other cases on the same drug reached (Section I, "Prior
+        therapy")."""
         cycles = await self._pool.fetchval(
             """
             SELECT GREATEST(
@@ -132,10 +147,11 @@ class CaseStore:
                 COALESCE(sum(cycles_started), 0)
             )::int
             FROM authorizations
-            WHERE member_ref = $1 AND case_id IS DISTINCT FROM $2
+            WHERE member_ref = $1 AND policy_id = $3 AND case_id IS DISTINCT FROM $2
             """,
             inp.member_ref,
             inp.exclude_case_id,
+            self._policy_id(inp.policy_ref),
         )
         return MemberHistory(prior_cycles=cycles)
 
@@ -208,6 +224,7 @@ class CaseStore:
                 inp.escalated,
                 inp.received_at,
                 inp.updated_at,
+                self._policy_id(inp.policy_ref),
             )
         log.debug(
             "authorization projected" if written else "authorization projection not newer",

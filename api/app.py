@@ -33,13 +33,14 @@ from api.identity import authenticator_from_settings
 from api.limits import BodyLimits
 from api.openapi import install_openapi, operation_id
 from api.responses import ANY_ROUTE, errors
+from domain.policy_registry import PolicyRegistry, default_registry
 from infra.secure_config import refuse_insecure, warnings
 from infra.settings import Settings
 
 log = structlog.get_logger("api")
 
 DESCRIPTION = """
-Prior authorization of Blincyto (blinatumomab): submit requests, send claim lines
+Prior authorization of DRUGS: submit requests, send claim lines
 and clinical events to live cases, record reviewer decisions, and read the queue.
 
 Every route but `/healthz` needs `Authorization: Bearer <token>`: a static token of one
@@ -63,7 +64,11 @@ takes (OpenAPI links).
 
 
 def create_app(
-    settings: Settings, *, client: Client | None = None, pool: asyncpg.Pool | None = None
+    settings: Settings,
+    *,
+    client: Client | None = None,
+    pool: asyncpg.Pool | None = None,
+    policies: PolicyRegistry | None = None,
 ) -> FastAPI:
     """Build the API; it opens its own client and pool unless the caller shares them.
 
@@ -96,16 +101,20 @@ def create_app(
                 await owned_pool.close()
 
     open_docs = settings.is_dev
+    policies = policies or default_registry()
+    served = {policies.for_drug(code).id: policies.for_drug(code) for code in policies.hcpcs}
+    drugs = ", ".join(f"{p.policy.drug} ({', '.join(p.billing.hcpcs)})" for p in served.values())
     app = FastAPI(
-        title="Blincyto prior authorization",
+        title="Prior authorization",
         version="0.1.0",
-        description=DESCRIPTION,
+        description=DESCRIPTION.replace("DRUGS", drugs, 1),
         lifespan=lifespan,
         **({} if open_docs else {"openapi_url": None, "docs_url": None, "redoc_url": None}),
         generate_unique_id_function=operation_id,
     )
     app.state.settings = settings
     app.state.identities = identities
+    app.state.policies = policies
     if client is not None:
         app.state.client = client
     if pool is not None:

@@ -17,10 +17,10 @@ from temporalio.client import Client
 from api import case_gateway, case_records
 from api.case_records import DecisionRecord, NoticeRecord
 from api.timeline_svg import TimelineClaim, TimelineCycle, TimelineData, TimelinePeriod
+from domain.policy import Policy
+from domain.policy_registry import PolicyRegistry
 from workflows.case_state import StatusChange
 from workflows.messages import CaseStatusView, CyclesView, HistoryView, PeriodsView, UnitsView
-
-DEFAULT_TREATMENT_DAYS = 28
 
 
 class CaseView(BaseModel):
@@ -73,9 +73,20 @@ async def read_case(client: Client, pool: asyncpg.Pool, case_id: str) -> CaseVie
     )
 
 
+def _treatment_days(policy: Policy, track: str | None, cycle: int, cycle_days: int) -> int:
+    """A cycle's treatment days by the policy's dosing rows (Section V), when no decision
+    of the case holds its dosing plan; the whole cycle when the policy has no row."""
+    for row in policy.dosing.tracks.get(track or "", []):
+        if row.cycles.from_ <= cycle <= row.cycles.to:
+            return min(row.treatment_days, cycle_days)
+    return cycle_days
+
+
 async def read_timeline(
-    client: Client, pool: asyncpg.Pool, case_id: str, today: date
+    client: Client, pool: asyncpg.Pool, case_id: str, today: date, policies: PolicyRegistry
 ) -> TimelineData:
+    """The picture's data under the case's policy (its ``policy_ref``; the drug, the unit
+    limit and its window come from there)."""
     q = case_gateway.query
     status = await q(client, case_id, "status", CaseStatusView)
 
@@ -88,8 +99,12 @@ async def read_timeline(
     (periods, cycles), claims, treatment = await asyncio.gather(
         views(), case_records.claims(pool, case_id), case_records.treatment_days(pool, case_id)
     )
+    policy = policies.resolve(status.policy_ref)
     return TimelineData(
         case_id=case_id,
+        drug=policy.policy.drug_name,
+        max_units_per_window=policy.units.max_units_per_window,
+        window_days=policy.units.window_days,
         status=status.status,
         track=status.track,
         as_of=today,
@@ -104,7 +119,9 @@ async def read_timeline(
                 cycle=c.cycle,
                 start=c.start,
                 cycle_days=c.cycle_days,
-                treatment_days=min(treatment.get(c.cycle, DEFAULT_TREATMENT_DAYS), c.cycle_days),
+                treatment_days=min(treatment[c.cycle], c.cycle_days)
+                if c.cycle in treatment
+                else _treatment_days(policy, status.track, c.cycle, c.cycle_days),
                 phase=c.phase,
             )
             for c in cycles.cycles

@@ -7,6 +7,7 @@ from fastapi import Path, Request
 from temporalio.client import Client
 
 from api.errors import not_found
+from domain.policy_registry import PolicyRegistry
 from infra.settings import Settings
 
 CASE_PREFIX = "pa-"
@@ -23,6 +24,11 @@ def db(request: Request) -> asyncpg.Pool:
 
 def settings(request: Request) -> Settings:
     return request.app.state.settings
+
+
+def policies(request: Request) -> PolicyRegistry:
+    """The policy registry the app serves (every case is shown under its own policy)."""
+    return request.app.state.policies
 
 
 def case_id(

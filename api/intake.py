@@ -39,13 +39,13 @@ def case_id_for(request_id: str) -> str:
 async def submit(
     client: Client, request: PARequest, settings: Settings, *, submitted_by: str | None = None
 ) -> SubmitResult:
-    from infra.case_config import case_config
+    from infra.case_config import case_config_for
     from workflows.starter import start_case
 
     started = await start_case(
         client,
         request,
-        case_config(settings),
+        case_config_for(settings, request),
         settings.temporal_task_queue,
         member_ref_key=settings.member_ref_key,
         submitted_by=submitted_by,

@@ -7,8 +7,9 @@ by ``GET /cases/{id}/timeline.svg`` and ``priorauth timeline``. Every value
 that reaches the document goes through :func:`_attr` (attribute values, quotes
 included) or :func:`_esc` (text), so a request id holding ``"`` or ``<`` stays
 text and can never open an attribute (``onload=``) or an element. The units
-panel draws the rolling 42-day sum of allowed units against the Section II
-limit (980 per 42 consecutive days).
+panel draws the rolling sum of allowed units over the policy's window against
+its Section II limit (Blincyto: 980 per 42 consecutive days); the drug, the
+limit and the window come from the case's policy (``TimelineData``).
 """
 
 from __future__ import annotations
@@ -17,8 +18,6 @@ from datetime import date, timedelta
 from xml.sax.saxutils import escape, quoteattr
 
 from pydantic import BaseModel, Field
-
-WINDOW_DAYS = 42
 
 
 class TimelinePeriod(BaseModel):
@@ -40,8 +39,8 @@ class TimelinePeriod(BaseModel):
 class TimelineCycle(BaseModel):
     cycle: int
     start: date
-    cycle_days: int = 42
-    treatment_days: int = 28
+    cycle_days: int
+    treatment_days: int
     phase: str = ""
 
 
@@ -56,16 +55,19 @@ class TimelineClaim(BaseModel):
 
 
 class TimelineData(BaseModel):
-    """Everything the picture shows; built from the case query and the claims ledger."""
+    """Everything the picture shows; built from the case query, the claims ledger and the
+    case's policy (its drug, unit limit and window: Section II)."""
 
     case_id: str
+    drug: str
+    max_units_per_window: int
+    window_days: int
     status: str
     track: str | None = None
     as_of: date | None = None
     periods: list[TimelinePeriod] = Field(default_factory=list)
     cycles: list[TimelineCycle] = Field(default_factory=list)
     claims: list[TimelineClaim] = Field(default_factory=list)
-    max_units_per_42_days: int = 980
 
 
 # layout
@@ -82,20 +84,23 @@ TREATMENT = "#6b46c1"
 REST = "#d6bcfa"
 
 
-def rolling_units(claims: list[TimelineClaim], first: date, last: date) -> list[tuple[date, int]]:
-    """Allowed units in the 42 consecutive days ending on each day (reversals give back)."""
+def rolling_units(
+    claims: list[TimelineClaim], first: date, last: date, window_days: int
+) -> list[tuple[date, int]]:
+    """Allowed units in the ``window_days`` consecutive days ending on each day (reversals
+    give back)."""
     by_day: dict[date, int] = {}
     for c in claims:
         by_day[c.date_of_service] = by_day.get(c.date_of_service, 0) + c.allowed_units
     out: list[tuple[date, int]] = []
     total = 0
-    day = first - timedelta(days=WINDOW_DAYS - 1)
+    day = first - timedelta(days=window_days - 1)
     window: list[int] = []
     while day <= last:
         units = by_day.get(day, 0)
         window.append(units)
         total += units
-        if len(window) > WINDOW_DAYS:
+        if len(window) > window_days:
             total -= window.pop(0)
         if day >= first:
             out.append((day, total))
@@ -185,9 +190,9 @@ def render_timeline(data: TimelineData) -> str:
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height}" '
         f'viewBox="0 0 {WIDTH} {height}" font-family="sans-serif" role="img">',
         # The accessible name; caller-supplied values are only ever element text.
-        f"<title>{_esc(f'timeline of {data.case_id}')}</title>",
+        f"<title>{_esc(f'timeline of {data.case_id} ({data.drug})')}</title>",
         f'<rect width="{WIDTH}" height="{height}" fill="#ffffff"/>',
-        _text(LEFT, 24, f"{data.case_id}", 16, font_weight="bold"),
+        _text(LEFT, 24, f"{data.case_id} · {data.drug}", 16, font_weight="bold"),
         _text(
             LEFT,
             44,
@@ -211,7 +216,7 @@ def render_timeline(data: TimelineData) -> str:
         (period_y, "periods"),
         (cycle_y, "cycles"),
         (claim_y, "claims"),
-        (chart_top + 12, "units / 42 days"),
+        (chart_top + 12, f"units / {data.window_days} days"),
     ):
         out.append(_text(10, y + 18, label, 12, fill="#2d3748"))
 
@@ -273,12 +278,13 @@ def render_timeline(data: TimelineData) -> str:
             f' stroke-width="2"><title>{_esc(title)}</title></circle>'
         )
 
-    # units against the 42-day window
+    # units against the policy's window
     # The window is drawn up to today (or the last claim): later days are not known yet.
     known = [c.date_of_service for c in data.claims] + ([data.as_of] if data.as_of else [])
     series_end = min(last, max(known)) if known else last
-    series = rolling_units(data.claims, first, series_end) if series_end >= first else []
-    limit = data.max_units_per_42_days
+    window = data.window_days
+    series = rolling_units(data.claims, first, series_end, window) if series_end >= first else []
+    limit = data.max_units_per_window
     peak = max([u for _, u in series] + [limit])
     top = peak * 1.1 or 1
 
@@ -293,7 +299,9 @@ def render_timeline(data: TimelineData) -> str:
         f'<line x1="{LEFT}" y1="{ly:.1f}" x2="{WIDTH - RIGHT}" y2="{ly:.1f}" stroke="#c53030" '
         'stroke-dasharray="6 4"/>'
     )
-    out.append(_text(WIDTH - RIGHT, ly - 4, f"{limit} units / 42 days", 10, "end", fill="#c53030"))
+    out.append(
+        _text(WIDTH - RIGHT, ly - 4, f"{limit} units / {window} days", 10, "end", fill="#c53030")
+    )
     if series:
         points = [f"{LEFT:.1f},{axis_y:.1f}"]
         for day, units in series:

@@ -682,10 +682,10 @@ async def _send(handle: WorkflowHandle, step: Step) -> str | None:
 
 
 async def _load_one(client: Client, settings: Settings, case: DemoCase) -> DemoResult:
-    from infra.case_config import case_config
+    from infra.case_config import case_config_for
     from workflows.starter import start_case
 
-    config = case_config(settings).model_copy(update=case.config)
+    config = case_config_for(settings, case.request).model_copy(update=case.config)
     started = await start_case(
         client,
         case.request,

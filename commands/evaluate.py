@@ -21,6 +21,7 @@ from domain.clinical_event import ClinicalEventBody
 from domain.decision import Decision
 from domain.engine import decide
 from domain.policy import load_policy
+from domain.policy_registry import default_registry
 from domain.request import PARequest
 from domain.scenario import Scenario
 
@@ -58,7 +59,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="the system's own record of the member's earlier cycles (Section I)",
     )
     evaluate.add_argument(
-        "--policy", default=None, help="policy file or id (default: the Blincyto policy)"
+        "--policy",
+        default=None,
+        help="policy file or id (default: the policy of the request's drug, service.hcpcs)",
     )
     evaluate.add_argument(
         "--no-trace", action="store_true", help="leave the criteria tree out of the output"
@@ -109,8 +112,12 @@ def run_evaluate(args: argparse.Namespace) -> int:
             print(line, file=sys.stderr)
         return EXIT_BAD_INPUT
     try:
-        policy = load_policy(args.policy)
-    except (OSError, ValueError) as exc:
+        # The policy of the request's drug (the registry of domain/policies/), unless named.
+        if args.policy is None:
+            policy = default_registry().for_drug(request.service.hcpcs or "")
+        else:
+            policy = load_policy(args.policy)
+    except (OSError, ValueError, LookupError) as exc:
         print(f"policy: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     if request.service.hcpcs not in policy.billing.hcpcs:

@@ -193,7 +193,7 @@ async def run_scenario(
     ``env`` is a time-skipping ``WorkflowEnvironment`` whose worker serves
     ``task_queue``.
     """
-    from infra.case_config import case_config
+    from infra.case_config import case_config_for
     from workflows.starter import start_case
 
     started_wall = time.perf_counter()
@@ -202,7 +202,7 @@ async def run_scenario(
     started = await start_case(
         client,
         scenario.request,
-        case_config(settings, clock_anchor=anchor),
+        case_config_for(settings, scenario.request, clock_anchor=anchor),
         task_queue,
         member_ref_key=settings.member_ref_key,
     )

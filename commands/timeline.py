@@ -29,7 +29,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "timeline",
         help="draw a case's periods, cycles, claims and units as SVG",
-        description="Periods, cycles (treatment and rest days), claims and units per 42 days.",
+        description="Periods, cycles (treatment and rest days), claims, and units per rolling "
+        "window of the case's policy.",
     )
     p.add_argument("case", metavar="CASE", help="case id (pa-REQ-1) or request id")
     p.add_argument("-o", "--output", default=None, metavar="FILE.svg", help="default: stdout")

@@ -10,13 +10,13 @@ order  check                                                       CARC
 1      same claim id + line seen before (identical: same answer)   16
 2      received within the timely-filing limit of its date of      29
        service (days by line of business, policy data)
-3      HCPCS J9039 and NDC 55513-0160-xx (Section VI)              15
+3      the policy's HCPCS and NDC (Section VI)                     15
 4      a diagnosis code from Appendix 1                            11
 5      date of service not after a reported death                  13
 6      inside an approved period, not after a discontinuation,     197
        before the withdrawal
 7      units within the period's authorized total (Section II)     198
-8      units within 980 per rolling 42 days (Section II)           119
+8      units within the policy's limit per rolling window (II)     119
 =====  ==========================================================  =====
 
 Check 2 is what makes claims run-out work (POLICY.md, "Claims run-out"): a

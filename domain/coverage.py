@@ -3,8 +3,9 @@
 CONTRACT.md, "Prior-authorization request": ``service.hcpcs`` must be a
 policy's drug and ``service.ndc``, when given, one of that drug's NDCs; a
 request for another drug is refused unless another policy covers it. The
-codes come from the ``billing`` section of each ``domain/policies/*.yaml``
-file (a second drug is a second file, not code). An NDC is a policy's
+codes come from the ``billing`` section of each policy of the policy registry
+(``domain.policy_registry.default_registry()``: every ``domain/policies/*.yaml``
+file; a second drug is a second file, not code). An NDC is a policy's
 labeler-product (``55513-0160``) with any two-digit package code, written
 with hyphens (``55513-0160-01``) or as 11 digits (``55513016001``), as
 POLICY.md, Section VI, writes it.
@@ -16,7 +17,8 @@ import functools
 import re
 from dataclasses import dataclass
 
-from domain.policy import POLICY_DIR, load_policy
+from domain import policy_registry
+from domain.policy_registry import PolicyRegistry
 
 
 @dataclass(frozen=True)
@@ -43,13 +45,17 @@ def ndc_pattern(products: tuple[str, ...] | list[str]) -> str:
     return "^(?:" + "|".join(alternatives) + ")$"
 
 
-@functools.lru_cache(maxsize=1)
-def covered_drugs() -> tuple[CoveredDrug, ...]:
-    """Every HCPCS code of every policy file in ``domain/policies``, with its NDCs."""
+def covered_drugs(registry: PolicyRegistry | None = None) -> tuple[CoveredDrug, ...]:
+    """Every HCPCS code of every policy of the registry (default: the process's), with its
+    NDCs."""
+    return _covered(registry or policy_registry.default_registry())
+
+
+@functools.lru_cache(maxsize=8)
+def _covered(registry: PolicyRegistry) -> tuple[CoveredDrug, ...]:
     products: dict[str, list[str]] = {}
     refs: dict[str, list[str]] = {}
-    for path in sorted(POLICY_DIR.glob("*.yaml")):
-        policy = load_policy(str(path))
+    for policy in registry.policies:
         for code in policy.billing.hcpcs:
             products.setdefault(code, [])
             refs.setdefault(code, [])

@@ -49,6 +49,10 @@ class PolicyInfo(_Data):
     version: str
     effective_date: date
     drug: str
+    # How notices, the UI and the timeline name the drug and the policy: every word of
+    # them that is not the case's own comes from here (a second drug needs no code).
+    drug_name: str  # the brand: "Blincyto"
+    generic_name: str  # the substance: "blinatumomab"
     title: str
     date_reviewed: str | None = None
     date_of_origin: date | None = None
@@ -333,8 +337,12 @@ class LineOfBusinessRules(_Data):
 
 
 class CaseDefaults(_Data):
-    pend_deadline_days: int = 14
-    renewal_reminder_days_before_end: list[int] = Field(default_factory=lambda: [14, 7])
+    """DESIGN.md, Case statuses: the case clocks that are not per line of business.
+
+    Settings override them only when set (infra/case_config.py)."""
+
+    pend_deadline_days: int = Field(gt=0)
+    renewal_reminder_days_before_end: list[int]
 
 
 class Policy(_Data):
@@ -353,7 +361,7 @@ class Policy(_Data):
     renewal: RenewalRules
     medicare: Medicare
     lines_of_business: dict[str, LineOfBusinessRules]
-    case_defaults: CaseDefaults = Field(default_factory=CaseDefaults)
+    case_defaults: CaseDefaults
 
     @property
     def id(self) -> str:
@@ -362,6 +370,16 @@ class Policy(_Data):
     @property
     def version(self) -> str:
         return self.policy.version
+
+    @property
+    def ref(self) -> str:
+        """``policy_id@version``: what a case carries to name its policy."""
+        return f"{self.policy.id}@{self.policy.version}"
+
+    @property
+    def hcpcs_unit(self) -> str:
+        """Section II/VI: what one billable unit is, ``1 unit = 1 mcg``."""
+        return f"1 unit = {self.units.hcpcs_unit_mcg:g} mcg"
 
     def timely_filing_days(self, line_of_business: str | None) -> int | None:
         """POLICY.md, Claims run-out: the line of business's timely-filing limit in days."""

@@ -69,6 +69,8 @@ class RenewalInput(BaseModel):
     as_of: date
     events: list[ClinicalEvent] = Field(default_factory=list)
     policy_id: str | None = None
+    # The case's policy, "policy_id@version" (the caller resolves it; see policy_id).
+    policy_ref: str | None = None
     allow_automatic_denial: bool = False
 
 

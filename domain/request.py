@@ -166,7 +166,7 @@ class Clinical(_Strict):
 
 
 class PARequest(_Strict):
-    """One request for Blincyto, as CONTRACT.md fixes it."""
+    """One request for a drug some policy covers, as CONTRACT.md fixes it."""
 
     # The case id is pa-<request_id> and lives in URLs and Temporal ids.
     request_id: Identifier

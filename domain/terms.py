@@ -9,7 +9,7 @@ Prior therapy (Section I): prior cycles count against the track's total and
 the grant continues the numbering. A period covers the next cycles of the
 track that fit back to back in its days (each cycle's own length), at most
 as many as the period normally holds and none past the total; its units are
-980 x the cycles granted; a renewal continues from the last cycle granted.
+units_per_cycle x the cycles granted; a renewal continues from the last cycle granted.
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ def period_end(start: date, days: int) -> date:
 
 
 def period_units(policy: Policy, cycles: int) -> int:
-    """Section II: a period pays at most 980 x its cycles."""
+    """Section II: a period pays at most ``units_per_cycle`` x its cycles."""
     return policy.units.units_per_cycle * cycles
 
 
@@ -108,7 +108,7 @@ def initial_authorization(
 
     "Prior therapy": the grant continues the numbering at cycle ``p + 1`` and covers the
     cycles that fit, back to back, in the initial period's days (never more than the
-    period normally holds, ``initial_cycles``, nor than ``total - p``); 980 units per
+    period normally holds, ``initial_cycles``, nor than ``total - p``); ``units_per_cycle`` per
     cycle granted (Section II); the period keeps its length. Renewable, and for how many
     renewals, only as far as cycles remain after it. ``prior_cycles`` at or past the
     track's total is an error: the criteria are not met ("duration exceeded").

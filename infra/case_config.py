@@ -1,38 +1,73 @@
-"""The workflow's ``CaseConfig`` from Settings: workflows cannot read the environment.
+"""The workflow's ``CaseConfig``: the case's policy clocks, with Settings overrides.
 
-Clocks and windows that are settings (DESIGN.md, Case statuses; POLICY.md,
-Decision clocks and appeals). Policy terms (periods, cycles, units, the
-renewal window of Section IV) are not here: they come from the policy data.
-The timely-filing limits of claims run-out come from the policy data too; a
-setting overrides one only when it is set.
+Workflows cannot read files or the environment, so a case starts with its
+clocks written out. They come from the case's policy data (DESIGN.md, Case
+statuses; POLICY.md, Decision clocks and appeals): ``lines_of_business``
+(decision hours by urgency, appeal windows) and ``case_defaults`` (pend
+deadline, renewal reminders). A setting overrides one only when it is set
+(``Settings``: ``None`` unless the environment names it), as the timely-filing
+limits already did. Policy terms (periods, cycles, units, the renewal window
+of Section IV, the timely-filing limit itself) are not here: the case gets them
+from the policy data through its activities.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
+from domain import policy_registry
+from domain.policy import Policy
+from domain.policy_registry import PolicyRegistry
+from domain.request import PARequest
 from infra.settings import Settings
-from workflows.messages import LINES_OF_BUSINESS, CaseConfig, DecisionClock
+from workflows.messages import CaseConfig, DecisionClock
 
 
 def _csv(text: str) -> list[str]:
     return [part.strip() for part in text.split(",") if part.strip()]
 
 
-def case_config(settings: Settings, *, clock_anchor: datetime | None = None) -> CaseConfig:
-    """The clocks of every new case; ``clock_anchor`` only for simulations and tests."""
-    clock = DecisionClock(
-        standard_hours=settings.decision_clock_standard_hours,
-        expedited_hours=settings.decision_clock_expedited_hours,
+def _or(setting: int | None, policy_value: int) -> int:
+    return policy_value if setting is None else setting
+
+
+def case_config(
+    settings: Settings, policy: Policy | None = None, *, clock_anchor: datetime | None = None
+) -> CaseConfig:
+    """The clocks of a new case under ``policy`` (default: the legacy Blincyto policy; a
+    caller that has the request passes ``registry.for_drug(request.service.hcpcs)``);
+    ``clock_anchor`` only for simulations and tests."""
+    if policy is None:
+        policy = policy_registry.default_registry().resolve(None)
+    lobs = policy.lines_of_business
+    defaults = policy.case_defaults
+    appeal_overrides = {
+        "commercial": settings.appeal_window_days_commercial,
+        "medicaid": settings.appeal_window_days_medicaid,
+        "medicare_advantage": settings.appeal_window_days_medicare_advantage,
+    }
+    reminders = (
+        [int(d) for d in _csv(settings.renewal_reminder_days)]
+        if settings.renewal_reminder_days is not None
+        else defaults.renewal_reminder_days_before_end
     )
     return CaseConfig(
-        pend_deadline_days=settings.pend_deadline_days,
-        decision_clocks={lob: clock for lob in LINES_OF_BUSINESS},
+        pend_deadline_days=_or(settings.pend_deadline_days, defaults.pend_deadline_days),
+        decision_clocks={
+            lob: DecisionClock(
+                standard_hours=_or(
+                    settings.decision_clock_standard_hours, rules.decision_hours["standard"]
+                ),
+                expedited_hours=_or(
+                    settings.decision_clock_expedited_hours, rules.decision_hours["expedited"]
+                ),
+            )
+            for lob, rules in lobs.items()
+        },
         escalate_before_hours=settings.escalate_before_hours,
         appeal_window_days={
-            "commercial": settings.appeal_window_days_commercial,
-            "medicaid": settings.appeal_window_days_medicaid,
-            "medicare_advantage": settings.appeal_window_days_medicare_advantage,
+            lob: _or(appeal_overrides.get(lob), rules.appeal_window_days)
+            for lob, rules in lobs.items()
         },
         timely_filing_days={
             lob: days
@@ -43,9 +78,20 @@ def case_config(settings: Settings, *, clock_anchor: datetime | None = None) -> 
             }.items()
             if days is not None
         },
-        renewal_reminder_days=sorted(
-            {int(d) for d in _csv(settings.renewal_reminder_days)}, reverse=True
-        ),
+        renewal_reminder_days=sorted(set(reminders), reverse=True),
         auto_deny_lines_of_business=_csv(settings.auto_deny_lines_of_business),
         clock_anchor=clock_anchor,
     )
+
+
+def case_config_for(
+    settings: Settings,
+    request: PARequest,
+    *,
+    policies: PolicyRegistry | None = None,
+    clock_anchor: datetime | None = None,
+) -> CaseConfig:
+    """The clocks of a new case for ``request``: under the policy of its drug."""
+    registry = policies or policy_registry.default_registry()
+    policy = registry.for_drug(request.service.hcpcs or "")
+    return case_config(settings, policy, clock_anchor=clock_anchor)

@@ -110,21 +110,22 @@ class Settings(BaseSettings):
     notify_webhook_secret: str | None = None
     notify_max_attempts: int = 5
 
-    # Case clocks (DESIGN.md, Case statuses; POLICY.md, Decision clocks and appeals).
-    pend_deadline_days: int = 14
-    decision_clock_standard_hours: int = 72
-    decision_clock_expedited_hours: int = 24
+    # Case clocks (DESIGN.md, Case statuses; POLICY.md, Decision clocks and appeals). Unset,
+    # each comes from the case's policy data (`lines_of_business`, `case_defaults`); set,
+    # it overrides the policy's for every case started from then on (infra/case_config.py).
+    pend_deadline_days: int | None = Field(default=None, gt=0)
+    decision_clock_standard_hours: int | None = Field(default=None, gt=0)
+    decision_clock_expedited_hours: int | None = Field(default=None, gt=0)
     escalate_before_hours: int = 12
-    appeal_window_days_commercial: int = 180
-    appeal_window_days_medicaid: int = 60
-    appeal_window_days_medicare_advantage: int = 65
-    # Timely filing of claims (POLICY.md, Claims run-out): unset, the policy data's
-    # (commercial 180, Medicaid 365, Medicare Advantage 365 days).
+    appeal_window_days_commercial: int | None = Field(default=None, ge=0)
+    appeal_window_days_medicaid: int | None = Field(default=None, ge=0)
+    appeal_window_days_medicare_advantage: int | None = Field(default=None, ge=0)
+    # Timely filing of claims (POLICY.md, Claims run-out).
     timely_filing_days_commercial: int | None = Field(default=None, ge=0)
     timely_filing_days_medicaid: int | None = Field(default=None, ge=0)
     timely_filing_days_medicare_advantage: int | None = Field(default=None, ge=0)
-    renewal_window_days: int = 30
-    renewal_reminder_days: str = "14,7"
+    # Days before a period's end that a renewal reminder goes out, comma-separated ("14,7").
+    renewal_reminder_days: str | None = None
     # Lines of business whose engine denials are issued without a reviewer (none by default).
     auto_deny_lines_of_business: str = ""
 

@@ -240,6 +240,7 @@ class AuthorizationWorkflow(
                 config=self._config,
                 state=self.s,
                 submitted_by=self._input.submitted_by,
+                policy_ref=self._input.policy_ref,
             )
         )
 
@@ -273,6 +274,7 @@ class AuthorizationWorkflow(
                     line_of_business=s.request.line_of_business,
                     timely_filing_days=self._timely_filing_days(),
                     sent_by=message.sent_by,
+                    policy_ref=self._input.policy_ref,
                 ),
                 start_to_close_timeout=SHORT,
                 retry_policy=RETRY,
@@ -658,6 +660,7 @@ class AuthorizationWorkflow(
             run=s.runs,
             run_out_until=s.run_out_until,
             run_out_service_through=s.claims_through() if s.run_out_until else None,
+            policy_ref=self._input.policy_ref,
         )
 
     @workflow.query(name="periods")

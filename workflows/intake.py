@@ -45,7 +45,11 @@ class Intake:
         )
         history = await workflow.execute_activity_method(
             CaseStore.member_history,
-            MemberHistoryInput(member_ref=self._input.member_ref, exclude_case_id=s.case_id),
+            MemberHistoryInput(
+                member_ref=self._input.member_ref,
+                exclude_case_id=s.case_id,
+                policy_ref=self._input.policy_ref,
+            ),
             start_to_close_timeout=SHORT,
             retry_policy=RETRY,
             summary="prior blinatumomab cycles of the member (Section I)",
@@ -65,6 +69,7 @@ class Intake:
                     prior_cycles=s.prior_cycles,
                     allow_automatic_denial=s.request.line_of_business
                     in self._config.auto_deny_lines_of_business,
+                    policy_ref=self._input.policy_ref,
                 ),
                 start_to_close_timeout=SHORT,
                 retry_policy=RETRY,

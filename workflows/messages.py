@@ -62,30 +62,27 @@ TIMELY_FILING_FALLBACK_DAYS = {"commercial": 180, "medicaid": 365, "medicare_adv
 class DecisionClock(BaseModel):
     """Hours a reviewer has for a decision, by urgency (POLICY.md, Decision clocks)."""
 
-    standard_hours: int = 72
-    expedited_hours: int = 24
+    standard_hours: int
+    expedited_hours: int
 
 
 class CaseConfig(BaseModel):
-    """The case clocks and windows, from Settings (workflows cannot read the environment).
+    """The case clocks and windows, from the case's policy data and Settings overrides
+    (workflows cannot read files or the environment).
 
-    Built by ``infra.case_config.case_config(settings)``. Policy terms
-    (periods, cycles, units, the renewal window) come from the policy data,
-    not from here.
+    Built by ``infra.case_config.case_config(settings, policy)``; no defaults of its
+    own for what the policy states. Policy terms (periods, cycles, units, the renewal
+    window) come from the policy data through the activities, not from here.
     """
 
-    pend_deadline_days: int = 14
-    decision_clocks: dict[str, DecisionClock] = Field(
-        default_factory=lambda: {lob: DecisionClock() for lob in LINES_OF_BUSINESS}
-    )
+    pend_deadline_days: int
+    decision_clocks: dict[str, DecisionClock]
     escalate_before_hours: int = 12
-    appeal_window_days: dict[str, int] = Field(
-        default_factory=lambda: {"commercial": 180, "medicaid": 60, "medicare_advantage": 65}
-    )
+    appeal_window_days: dict[str, int]
     # Timely filing by line of business (POLICY.md, Claims run-out): overrides of the
     # policy data's limits (the case's TrackTerms); empty unless a setting is set.
     timely_filing_days: dict[str, int] = Field(default_factory=dict)
-    renewal_reminder_days: list[int] = Field(default_factory=lambda: [14, 7])
+    renewal_reminder_days: list[int]
     auto_deny_lines_of_business: list[str] = Field(default_factory=list)
     max_appeals: int = 1
     notification_recipient: str = "prescriber"
@@ -96,7 +93,9 @@ class CaseConfig(BaseModel):
     clock_anchor: datetime | None = None
 
     def decision_clock(self, line_of_business: str, urgency: str) -> timedelta:
-        clock = self.decision_clocks.get(line_of_business, DecisionClock())
+        clock = self.decision_clocks.get(line_of_business) or min(
+            self.decision_clocks.values(), key=lambda c: c.standard_hours
+        )
         hours = clock.expedited_hours if urgency == "expedited" else clock.standard_hours
         return timedelta(hours=hours)
 
@@ -120,10 +119,13 @@ class CaseInput(BaseModel):
 
     request: PARequest
     member_ref: str
-    config: CaseConfig = Field(default_factory=CaseConfig)
+    config: CaseConfig
     state: CaseState | None = None
     # Who submitted the request (the credential's subject); None before identities.
     submitted_by: str | None = None
+    # The case's policy, "policy_id@version" (domain.policy_registry), set by the starter
+    # from the request's drug; None in cases started before: the Blincyto policy.
+    policy_ref: str | None = None
 
 
 class CaseResult(BaseModel):
@@ -337,6 +339,9 @@ class CaseStatusView(BaseModel):
     # date of service it can still pay; None for a case without an approved period.
     run_out_until: date | None = None
     run_out_service_through: date | None = None
+    # The case's policy, "policy_id@version" (None: a case started before cases named it,
+    # the Blincyto policy).
+    policy_ref: str | None = None
 
 
 class PeriodsView(BaseModel):

@@ -19,13 +19,14 @@ with workflow.unsafe.imports_passed_through():
     from activities.models import NotificationInput
     from activities.notifications import Notifier
     from workflows.case_state import CaseState, NoticeRecord
-    from workflows.messages import CaseConfig
+    from workflows.messages import CaseConfig, CaseInput
 
 
 class Notices:
     """The case's notice queue and its sender (mixed into AuthorizationWorkflow)."""
 
     s: CaseState
+    _input: CaseInput
     _config: CaseConfig
     _outbox: list[NotificationInput]
     _sender: asyncio.Task[None] | None
@@ -60,6 +61,7 @@ class Notices:
                 recipient=f"{self._config.notification_recipient}:{npi}",
                 payload=payload,
                 actor=self._actor,
+                policy_ref=self._input.policy_ref,
             )
         )
         if self._sender is None or self._sender.done():

@@ -175,6 +175,7 @@ class Recording:
                 escalated=s.escalated,
                 received_at=s.request.received_at,
                 updated_at=self._now(),
+                policy_ref=self._input.policy_ref,
             ),
             start_to_close_timeout=SHORT,
             retry_policy=RETRY,

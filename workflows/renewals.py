@@ -30,6 +30,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.case_state import LIVE_STATUSES, CaseState, PendingReview, PeriodState
     from workflows.messages import (
         CaseConfig,
+        CaseInput,
         PeriodView,
         RenewalResult,
         ReviewDecisionInput,
@@ -41,6 +42,7 @@ class Renewals:
     """Renewal requests and reviews, and the terms of an approval (mixed into the workflow)."""
 
     s: CaseState
+    _input: CaseInput
     _config: CaseConfig
     _finished: bool
     _continue: bool
@@ -86,6 +88,7 @@ class Renewals:
                 as_of=today,
                 events=s.clinical_events,  # the engine reads those of the current period
                 policy_id=s.decision.policy.id if s.decision else None,
+                policy_ref=self._input.policy_ref,
                 allow_automatic_denial=s.request.line_of_business
                 in self._config.auto_deny_lines_of_business,
             ),
@@ -286,7 +289,11 @@ class Renewals:
             grant: GrantTerms = await workflow.execute_activity_method(
                 EvaluationActivities.grant_terms,
                 GrantTermsInput(
-                    request=s.request, track=track, as_of=self._today(), prior_cycles=s.prior_cycles
+                    request=s.request,
+                    track=track,
+                    as_of=self._today(),
+                    prior_cycles=s.prior_cycles,
+                    policy_ref=self._input.policy_ref,
                 ),
                 start_to_close_timeout=SHORT,
                 retry_policy=RetryPolicy(maximum_attempts=3),

@@ -2,8 +2,10 @@
 
 DESIGN.md, How data flows, step 2: workflow id ``pa-<request_id>``; starting
 twice with the same id is a no-op that returns the existing case (idempotent
-intake). The case starts searchable (MemberRef, AuthStatus=received) and
-readable in the UI (static summary and details, no PHI).
+intake). The case carries its policy, ``policy_id@version``, chosen from the
+policy registry by the request's drug (``service.hcpcs``). It starts searchable
+(MemberRef, AuthStatus=received) and readable in the UI (static summary and
+details naming the policy's drug, no PHI).
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from temporalio.client import Client, WorkflowHandle, WorkflowHistory
 from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
+from domain import policy_registry
+from domain.policy_registry import PolicyRegistry
 from domain.request import PARequest
 from infra.member_ref import member_ref as member_ref_of
 from infra.temporal import AUTH_STATUS, MEMBER_REF
@@ -44,13 +48,18 @@ async def start_case(
     member_ref: str | None = None,
     member_ref_key: str | None = None,
     submitted_by: str | None = None,
+    policies: PolicyRegistry | None = None,
 ) -> StartedCase:
     """Start the case for ``request``, or return the one already started under its id.
 
     ``member_ref`` is the member's keyed hash; without it, it is computed with
     ``member_ref_key`` (default: the deployment's key from Settings).
     ``submitted_by`` is who submits it (the API: the credential's subject).
+    ``policies``: the registry the request's drug is looked up in (default: the
+    process's, ``domain/policies/``); a drug none covers raises ``UnknownDrug``.
+    ``config`` should be ``case_config(settings, <that policy>)``: its clocks.
     """
+    policy = (policies or policy_registry.default_registry()).for_drug(request.service.hcpcs or "")
     if member_ref is None:
         if member_ref_key is None:
             from infra.settings import get_settings
@@ -62,7 +71,11 @@ async def start_case(
         handle = await client.start_workflow(
             AuthorizationWorkflow.run,
             CaseInput(
-                request=request, member_ref=member_ref, config=config, submitted_by=submitted_by
+                request=request,
+                member_ref=member_ref,
+                config=config,
+                submitted_by=submitted_by,
+                policy_ref=policy.ref,
             ),
             id=workflow_id,
             task_queue=task_queue,
@@ -73,8 +86,8 @@ async def start_case(
                     SearchAttributePair(AUTH_STATUS, "received"),
                 ]
             ),
-            static_summary=ui.static_summary(request),
-            static_details=ui.static_details(request, member_ref),
+            static_summary=ui.static_summary(request, policy),
+            static_details=ui.static_details(request, member_ref, policy),
         )
     except WorkflowAlreadyStartedError:
         existing = client.get_workflow_handle_for(AuthorizationWorkflow.run, workflow_id)

@@ -2,11 +2,14 @@
 
 No PHI: no names, member ids or dates of birth, only the request id, the
 member's keyed hash (MemberRef), the line of business and the case's terms.
-Pure functions, used by the starter and inside the workflow.
+The drug and the policy are named from the case's policy data (the starter has
+it; the workflow does not need it). Pure functions, used by the starter and
+inside the workflow.
 """
 
 from __future__ import annotations
 
+from domain.policy import Policy
 from domain.request import PARequest
 from workflows.case_state import CaseState
 
@@ -26,25 +29,26 @@ STATUS_WORDS = {
 }
 
 
-def static_summary(request: PARequest) -> str:
+def static_summary(request: PARequest, policy: Policy) -> str:
     setting = request.therapy.setting or "setting not stated"
     return (
-        f"Blincyto PA {request.request_id} · {setting} · "
+        f"{policy.policy.drug_name} PA {request.request_id} · {setting} · "
         f"{request.line_of_business} · {request.urgency}"
     )
 
 
-def static_details(request: PARequest, member_ref: str) -> str:
+def static_details(request: PARequest, member_ref: str, policy: Policy) -> str:
     return "\n".join(
         [
-            f"**Prior authorization** `{request.request_id}` — Blincyto (blinatumomab), J9039",
+            f"**Prior authorization** `{request.request_id}` — {policy.policy.drug}, "
+            f"{request.service.hcpcs}",
             "",
             f"- member ref: `{member_ref}`",
             f"- line of business: {request.line_of_business}",
             f"- urgency: {request.urgency}",
             f"- requested setting: {request.therapy.setting or 'not stated'}",
             f"- regimen: {request.therapy.regimen or 'none stated'}",
-            "- policy: OHSU HEALTHSERVICES-0382 (Sections I–IV)",
+            f"- policy: {policy.ref}",
         ]
     )
 

@@ -29,6 +29,7 @@ from activities.evaluation import EvaluationActivities
 from activities.notifications import Notifier
 from activities.store import CaseStore
 from domain.policy import load_policy
+from domain.policy_registry import default_registry
 from domain.scenario import Scenario
 from infra.settings import Settings
 
@@ -157,12 +158,12 @@ async def test_after_a_case_with_every_write_retried_postgres_alone_tells_it_onc
     channel = CountingChannel()
     injected: Counter = Counter()
     stored = [
-        *CaseStore(db_pool).activities(),
-        *ClaimsLedger(db_pool, policy).activities(),
-        *Notifier(db_pool, channel, backoff_base=0.01).activities(),
+        *CaseStore(db_pool, default_registry()).activities(),
+        *ClaimsLedger(db_pool, default_registry()).activities(),
+        *Notifier(db_pool, channel, default_registry(), backoff_base=0.01).activities(),
     ]
     activities = [
-        *EvaluationActivities(policy).activities(),
+        *EvaluationActivities(default_registry()).activities(),
         *(retried_after_success(a, injected) for a in stored),
     ]
     scenario = _scenario()

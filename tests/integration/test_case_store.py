@@ -7,12 +7,13 @@ import pytest
 
 from activities.models import MemberHistoryInput
 from activities.store import CaseStore
+from domain.policy_registry import default_registry
 from tests.integration.case_factories import clinical_event, decision_input, period, projection
 
 
 @pytest.fixture
 def store(db_pool) -> CaseStore:
-    return CaseStore(db_pool)
+    return CaseStore(db_pool, default_registry())
 
 
 async def test_repeated_decision_write_keeps_one_row(store, db_pool):
@@ -144,9 +145,12 @@ async def test_projection_takes_units_paid_from_the_cases_ledger_lines(store, db
     await db_pool.execute(
         """
         INSERT INTO claim_lines (claim_id, line, case_id, member_ref, date_of_service, units,
-                                 status, allowed_units, denied_units, answer, line_json)
-        VALUES ('CLM-1', 1, 'pa-REQ-1', 'm_member1', '2026-12-03', 28, 'paid', 28, 0, '{}', '{}'),
-               ('CLM-2', 1, 'pa-OTHER', 'm_member1', '2026-12-03', 28, 'paid', 28, 0, '{}', '{}')
+                                 status, allowed_units, denied_units, answer, line_json,
+                                 policy_id)
+        VALUES ('CLM-1', 1, 'pa-REQ-1', 'm_member1', '2026-12-03', 28, 'paid', 28, 0, '{}', '{}',
+                'OHSU-HEALTHSERVICES-0382'),
+               ('CLM-2', 1, 'pa-OTHER', 'm_member1', '2026-12-03', 28, 'paid', 28, 0, '{}', '{}',
+                'OHSU-HEALTHSERVICES-0382')
         """
     )
 

@@ -9,7 +9,7 @@ import pytest
 
 from activities.claims_ledger import ClaimsLedger
 from activities.store import CaseStore
-from domain.policy import load_policy
+from domain.policy_registry import default_registry
 from tests.integration.case_factories import START, claim_input, claim_line, period, projection
 
 DAY = timedelta(days=1)
@@ -17,7 +17,7 @@ DAY = timedelta(days=1)
 
 @pytest.fixture
 def ledger(db_pool) -> ClaimsLedger:
-    return ClaimsLedger(db_pool, load_policy())
+    return ClaimsLedger(db_pool, default_registry())
 
 
 async def _paid(pool, member_ref="m_member1") -> int:
@@ -335,7 +335,7 @@ async def test_after_any_claim_scenario_the_ledger_alone_gives_every_answer(ledg
 
 
 async def test_each_paid_line_and_reversal_sets_the_cases_units_paid_in_its_record(ledger, db_pool):
-    await CaseStore(db_pool).project_authorization(projection(version=1))
+    await CaseStore(db_pool, default_registry()).project_authorization(projection(version=1))
 
     await ledger.adjudicate_claim(claim_input(claim_line("CLM-A", units=35)))
     await ledger.adjudicate_claim(claim_input(claim_line("CLM-B", units=70)))
@@ -353,7 +353,7 @@ async def test_a_line_of_a_case_with_no_record_yet_is_counted_when_the_record_is
 ):
     await ledger.adjudicate_claim(claim_input(claim_line("CLM-A", units=35)))
 
-    await CaseStore(db_pool).project_authorization(projection(version=1))
+    await CaseStore(db_pool, default_registry()).project_authorization(projection(version=1))
 
     assert await _units_paid_of_case(db_pool) == 35
 

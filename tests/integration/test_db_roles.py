@@ -12,6 +12,7 @@ import asyncpg
 import pytest
 
 from activities.store import CaseStore
+from domain.policy_registry import default_registry
 from infra.db_roles import APPEND_ONLY, SESSIONS, WORKING, PrivilegeError, grant_runtime
 from infra.migrations import MIGRATIONS_DIR, MigrationError, apply_migrations
 from tests.conftest import RUNTIME_ROLE
@@ -28,7 +29,7 @@ async def _audit_row(pool: asyncpg.Pool) -> None:
 
 
 async def test_the_runtime_role_inserts_and_reads_the_audit_tables(runtime_pool):
-    store = CaseStore(runtime_pool)
+    store = CaseStore(runtime_pool, default_registry())
     assert (await store.record_decision(decision_input(decision_key="k-1"))).inserted
     await _audit_row(runtime_pool)
     assert await runtime_pool.fetchval("SELECT count(*) FROM decisions") == 1
@@ -40,7 +41,7 @@ async def test_the_runtime_role_inserts_and_reads_the_audit_tables(runtime_pool)
 async def test_the_runtime_role_cannot_truncate_update_or_delete_an_audit_table(
     runtime_pool, db_pool, table
 ):
-    await CaseStore(db_pool).record_decision(decision_input(decision_key="k-1"))
+    await CaseStore(db_pool, default_registry()).record_decision(decision_input(decision_key="k-1"))
     await _audit_row(db_pool)
     for statement in (
         f"TRUNCATE {table}",
@@ -57,7 +58,7 @@ async def test_the_runtime_role_cannot_truncate_update_or_delete_an_audit_table(
 
 @pytest.mark.parametrize("table", APPEND_ONLY)
 async def test_truncate_is_refused_by_a_trigger_even_for_the_owner(db_pool, table):
-    await CaseStore(db_pool).record_decision(decision_input(decision_key="k-1"))
+    await CaseStore(db_pool, default_registry()).record_decision(decision_input(decision_key="k-1"))
     with pytest.raises(asyncpg.RestrictViolationError, match="append-only: TRUNCATE refused"):
         await db_pool.execute(f"TRUNCATE {table}")
     assert await db_pool.fetchval("SELECT count(*) FROM decisions") == 1

@@ -6,10 +6,18 @@ from typing import get_args
 
 import pytest
 
+from activities import notice_text
 from activities.models import NotificationKind
-from activities.notice_text import TITLES, render
+from activities.notice_text import TITLES, title
+from domain.policy import Policy
+from domain.policy_registry import default_registry
 
 KINDS = get_args(NotificationKind)
+BLINCYTO = default_registry().for_drug("J9039")
+
+
+def render(kind: str, payload, case_id: str = "", policy: Policy = BLINCYTO) -> str:
+    return notice_text.render(kind, payload, case_id, policy=policy)
 
 
 def test_every_notification_kind_has_a_title():
@@ -20,7 +28,8 @@ def test_every_notification_kind_has_a_title():
 def test_every_kind_renders_with_an_empty_payload(kind):
     text = render(kind, {}, case_id="pa-REQ-1")
 
-    assert text.startswith(TITLES[kind])
+    assert text.startswith(title(kind, BLINCYTO))
+    assert text.startswith("Blincyto ")
     assert "Reference: pa-REQ-1" in text
 
 

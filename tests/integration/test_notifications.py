@@ -10,6 +10,7 @@ from temporalio.exceptions import ApplicationError
 
 from activities.channels import DeliveryError, LogChannel, Notice, WebhookChannel, make_channel
 from activities.notifications import Notifier
+from domain.policy_registry import default_registry
 from infra.settings import Settings
 from tests.integration.case_factories import notification
 
@@ -35,7 +36,7 @@ class RecordingChannel:
 
 
 def fast_notifier(pool, channel, max_attempts: int = 5) -> Notifier:
-    return Notifier(pool, channel, max_attempts=max_attempts, backoff_base=0.01)
+    return Notifier(pool, channel, default_registry(), max_attempts=max_attempts, backoff_base=0.01)
 
 
 async def _row(pool, key="pa-REQ-1/approval/1"):
@@ -158,14 +159,16 @@ async def test_an_unexpected_channel_error_gives_the_row_back_for_the_retry(db_p
 
 
 def test_backoff_doubles_from_the_base_up_to_the_cap(db_pool):
-    notifier = Notifier(db_pool, LogChannel(), backoff_base=0.5, backoff_max=3.0)
+    notifier = Notifier(
+        db_pool, LogChannel(), default_registry(), backoff_base=0.5, backoff_max=3.0
+    )
 
     assert [notifier.backoff(n) for n in range(1, 6)] == [0.5, 1.0, 2.0, 3.0, 3.0]
 
 
 async def test_log_channel_is_the_default_and_sends(db_pool):
     channel = make_channel(Settings(notify_channel="log"))
-    result = await Notifier(db_pool, channel).send_notification(notification())
+    result = await Notifier(db_pool, channel, default_registry()).send_notification(notification())
 
     assert isinstance(channel, LogChannel)
     assert (result.status, result.channel) == ("sent", "log")

@@ -10,6 +10,7 @@ import pytest
 
 import cli
 from activities.store import CaseStore
+from domain.policy_registry import default_registry
 from tests.integration.case_factories import RECEIVED, decision, decision_input
 
 HOUR = timedelta(hours=1)
@@ -56,7 +57,7 @@ async def _run(monkeypatch, db_url, *argv: str) -> int:
 
 @pytest.fixture
 async def seeded(db_pool):
-    await _seed(CaseStore(db_pool))
+    await _seed(CaseStore(db_pool, default_registry()))
 
 
 async def test_metrics_json_gives_cms_measures_per_urgency(seeded, db_url, monkeypatch, capsys):

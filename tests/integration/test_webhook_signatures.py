@@ -24,6 +24,7 @@ from activities.channels import (
     verify_signature,
 )
 from activities.notifications import Notifier
+from domain.policy_registry import default_registry
 from tests.integration.case_factories import notification
 
 README = Path(__file__).resolve().parents[2] / "README.md"
@@ -40,7 +41,9 @@ def readme_recipe():
 
 
 async def _delivered(db_pool, webhook_receiver):
-    notifier = Notifier(db_pool, WebhookChannel(webhook_receiver.url, SECRET), backoff_base=0.01)
+    notifier = Notifier(
+        db_pool, WebhookChannel(webhook_receiver.url, SECRET), default_registry(), backoff_base=0.01
+    )
     result = await notifier.send_notification(notification())
     assert result.status == "sent"
     [received] = webhook_receiver.requests

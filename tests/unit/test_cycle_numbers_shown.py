@@ -45,6 +45,9 @@ def test_the_timeline_labels_each_period_with_the_cycle_numbers_it_covers(policy
     renewal = renewal_authorization(policy, "relapsed_refractory", first.end, 0, first.last_cycle)
     data = TimelineData(
         case_id="pa-REQ-1",
+        drug=policy.policy.drug_name,
+        max_units_per_window=policy.units.max_units_per_window,
+        window_days=policy.units.window_days,
         status="active",
         periods=[
             TimelinePeriod(
@@ -52,7 +55,7 @@ def test_the_timeline_labels_each_period_with_the_cycle_numbers_it_covers(policy
             )
             for a in (first, renewal)
         ],
-        cycles=[TimelineCycle(cycle=4, start=date(2026, 12, 3))],
+        cycles=[TimelineCycle(cycle=4, start=date(2026, 12, 3), cycle_days=42, treatment_days=28)],
     )
 
     svg = render_timeline(data)

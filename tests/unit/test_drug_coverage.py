@@ -12,7 +12,9 @@ from pydantic import ValidationError
 
 from domain import coverage
 from domain.policy import POLICY_DIR
+from domain.policy_registry import PolicyRegistry
 from domain.request import PARequest
+from tests.synthetic_policy import serving
 from tests.unit.factories import request_dict
 
 
@@ -68,7 +70,8 @@ def test_a_request_must_name_its_drug():
 
 @pytest.fixture
 def second_policy(tmp_path: Path, monkeypatch):
-    """The policy directory with a second drug's file beside Blincyto's."""
+    """The policy directory with a second drug's file beside Blincyto's, as the registry
+    of the process (domain.policy_registry.default_registry)."""
     for file in POLICY_DIR.glob("*.yaml"):
         shutil.copy(file, tmp_path / file.name)
     source = next(POLICY_DIR.glob("*.yaml"))
@@ -77,10 +80,7 @@ def second_policy(tmp_path: Path, monkeypatch):
     data["billing"]["hcpcs"] = ["J9999"]
     data["billing"]["ndc_products"] = ["12345-6789"]
     (tmp_path / "test-other-drug_2025-01-01.yaml").write_text(yaml.safe_dump(data))
-    monkeypatch.setattr(coverage, "POLICY_DIR", tmp_path)
-    coverage.covered_drugs.cache_clear()
-    yield
-    coverage.covered_drugs.cache_clear()
+    serving(monkeypatch, PolicyRegistry.from_directory(tmp_path))
 
 
 def test_a_drug_another_policy_file_covers_is_accepted_with_its_own_ndcs(second_policy):

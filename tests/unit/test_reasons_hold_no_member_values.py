@@ -51,7 +51,7 @@ def test_an_underage_denial_names_the_age_at_the_period_start_not_the_date_of_bi
         _assert_no_phi(text)
 
 
-def test_the_denial_notice_of_an_underage_case_holds_no_member_value(evaluate):
+def test_the_denial_notice_of_an_underage_case_holds_no_member_value(evaluate, policy):
     decision = evaluate(_underage())
     payload = {
         "reasons": [r.model_dump(mode="json") for r in decision.reasons],
@@ -59,7 +59,7 @@ def test_the_denial_notice_of_an_underage_case_holds_no_member_value(evaluate):
         "appeal_window_days": 180,
     }
 
-    text = render("denial", payload, "pa-REQ-1")
+    text = render("denial", payload, "pa-REQ-1", policy=policy)
 
     assert "age 10, below 18" in text
     _assert_no_phi(text)

@@ -18,6 +18,8 @@ from pydantic import ValidationError
 from domain.claim import ClaimLine
 from domain.facts import fact_problems, merge_facts
 from domain.request import PARequest
+from infra.case_config import case_config
+from infra.settings import Settings
 from infra.temporal import data_converter
 from tests.unit.factories import request_dict
 from workflows.messages import CaseInput
@@ -30,6 +32,12 @@ def old_request() -> dict:
     return data
 
 
+def recorded_case_input() -> dict:
+    """A CaseInput as a case recorded it: every case carried its clocks."""
+    config = case_config(Settings()).model_dump(mode="json")
+    return {"request": old_request(), "member_ref": "m", "config": config}
+
+
 def decode(value: dict, type_hint: type):
     payload = data_converter().payload_converter.to_payloads([value])
     [decoded] = data_converter().payload_converter.from_payloads(payload, [type_hint])
@@ -39,7 +47,7 @@ def decode(value: dict, type_hint: type):
 def test_a_recorded_case_input_with_an_old_id_and_another_drug_still_decodes():
     with pytest.raises(ValidationError):
         PARequest.model_validate(old_request())  # refused at the edge today
-    case_input = decode({"request": old_request(), "member_ref": "m"}, CaseInput)
+    case_input = decode(recorded_case_input(), CaseInput)
     assert case_input.request.request_id == "REQ 1001/legacy"
     assert case_input.request.service.hcpcs == "J9999"
 
@@ -68,7 +76,7 @@ def test_facts_a_case_accepted_are_re_read_as_accepted_new_ones_strictly():
 
 
 def test_only_the_facts_are_judged_not_what_the_case_already_holds():
-    recorded = decode({"request": old_request(), "member_ref": "m"}, CaseInput).request
+    recorded = decode(recorded_case_input(), CaseInput).request
     facts = {"diagnosis.mrd_percent": 0.4}
     with pytest.raises(ValidationError) as caught:
         merge_facts(recorded, facts)  # the recorded request id and drug fail today's rules

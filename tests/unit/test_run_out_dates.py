@@ -18,7 +18,6 @@ from infra.case_config import case_config
 from infra.settings import Settings
 from tests.unit.factories import request
 from workflows.case_state import CaseState, ClaimRecord, PeriodState
-from workflows.messages import CaseConfig
 from workflows.ui import current_details
 
 INITIAL = PeriodState(
@@ -109,7 +108,7 @@ def test_the_case_terms_carry_the_policy_datas_limit_for_its_line_of_business(po
     terms = track_terms(policy, "relapsed_refractory", lob)
 
     assert terms.timely_filing_days == days
-    assert CaseConfig().timely_filing(lob, terms.timely_filing_days) == days
+    assert case_config(Settings()).timely_filing(lob, terms.timely_filing_days) == days
 
 
 def test_a_setting_overrides_the_limit_of_its_line_of_business_only():
@@ -125,7 +124,7 @@ def test_no_setting_leaves_the_policy_data_alone():
 
 
 def test_terms_granted_before_the_policy_data_carried_a_limit_fall_back_to_policy_md():
-    config = CaseConfig()
+    config = case_config(Settings())
 
     assert config.timely_filing("commercial", None) == 180
     assert config.timely_filing("medicaid", None) == 365

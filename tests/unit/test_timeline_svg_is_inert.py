@@ -27,11 +27,18 @@ def _data(case_id: str) -> TimelineData:
     start = date(2026, 12, 3)
     return TimelineData(
         case_id=case_id,
+        drug='Drug" onload="x',
+        max_units_per_window=980,
+        window_days=42,
         status='active" onclick="x',
         track='relapsed_refractory" onload="x',
         as_of=date(2027, 1, 10),
         periods=[TimelinePeriod(start=start, end=date(2027, 6, 30), kind='initial" onload="x')],
-        cycles=[TimelineCycle(cycle=1, start=start, phase='induction" onload="x')],
+        cycles=[
+            TimelineCycle(
+                cycle=1, start=start, cycle_days=42, treatment_days=28, phase='induction" onload="x'
+            )
+        ],
         claims=[
             TimelineClaim(
                 claim_id='CLM-1" onload="alert(1)', line=1, date_of_service=date(2026, 12, 4),

@@ -32,7 +32,7 @@ from commands.simulate import SimulationRun, run_scenario  # noqa: E402
 from domain.claim import ClaimLine  # noqa: E402
 from domain.request import PARequest  # noqa: E402
 from domain.scenario import Scenario  # noqa: E402
-from infra.case_config import case_config  # noqa: E402
+from infra.case_config import case_config_for  # noqa: E402
 from infra.settings import Settings  # noqa: E402
 from infra.temporal import data_converter  # noqa: E402
 from workflows import WORKFLOWS  # noqa: E402
@@ -76,7 +76,7 @@ class Cases:
         changes.setdefault("request_id", f"REQ-{uuid.uuid4().hex[:10]}")  # one server, many tests
         request = PARequest.model_validate(example_requests.request(track, **changes))
         self.anchor = await self.env.get_current_time()
-        case = case_config(self.settings, clock_anchor=self.anchor)
+        case = case_config_for(self.settings, request, clock_anchor=self.anchor)
         started = await start_case(
             self.env.client,
             request,

@@ -19,8 +19,8 @@ from domain.strict import RECORDED
 from examples import example_requests
 from infra.case_config import case_config
 from workflows.authorization import AuthorizationWorkflow as W
-from workflows.messages import ProvideInfoInput
-from workflows.starter import start_case
+from workflows.messages import CaseInput, ProvideInfoInput
+from workflows.starter import case_workflow_id
 
 
 async def test_a_case_accepted_under_the_old_rules_still_runs(cases, time_skipping_env):
@@ -30,15 +30,19 @@ async def test_a_case_accepted_under_the_old_rules_still_runs(cases, time_skippi
     data["service"]["hcpcs"] = "J9999"
     request = PARequest.model_validate(data, context=RECORDED)
     cases.anchor = await time_skipping_env.get_current_time()
-    started = await start_case(
-        time_skipping_env.client,
-        request,
-        case_config(cases.settings, clock_anchor=cases.anchor),
-        cases.task_queue,
-        member_ref="m-old",
+    # Started as cases were then: no policy_ref (the starter now refuses a drug no policy
+    # covers), so the case is Blincyto's, the one policy served then.
+    handle = await time_skipping_env.client.start_workflow(
+        W.run,
+        CaseInput(
+            request=request,
+            member_ref="m-old",
+            config=case_config(cases.settings, clock_anchor=cases.anchor),
+        ),
+        id=case_workflow_id(request.request_id),
+        task_queue=cases.task_queue,
     )
-    cases.workflow_ids.append(started.case_id)  # replayed at teardown
-    handle = started.handle
+    cases.workflow_ids.append(handle.id)  # replayed at teardown
     await cases.to_day(1)
     assert (await handle.query(W.status)).status == "pended"
 
