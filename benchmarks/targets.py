@@ -43,8 +43,8 @@ class OursTarget:
     started: int = 0
 
     def __post_init__(self) -> None:
-        from infra.case_config import case_config
         from infra.settings import Settings
+        from worker import case_config
 
         self._config = case_config(Settings())
 

@@ -682,7 +682,7 @@ async def _send(handle: WorkflowHandle, step: Step) -> str | None:
 
 
 async def _load_one(client: Client, settings: Settings, case: DemoCase) -> DemoResult:
-    from infra.case_config import case_config
+    from worker import case_config
     from workflows.starter import start_case
 
     config = case_config(settings).model_copy(update=case.config)

@@ -193,7 +193,7 @@ async def run_scenario(
     ``env`` is a time-skipping ``WorkflowEnvironment`` whose worker serves
     ``task_queue``.
     """
-    from infra.case_config import case_config
+    from worker import case_config
     from workflows.starter import start_case
 
     started_wall = time.perf_counter()
