@@ -10,6 +10,7 @@ once and caches it.
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any, Literal
@@ -236,7 +237,7 @@ class Criterion(_Data):
             return [self.not_]
         return []
 
-    def walk(self):
+    def walk(self) -> Iterator[Criterion]:
         yield self
         for child in self.children():
             yield from child.walk()
