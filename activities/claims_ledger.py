@@ -48,6 +48,7 @@ from typing import Any
 
 import asyncpg
 import structlog
+from asyncpg.pool import PoolConnectionProxy
 from temporalio import activity
 
 from activities.locks import CLAIM_LOCK, MEMBER_LOCK
@@ -189,9 +190,12 @@ class ClaimsLedger:
 
     @staticmethod
     def _identical(row: dict[str, Any], inp: AdjudicateClaimInput) -> bool:
-        return row["member_ref"] == inp.member_ref and row["line_json"] == stored_line(inp.line)
+        same: bool = row["member_ref"] == inp.member_ref and row["line_json"] == stored_line(
+            inp.line
+        )
+        return same
 
-    async def _view(self, conn: asyncpg.Connection, inp: AdjudicateClaimInput) -> _LedgerView:
+    async def _view(self, conn: PoolConnectionProxy, inp: AdjudicateClaimInput) -> _LedgerView:
         """What the ledger holds for this line, its member and its case, read under the lock."""
         dos = inp.line.date_of_service
         row = await conn.fetchrow(
@@ -205,6 +209,7 @@ class ClaimsLedger:
             [p.start for p in inp.periods],
             [p.end for p in inp.periods],
         )
+        assert row is not None  # one row of aggregates, whatever the ledger holds
         return _LedgerView(
             seen={r["reversal"]: r for r in row["seen"]},
             member_units=[(date.fromisoformat(d), units) for d, units in row["member_units"]],
@@ -250,7 +255,7 @@ class ClaimsLedger:
 
     async def _insert_line(
         self,
-        conn: asyncpg.Connection,
+        conn: PoolConnectionProxy,
         inp: AdjudicateClaimInput,
         answer: ClaimAnswer,
         case_units: int,
@@ -277,7 +282,7 @@ class ClaimsLedger:
         )
 
     async def _insert_rejection(
-        self, conn: asyncpg.Connection, inp: AdjudicateClaimInput, answer: ClaimAnswer
+        self, conn: PoolConnectionProxy, inp: AdjudicateClaimInput, answer: ClaimAnswer
     ) -> None:
         """A CARC 16 answer: nothing counted, but the answer is on record (once per content)."""
         incoming = stored_line(inp.line)

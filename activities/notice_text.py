@@ -182,7 +182,8 @@ def _renewal_refused(p: Mapping[str, Any]) -> list[str]:
 
 
 def _not_applicable(p: Mapping[str, Any]) -> list[str]:
-    medicare = p.get("medicare") if isinstance(p.get("medicare"), Mapping) else {}
+    found = p.get("medicare")
+    medicare: Mapping[str, Any] = found if isinstance(found, Mapping) else {}
     lines = [
         "This policy does not apply to Medicare Part B (policy Appendix 2). Coverage follows "
         "the Medicare Benefit Policy Manual (Pub. 100-2, ch. 15 §50) and NCDs/LCDs.",
@@ -291,6 +292,11 @@ TITLES: dict[str, str] = {
     "reinstated": "Blincyto authorization reinstated",
 }
 
+
+def _no_body(_payload: Mapping[str, Any]) -> list[str]:
+    return []
+
+
 BODIES: dict[str, Callable[[Mapping[str, Any]], list[str]]] = {
     "approval": _initial_approval,
     "renewal_approved": _approval,
@@ -316,7 +322,7 @@ def render(kind: str, payload: Mapping[str, Any] | None, case_id: str = "") -> s
     """The notice as plain text: a title line, the case reference, then the body."""
     payload = payload or {}
     title = TITLES.get(kind, f"Blincyto prior authorization: {kind}")
-    body = BODIES.get(kind, lambda _p: [])(payload)
+    body = BODIES.get(kind, _no_body)(payload)
     ref = payload.get("request_id") or case_id
     head = [title] + ([f"Reference: {ref}"] if ref else [])
     return "\n".join([*head, "", *body]).rstrip() + "\n"
