@@ -17,8 +17,10 @@ an unknown role, OIDC half configured: a ``ValueError``).
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
+from typing import Any
 
 import asyncpg
 import structlog
@@ -81,7 +83,7 @@ def create_app(
         )
 
     @asynccontextmanager
-    async def lifespan(app: FastAPI):
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         import worker
 
         owned_pool = None
@@ -96,12 +98,13 @@ def create_app(
                 await owned_pool.close()
 
     open_docs = settings.is_dev
+    no_docs: dict[str, Any] = {"openapi_url": None, "docs_url": None, "redoc_url": None}
     app = FastAPI(
         title="Blincyto prior authorization",
         version="0.1.0",
         description=DESCRIPTION,
         lifespan=lifespan,
-        **({} if open_docs else {"openapi_url": None, "docs_url": None, "redoc_url": None}),
+        **({} if open_docs else no_docs),
         generate_unique_id_function=operation_id,
     )
     app.state.settings = settings

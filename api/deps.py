@@ -14,15 +14,18 @@ MAX_CASE_ID = 256
 
 
 def temporal(request: Request) -> Client:
-    return request.app.state.client
+    client: Client = request.app.state.client
+    return client
 
 
 def db(request: Request) -> asyncpg.Pool:
-    return request.app.state.pool
+    pool: asyncpg.Pool = request.app.state.pool
+    return pool
 
 
 def settings(request: Request) -> Settings:
-    return request.app.state.settings
+    found: Settings = request.app.state.settings
+    return found
 
 
 def case_id(
