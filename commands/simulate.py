@@ -25,7 +25,7 @@ from simulation.runner import SimulationStalled, scenario_problems, simulate
 # --------------------------------------------------------------------------- CLI
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = sub.add_parser(
         "simulate",
         help="run a scenario through the real workflow on a time-skipping Temporal server",

@@ -190,14 +190,16 @@ async def _send(handle: Any, event: ScenarioEvent) -> tuple[ClaimAnswer | None, 
             assert event.event is not None
             outcome = await handle.execute_update(W.record_clinical_event, event.event.to_event())
         elif event.action == "decide_review":
-            outcome = await handle.execute_update(
-                W.decide_review,
-                ReviewDecisionInput(
-                    reviewer_id=event.reviewer or DEFAULT_REVIEWER,
-                    determination=event.determination,
-                    rationale=event.rationale or "",
-                ),
+            # validated, not constructed: a scenario may hold a determination the
+            # case refuses ("review"); that is a refusal of the run, not a crash
+            review = ReviewDecisionInput.model_validate(
+                {
+                    "reviewer_id": event.reviewer or DEFAULT_REVIEWER,
+                    "determination": event.determination,
+                    "rationale": event.rationale or "",
+                }
             )
+            outcome = await handle.execute_update(W.decide_review, review)
         elif event.action == "renewal_request":
             outcome = await handle.execute_update(
                 W.request_renewal, RenewalRequestInput(facts=event.request or {})
@@ -207,14 +209,14 @@ async def _send(handle: Any, event: ScenarioEvent) -> tuple[ClaimAnswer | None, 
                 W.provide_info, ProvideInfoInput(facts=event.facts or {})
             )
         elif event.action == "extend_period":
-            outcome = await handle.execute_update(
-                W.extend_period,
-                ExtendPeriodInput(
-                    reviewer_id=event.reviewer or DEFAULT_REVIEWER,
-                    days=event.days,
-                    rationale=event.rationale or "treatment paused",
-                ),
+            extension = ExtendPeriodInput.model_validate(
+                {
+                    "reviewer_id": event.reviewer or DEFAULT_REVIEWER,
+                    "days": event.days,
+                    "rationale": event.rationale or "treatment paused",
+                }
             )
+            outcome = await handle.execute_update(W.extend_period, extension)
         elif event.action == "appeal":
             outcome = await handle.execute_update(W.appeal, AppealInput(reason=event.reason or ""))
         else:
