@@ -28,7 +28,7 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 from temporalio.service import RPCError, RPCStatusCode
@@ -150,19 +150,6 @@ def malformed_body() -> ApiError:
     return ApiError(
         400, "malformed", "the body is not valid JSON", [FieldError(field="body", message=NOT_JSON)]
     )
-
-
-def validation_error(exc: ValidationError, prefix: str = "") -> ApiError:
-    """A model validated inside a route (not by FastAPI) -> the same 422."""
-    errors = field_errors(exc.errors(include_input=False))
-    if prefix:
-        errors = [
-            FieldError(
-                field=prefix if e.field == "body" else f"{prefix}.{e.field}", message=e.message
-            )
-            for e in errors
-        ]
-    return ApiError(422, "invalid", "the input is not valid", errors)
 
 
 def _body(request: Request, exc: ApiError) -> dict[str, Any]:

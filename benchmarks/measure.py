@@ -203,11 +203,6 @@ async def history_events(handle: WorkflowHandle[Any, Any]) -> list[Any]:
     return [event async for event in handle.fetch_history_events()]
 
 
-def activities_scheduled(events: list[Any]) -> list[str]:
-    """Activity types (dispatched and local) in the order the run ran them."""
-    return [name for _, name in activity_steps(events)]
-
-
 def plan_until(events: list[Any], activity_type: str, occurrence: int = 1) -> str:
     """The kinds ("r"/"l") of the activities run up to and including the marker activity."""
     seen = 0

@@ -21,7 +21,6 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 POLICY_DIR = Path(__file__).parent / "policies"
 DEFAULT_POLICY_FILE = "ohsu-healthservices-0382_2025-09-04.yaml"
 
-COMBINATORS = ("all", "any", "not")
 LEAF_OPS = (
     "is_true",
     "is_false",
@@ -252,7 +251,6 @@ class NotListed(_Data):
 class Outcome(_Data):
     not_listed: NotListed
     review: dict[str, Any] = Field(default_factory=dict)
-    deny_is_recommendation: bool = True
     note: str | None = None
 
 

@@ -123,7 +123,6 @@ class Settings(BaseSettings):
     timely_filing_days_commercial: int | None = Field(default=None, ge=0)
     timely_filing_days_medicaid: int | None = Field(default=None, ge=0)
     timely_filing_days_medicare_advantage: int | None = Field(default=None, ge=0)
-    renewal_window_days: int = 30
     renewal_reminder_days: str = "14,7"
     # Lines of business whose engine denials are issued without a reviewer (none by default).
     auto_deny_lines_of_business: str = ""
