@@ -12,11 +12,12 @@ COPY activities ./activities
 COPY api ./api
 COPY commands ./commands
 COPY infra ./infra
+COPY simulation ./simulation
 COPY migrations ./migrations
 COPY cli.py worker.py ./
 # Bytecode ahead of time: workers compile workflow code for every sandboxed run otherwise.
 RUN pip install --require-hashes -r requirements.lock && pip install --no-deps -e . \
-    && python -m compileall -q domain workflows activities infra api commands \
+    && python -m compileall -q domain workflows activities infra api commands simulation \
     && useradd --system --uid 10001 priorauth
 USER priorauth
 

@@ -52,6 +52,7 @@ from typing import Any
 
 import asyncpg
 import structlog
+from asyncpg.pool import PoolConnectionProxy
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
@@ -202,10 +203,13 @@ class ClaimsLedger:
 
     @staticmethod
     def _identical(row: dict[str, Any], inp: AdjudicateClaimInput) -> bool:
-        return row["member_ref"] == inp.member_ref and row["line_json"] == stored_line(inp.line)
+        same: bool = row["member_ref"] == inp.member_ref and row["line_json"] == stored_line(
+            inp.line
+        )
+        return same
 
     async def _view(
-        self, conn: asyncpg.Connection, inp: AdjudicateClaimInput, policy: Policy
+        self, conn: PoolConnectionProxy, inp: AdjudicateClaimInput, policy: Policy
     ) -> _LedgerView:
         """What the ledger holds for this line, its member on this drug and its case, read
         under the lock."""
@@ -223,6 +227,7 @@ class ClaimsLedger:
             [p.end for p in inp.periods],
             policy.id,
         )
+        assert row is not None  # one row of aggregates, whatever the ledger holds
         return _LedgerView(
             seen={r["reversal"]: r for r in row["seen"]},
             member_units=[(date.fromisoformat(d), units) for d, units in row["member_units"]],
@@ -272,7 +277,7 @@ class ClaimsLedger:
 
     async def _insert_line(
         self,
-        conn: asyncpg.Connection,
+        conn: PoolConnectionProxy,
         inp: AdjudicateClaimInput,
         answer: ClaimAnswer,
         case_units: int,
@@ -302,7 +307,7 @@ class ClaimsLedger:
 
     async def _insert_rejection(
         self,
-        conn: asyncpg.Connection,
+        conn: PoolConnectionProxy,
         inp: AdjudicateClaimInput,
         answer: ClaimAnswer,
         policy_id: str,

@@ -193,7 +193,8 @@ def _renewal_refused(p: Mapping[str, Any]) -> list[str]:
 
 
 def _not_applicable(p: Mapping[str, Any], policy: Policy) -> list[str]:
-    medicare = p.get("medicare") if isinstance(p.get("medicare"), Mapping) else {}
+    found = p.get("medicare")
+    medicare: Mapping[str, Any] = found if isinstance(found, Mapping) else {}
     lines = [
         f"This policy does not apply to Medicare Part B (policy {policy.medicare.ref}). "
         f"{policy.medicare.text}",
@@ -303,6 +304,11 @@ TITLES: dict[str, str] = {
     "reinstated": "{drug} authorization reinstated",
 }
 
+
+def _no_body(_payload: Mapping[str, Any]) -> list[str]:
+    return []
+
+
 #: The kinds whose text reads the policy's data beyond its drug name.
 _WITH_POLICY: dict[str, Callable[[Mapping[str, Any], Policy], list[str]]] = {
     "approval": _initial_approval,
@@ -344,7 +350,7 @@ def render(
     if kind in _WITH_POLICY:
         body = _WITH_POLICY[kind](payload, policy)
     else:
-        body = BODIES.get(kind, lambda _p: [])(payload)
+        body = BODIES.get(kind, _no_body)(payload)
     ref = payload.get("request_id") or case_id
     head = [title(kind, policy)] + ([f"Reference: {ref}"] if ref else [])
     return "\n".join([*head, "", *body]).rstrip() + "\n"

@@ -114,7 +114,8 @@ class Notifier:
 
     def backoff(self, attempt: int) -> float:
         """Seconds to wait after failed attempt number ``attempt`` (1-based)."""
-        return min(self._backoff_max, self._backoff_base * 2 ** (attempt - 1))
+        delay: float = min(self._backoff_max, self._backoff_base * 2 ** (attempt - 1))
+        return delay
 
     @activity.defn
     async def send_notification(self, inp: NotificationInput) -> NotificationResult:

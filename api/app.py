@@ -17,8 +17,10 @@ an unknown role, OIDC half configured: a ``ValueError``).
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
+from typing import Any
 
 import asyncpg
 import structlog
@@ -86,7 +88,7 @@ def create_app(
         )
 
     @asynccontextmanager
-    async def lifespan(app: FastAPI):
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         import worker
 
         owned_pool = None
@@ -104,12 +106,13 @@ def create_app(
     policies = policies or default_registry()
     served = {policies.for_drug(code).id: policies.for_drug(code) for code in policies.hcpcs}
     drugs = ", ".join(f"{p.policy.drug} ({', '.join(p.billing.hcpcs)})" for p in served.values())
+    no_docs: dict[str, Any] = {"openapi_url": None, "docs_url": None, "redoc_url": None}
     app = FastAPI(
         title="Prior authorization",
         version="0.1.0",
         description=DESCRIPTION.replace("DRUGS", drugs, 1),
         lifespan=lifespan,
-        **({} if open_docs else {"openapi_url": None, "docs_url": None, "redoc_url": None}),
+        **({} if open_docs else no_docs),
         generate_unique_id_function=operation_id,
     )
     app.state.settings = settings

@@ -84,7 +84,7 @@ def clean_id(value: Any) -> str | None:
 
 
 def _audited(scope: Scope) -> bool:
-    return (
+    return bool(
         scope["type"] == "http"
         and scope["method"] != "OPTIONS"
         and scope["path"].startswith(AUDITED_PREFIXES)

@@ -52,7 +52,7 @@ def authenticator(*roles: Role) -> Callable[[Request], Awaitable[Principal]]:
     return run
 
 
-def require(*roles: Role):
+def require(*roles: Role) -> Callable[..., Awaitable[Principal]]:
     """A dependency accepting callers with one of ``roles`` (or admin); returns the caller."""
     accepted = frozenset((*roles, Role.ADMIN))
 

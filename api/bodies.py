@@ -60,7 +60,7 @@ class RenewalBody(RenewalRequest):
     """A renewal request (Section IV): only the facts that changed."""
 
     model_config = _STRICT
-    facts: RequestFacts = Field(default_factory=RequestFacts)  # type: ignore[assignment, valid-type]
+    facts: RequestFacts = Field(default_factory=RequestFacts)  # type: ignore[assignment]
 
 
 class ExtensionBody(ExtendPeriod):

@@ -121,7 +121,10 @@ async def update(
     """
     try:
         async with asyncio.timeout(ANSWER_TIMEOUT.total_seconds()):
-            return await handle(client, case_id).execute_update(name, arg, result_type=result_type)
+            result: T = await handle(client, case_id).execute_update(
+                name, arg, result_type=result_type
+            )
+            return result
     except WorkflowUpdateFailedError as exc:
         message, kind, fields = _failure_message(exc.cause)
         log.info("update rejected", case=case_id, update=name, failure_type=kind)
@@ -151,7 +154,8 @@ async def query(client: Client, case_id: str, name: str, result_type: type[T]) -
             while True:
                 try:
                     async with asyncio.timeout(QUERY_ATTEMPT.total_seconds()):
-                        return await h.query(name, result_type=result_type)
+                        answer: T = await h.query(name, result_type=result_type)
+                        return answer
                 except TimeoutError:
                     log.warning("query unanswered, asking again", case=case_id, query=name)
     except RPCError as exc:

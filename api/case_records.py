@@ -57,22 +57,6 @@ class ClaimRecord(BaseModel):
     sent_by: str | None = None  # the claims system's subject
 
 
-class Projection(BaseModel):
-    """The row of ``authorizations`` (a fallback view when the workflow cannot answer)."""
-
-    case_id: str
-    request_id: str
-    status: str
-    track: str | None = None
-    period_end: date | None = None
-    renewals_used: int = 0
-    cycles_started: int = 0
-    units_authorized: int = 0
-    units_paid: int = 0
-    escalated: bool = False
-    updated_at: datetime
-
-
 def _json(value: Any) -> Any:
     return json.loads(value) if isinstance(value, str) else value
 
@@ -112,18 +96,6 @@ async def claims(pool: asyncpg.Pool, case_id: str) -> list[ClaimRecord]:
         case_id,
     )
     return [ClaimRecord(**{**dict(r), "carc_codes": list(r["carc_codes"] or [])}) for r in rows]
-
-
-async def projection(pool: asyncpg.Pool, case_id: str) -> Projection | None:
-    row = await pool.fetchrow(
-        """
-        SELECT case_id, request_id, status, track, period_end, renewals_used, cycles_started,
-               units_authorized, units_paid, escalated, updated_at
-        FROM authorizations WHERE case_id = $1
-        """,
-        case_id,
-    )
-    return Projection(**dict(row)) if row else None
 
 
 async def treatment_days(pool: asyncpg.Pool, case_id: str) -> dict[int, int]:

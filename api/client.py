@@ -103,14 +103,15 @@ class ApiClient:
             raise _refusal(response)
         return response
 
-    def _json(self, method: str, path: str, **kwargs: Any) -> Any:
-        return self.request(method, path, **kwargs).json()
+    def _json(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+        body: dict[str, Any] = self.request(method, path, **kwargs).json()
+        return body
 
     # --- operations ---------------------------------------------------------------
 
     def submit(self, request: dict[str, Any]) -> dict[str, Any]:
         response = self.request("POST", "/cases", json=request)
-        body = response.json()
+        body: dict[str, Any] = response.json()
         body.setdefault("created", response.status_code == 201)
         return body
 

@@ -96,8 +96,8 @@ Authenticate = Callable[[Request], Awaitable[Principal]]
 NOT_PAYLOADS = "body must be Payloads protobuf JSON"
 #: Security (OpenAPI) of the routes that check the caller themselves: the API's bearer
 #: token, or (on /encode and /decode) this server's session cookie instead.
-BEARER = [{"HTTPBearer": []}]
-BEARER_OR_SESSION = [{"HTTPBearer": []}, {"CodecSession": []}]
+BEARER: list[dict[str, list[str]]] = [{"HTTPBearer": []}]
+BEARER_OR_SESSION: list[dict[str, list[str]]] = [{"HTTPBearer": []}, {"CodecSession": []}]
 SECURITY_SCHEMES = {
     "CodecSession": {
         "type": "apiKey",
@@ -342,7 +342,8 @@ def _refusal(exc: CodecError) -> str:
 
 
 def _pool(request: Request) -> asyncpg.Pool:
-    return request.app.state.pool
+    pool: asyncpg.Pool = request.app.state.pool
+    return pool
 
 
 def codec_router(

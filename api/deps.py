@@ -15,20 +15,24 @@ MAX_CASE_ID = 256
 
 
 def temporal(request: Request) -> Client:
-    return request.app.state.client
+    client: Client = request.app.state.client
+    return client
 
 
 def db(request: Request) -> asyncpg.Pool:
-    return request.app.state.pool
+    pool: asyncpg.Pool = request.app.state.pool
+    return pool
 
 
 def settings(request: Request) -> Settings:
-    return request.app.state.settings
+    found: Settings = request.app.state.settings
+    return found
 
 
 def policies(request: Request) -> PolicyRegistry:
     """The policy registry the app serves (every case is shown under its own policy)."""
-    return request.app.state.policies
+    found: PolicyRegistry = request.app.state.policies
+    return found
 
 
 def case_id(

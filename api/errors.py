@@ -21,14 +21,14 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field, ValidationError
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 from temporalio.service import RPCError, RPCStatusCode
@@ -115,7 +115,7 @@ def field_path(loc: Iterable[Any], *, request_loc: bool = False) -> str:
 
 
 def field_errors(
-    errors: Iterable[dict[str, Any]], *, request_loc: bool = False
+    errors: Iterable[Mapping[str, Any]], *, request_loc: bool = False
 ) -> list[FieldError]:
     """pydantic error dicts -> field-level messages (no input values echoed: they may be PHI)."""
     out: list[FieldError] = []
@@ -150,19 +150,6 @@ def malformed_body() -> ApiError:
     return ApiError(
         400, "malformed", "the body is not valid JSON", [FieldError(field="body", message=NOT_JSON)]
     )
-
-
-def validation_error(exc: ValidationError, prefix: str = "") -> ApiError:
-    """A model validated inside a route (not by FastAPI) -> the same 422."""
-    errors = field_errors(exc.errors(include_input=False))
-    if prefix:
-        errors = [
-            FieldError(
-                field=prefix if e.field == "body" else f"{prefix}.{e.field}", message=e.message
-            )
-            for e in errors
-        ]
-    return ApiError(422, "invalid", "the input is not valid", errors)
 
 
 def _body(request: Request, exc: ApiError) -> dict[str, Any]:
@@ -258,7 +245,9 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(_body(request, err), status_code=err.status_code)
 
     @app.middleware("http")
-    async def _correlate(request: Request, call_next):
+    async def _correlate(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
         cid = request.headers.get(CORRELATION_HEADER) or uuid.uuid4().hex
         cid = cid[:64]
         request.state.correlation_id = cid

@@ -55,8 +55,10 @@ def _section(name: str, model: type[BaseModel]) -> type[BaseModel]:
     )
 
 
-def _is_section(info: FieldInfo) -> bool:
-    return isinstance(info.annotation, type) and issubclass(info.annotation, BaseModel)
+def _section_model(info: FieldInfo) -> type[BaseModel] | None:
+    """The model of a section field (``diagnosis``), None for a plain field."""
+    model = info.annotation
+    return model if isinstance(model, type) and issubclass(model, BaseModel) else None
 
 
 def _request_facts_fields() -> dict[str, Any]:
@@ -64,9 +66,10 @@ def _request_facts_fields() -> dict[str, Any]:
     for name, info in PARequest.model_fields.items():
         if _fixed(name):
             continue
-        if _is_section(info):
-            fields[name] = (_section(name, info.annotation), None)
-            for sub, sub_info in info.annotation.model_fields.items():
+        model = _section_model(info)
+        if model is not None:
+            fields[name] = (_section(name, model), None)
+            for sub, sub_info in model.model_fields.items():
                 alias = f"{name}.{sub}"
                 if not _fixed(alias):
                     fields[f"{name}__{sub}"] = (_same_checks(sub_info), Field(None, alias=alias))
@@ -94,7 +97,7 @@ def _at_least_one(schema: dict[str, Any]) -> None:
     schema["minProperties"] = 1
 
 
-class InfoFacts(RequestFacts):  # type: ignore[misc, valid-type]
+class InfoFacts(RequestFacts):
     """The facts a pended case is waiting for: at least one."""
 
     model_config = ConfigDict(json_schema_extra=_at_least_one)

@@ -39,7 +39,7 @@ def case_id_for(request_id: str) -> str:
 async def submit(
     client: Client, request: PARequest, settings: Settings, *, submitted_by: str | None = None
 ) -> SubmitResult:
-    from infra.case_config import case_config_for
+    from worker import case_config_for
     from workflows.starter import start_case
 
     started = await start_case(

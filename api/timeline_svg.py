@@ -264,13 +264,14 @@ def render_timeline(data: TimelineData) -> str:
         out.append(_text(x + 3, cycle_y + 21, f"C{c.cycle}", 11, fill="#fff"))
 
     # claims
-    for c in data.claims:
-        cx = scale.x(c.date_of_service) + scale.px / 2
-        color = CLAIM_COLORS.get(c.status, "#4a5568")
-        fill = "none" if c.reversal else color
+    for claim in data.claims:
+        cx = scale.x(claim.date_of_service) + scale.px / 2
+        color = CLAIM_COLORS.get(claim.status, "#4a5568")
+        fill = "none" if claim.reversal else color
         title = (
-            f"{c.claim_id}/{c.line} {c.date_of_service}: {'reversal, ' if c.reversal else ''}"
-            f"{c.units} billed, {c.allowed_units} allowed ({c.status})"
+            f"{claim.claim_id}/{claim.line} {claim.date_of_service}: "
+            f"{'reversal, ' if claim.reversal else ''}"
+            f"{claim.units} billed, {claim.allowed_units} allowed ({claim.status})"
         )
         out.append(
             f'<circle cx="{cx:.1f}" cy="{claim_y + ROW_H / 2:.1f}" r="5"'

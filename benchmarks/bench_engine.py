@@ -38,7 +38,7 @@ BASE: dict[str, Any] = json.loads(
 )
 
 # (setting, therapy / diagnosis changes, adult?)
-SHAPES: list[tuple[dict[str, Any], bool]] = [
+SHAPES: list[tuple[dict[str, Any], bool | None]] = [
     ({}, True),
     ({"therapy.setting": "mrd_positive", "diagnosis.mrd_percent": 0.5,
       "diagnosis.complete_remission": "first", "diagnosis.relapsed_or_refractory": False}, True),

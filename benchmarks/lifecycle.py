@@ -1,6 +1,6 @@
 """The lifecycle section: the full relapsed/refractory scenario on the time-skipping server.
 
-Runs through ``priorauth simulate``'s own machinery (``commands.simulate.simulate``:
+Runs through ``priorauth simulate``'s own machinery (``simulation.runner.simulate``:
 a time-skipping test server, a scratch PostgreSQL and the production worker
 in process), so what is timed is exactly what ``priorauth simulate`` does.
 Wall time is the scenario's own (from the case's start to its final state),
@@ -19,8 +19,8 @@ DEFAULT_SCENARIO = PROJECT_ROOT / "examples" / "scenarios" / "relapsed_refractor
 
 
 async def run_lifecycle(scenario_path: Path | None, *, runs: int = 1) -> dict[str, Any]:
-    from commands.simulate import scenario_problems, simulate
     from infra.settings import Settings
+    from simulation.runner import scenario_problems, simulate
 
     path = (scenario_path or DEFAULT_SCENARIO).resolve()
     shown = path.relative_to(PROJECT_ROOT) if path.is_relative_to(PROJECT_ROOT) else path

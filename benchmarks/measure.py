@@ -147,7 +147,11 @@ def activity_steps(events: list[Any]) -> list[tuple[str, str]]:
 
 
 async def wait_activity_completed(
-    handle: WorkflowHandle, activity_type: str, occurrence: int = 1, *, within_s: float = 120.0
+    handle: WorkflowHandle[Any, Any],
+    activity_type: str,
+    occurrence: int = 1,
+    *,
+    within_s: float = 120.0,
 ) -> None:
     """Return once the ``occurrence``-th ``activity_type`` activity of the run has completed.
 
@@ -166,14 +170,14 @@ async def wait_activity_completed(
                 if seen == occurrence:
                     return
             elif kind == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
-                attrs = event.activity_task_scheduled_event_attributes
-                if attrs.activity_type.name == activity_type:
+                scheduled = event.activity_task_scheduled_event_attributes
+                if scheduled.activity_type.name == activity_type:
                     seen += 1
                     if seen == occurrence:
                         wanted = event.event_id
             elif kind == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
-                attrs = event.activity_task_completed_event_attributes
-                if wanted is not None and attrs.scheduled_event_id == wanted:
+                completed = event.activity_task_completed_event_attributes
+                if wanted is not None and completed.scheduled_event_id == wanted:
                     return
             elif kind in (
                 EventType.EVENT_TYPE_ACTIVITY_TASK_FAILED,
@@ -195,13 +199,8 @@ async def wait_activity_completed(
     await asyncio.wait_for(watch(), within_s)
 
 
-async def history_events(handle: WorkflowHandle) -> list[Any]:
+async def history_events(handle: WorkflowHandle[Any, Any]) -> list[Any]:
     return [event async for event in handle.fetch_history_events()]
-
-
-def activities_scheduled(events: list[Any]) -> list[str]:
-    """Activity types (dispatched and local) in the order the run ran them."""
-    return [name for _, name in activity_steps(events)]
 
 
 def plan_until(events: list[Any], activity_type: str, occurrence: int = 1) -> str:

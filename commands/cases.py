@@ -22,9 +22,13 @@ import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from api.client import ApiClient, ApiRefusal, ApiUnreachable
+
+if TYPE_CHECKING:  # rich is imported when a command prints
+    from rich.console import Console
+    from rich.table import Table
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE, EXIT_UNAVAILABLE = 0, 1, 2, 3
 
@@ -36,7 +40,7 @@ class UsageError(Exception):
 # --- plumbing -----------------------------------------------------------------------
 
 
-def _console():
+def _console() -> Console:
     from rich.console import Console
 
     return Console(highlight=False, soft_wrap=False)
@@ -46,7 +50,9 @@ def _client(args: argparse.Namespace) -> ApiClient:
     return ApiClient(base_url=args.api_url, token=args.token)
 
 
-def _run(name: str, fn: Callable[[argparse.Namespace, ApiClient], int]):
+def _run(
+    name: str, fn: Callable[[argparse.Namespace, ApiClient], int]
+) -> Callable[[argparse.Namespace], int]:
     """Wrap a subcommand: one readable line on any failure, never a traceback."""
 
     def command(args: argparse.Namespace) -> int:
@@ -116,7 +122,7 @@ def _print_json(data: Any) -> None:
     print(json.dumps(data, indent=2, default=str))
 
 
-def _kv_table(title: str, rows: dict[str, Any]):
+def _kv_table(title: str, rows: dict[str, Any]) -> Table:
     from rich.table import Table
 
     table = Table(title=title, show_header=False, title_justify="left")
@@ -131,7 +137,7 @@ def _kv_table(title: str, rows: dict[str, Any]):
     return table
 
 
-def _rows_table(title: str, columns: list[str], rows: list[list[Any]]):
+def _rows_table(title: str, columns: list[str], rows: list[list[Any]]) -> Table:
     """A table whose first column (the row's id: case, claim, cycle) is never wrapped or cut:
     on a narrow terminal the other columns give way, folding their text onto more lines."""
     from rich.table import Table
@@ -395,7 +401,8 @@ def load_line(api: ApiClient, record: Any) -> dict[str, Any]:
     case = record.get("case")
     if not isinstance(case, str) or not case:
         raise UsageError(f"op {op!r} needs 'case'")
-    return getattr(api, LOAD_OPS[op])(case, body)
+    answer: dict[str, Any] = getattr(api, LOAD_OPS[op])(case, body)
+    return answer
 
 
 def _load(args: argparse.Namespace, api: ApiClient) -> int:
@@ -475,10 +482,12 @@ def _facts_args(p: argparse.ArgumentParser) -> None:
     )
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the case subcommands (submit … list, load)."""
 
-    def add(name: str, fn, help_text: str) -> argparse.ArgumentParser:
+    def add(
+        name: str, fn: Callable[[argparse.Namespace, ApiClient], int], help_text: str
+    ) -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help_text, description=help_text)
         _common(p)
         p.set_defaults(func=_run(name, fn))

@@ -633,15 +633,17 @@ _UPDATES = {
 }
 
 
-async def _status(handle: WorkflowHandle) -> str:
+async def _status(handle: WorkflowHandle[Any, Any]) -> str:
     from workflows.messages import CaseStatusView
 
-    view = await handle.query("status", result_type=CaseStatusView)
+    view: CaseStatusView = await handle.query("status", result_type=CaseStatusView)
     return view.status
 
 
 async def _settled(
-    handle: WorkflowHandle, expected: str | None = None, within_s: float = WAIT_FIRST_STATUS_S
+    handle: WorkflowHandle[Any, Any],
+    expected: str | None = None,
+    within_s: float = WAIT_FIRST_STATUS_S,
 ) -> str:
     """The status once intake is done (not ``received``), or ``expected`` once reached.
 
@@ -659,7 +661,7 @@ async def _settled(
         await asyncio.sleep(0.2)
 
 
-async def _send(handle: WorkflowHandle, step: Step) -> str | None:
+async def _send(handle: WorkflowHandle[Any, Any], step: Step) -> str | None:
     """Send one step; the refusal reason if the case refused it."""
     from workflows import messages
 
@@ -682,7 +684,7 @@ async def _send(handle: WorkflowHandle, step: Step) -> str | None:
 
 
 async def _load_one(client: Client, settings: Settings, case: DemoCase) -> DemoResult:
-    from infra.case_config import case_config_for
+    from worker import case_config_for
     from workflows.starter import start_case
 
     config = case_config_for(settings, case.request).model_copy(update=case.config)

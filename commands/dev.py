@@ -50,7 +50,7 @@ DEV_ADMIN = "dev-admin"
 LOG_DIR = "logs"
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("dev", help="run the whole stack locally (Temporal, Postgres, worker, API)")
     p.add_argument("--temporal-port", type=int, default=7233)
     p.add_argument("--ui-port", type=int, default=8233)

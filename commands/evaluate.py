@@ -13,6 +13,7 @@ import argparse
 import json
 import sys
 from datetime import date
+from typing import Literal
 
 from pydantic import BaseModel, ValidationError
 
@@ -36,7 +37,7 @@ SCHEMAS: dict[str, type[BaseModel]] = {
 EXIT_BAD_INPUT = 2
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add ``evaluate`` and ``schema``."""
     evaluate = sub.add_parser(
         "evaluate",
@@ -137,6 +138,8 @@ def run_evaluate(args: argparse.Namespace) -> int:
 
 def run_schema(args: argparse.Namespace) -> int:
     model = SCHEMAS[args.kind]
-    mode = "serialization" if args.kind == "decision" else "validation"
+    mode: Literal["validation", "serialization"] = (
+        "serialization" if args.kind == "decision" else "validation"
+    )
     print(json.dumps(model.model_json_schema(mode=mode), indent=2, ensure_ascii=False))
     return 0

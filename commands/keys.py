@@ -16,7 +16,7 @@ import argparse
 import sys
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("keygen", help="generate a payload-encryption key (CODEC_KEYS entry)")
     p.add_argument("--id", dest="key_id", default=None, help="key id (default: random k<hex>)")
     p.add_argument(

@@ -13,7 +13,7 @@ import argparse
 import asyncio
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = sub.add_parser(
         "migrate",
         help="apply migrations and the runtime role's grants (as the migration role)",

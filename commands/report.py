@@ -334,7 +334,7 @@ def _date(text: str) -> date:
         raise argparse.ArgumentTypeError(f"not an ISO date (YYYY-MM-DD): {text!r}") from exc
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     report = sub.add_parser("report", help="Reports read from the PostgreSQL record.")
     reports = report.add_subparsers(dest="report", metavar="REPORT")
     parser = reports.add_parser(

@@ -24,7 +24,7 @@ def _timeline(args: argparse.Namespace, api: ApiClient) -> int:
     return EXIT_OK
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add ``timeline``."""
     p = sub.add_parser(
         "timeline",

@@ -51,7 +51,7 @@ from datetime import date, timedelta
 
 from pydantic import BaseModel, Field
 
-from domain.claim import ClaimAnswer, ClaimLine
+from domain.claim import ClaimAnswer, ClaimLine, ClaimStatus
 from domain.operators import normalize_code
 from domain.policy import Policy, load_policy
 
@@ -157,6 +157,7 @@ def _answer(
     reversal: bool = False,
 ) -> ClaimAnswer:
     denied = 0 if reversal else line.units - allowed
+    status: ClaimStatus
     if reversal or allowed == line.units:
         status = "paid"
     elif allowed > 0:
@@ -178,8 +179,11 @@ def _answer(
 
 def _reverse(line: ClaimLine, ctx: ClaimContext) -> ClaimAnswer:
     previous = ctx.previous
-    original = previous.line.model_copy(update={"reversal": True}) if previous else None
-    if previous is None or previous.line.reversal or not original.same_content(line):
+    if (
+        previous is None
+        or previous.line.reversal
+        or not previous.line.model_copy(update={"reversal": True}).same_content(line)
+    ):
         return _answer(
             line,
             0,
@@ -195,6 +199,7 @@ def adjudicate(line: ClaimLine, ctx: ClaimContext, policy: Policy | None = None)
     """Answer one claim line (pure). See the module docstring for the order of checks."""
     policy = policy or load_policy(ctx.policy_id)
     if is_replay(line, ctx):
+        assert ctx.previous is not None  # is_replay: the line was answered before
         return ctx.previous.answer
     if line.reversal:
         return _reverse(line, ctx)
@@ -253,6 +258,7 @@ def adjudicate(line: ClaimLine, ctx: ClaimContext, policy: Policy | None = None)
         why = f"on or after the withdrawal ({ctx.withdrawn_on})"
     if why is not None:
         return _answer(line, 0, [CARC_NO_AUTHORIZATION], f"Date of service {why}.", "I")
+    assert period is not None  # else ``why`` says so
     allowed = line.units
     carc: list[str] = []
     notes: list[str] = []

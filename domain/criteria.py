@@ -173,9 +173,9 @@ class CompiledCriteria:
     candidates: list[Candidate]
     by_id: dict[str, Node] = field(default_factory=dict)
     source: str = ""
-    _run: Callable[..., tuple] | None = None
-    _run_renewal: Callable[..., tuple] | None = None
-    _traces: dict[tuple, TraceNode] = field(default_factory=dict)
+    _run: Callable[..., tuple[Any, ...]] | None = None
+    _run_renewal: Callable[..., tuple[Any, ...]] | None = None
+    _traces: dict[tuple[Any, ...], TraceNode] = field(default_factory=dict)
     _requested: dict[str | None, tuple[Candidate, ...]] = field(default_factory=dict)
     policy_ref: Any = None
     gates: tuple[Node, ...] = ()
@@ -195,6 +195,7 @@ class CompiledCriteria:
         duration checks count as met (Section IV decides those its own way).
         """
         run = self._run_renewal if renewal else self._run
+        assert run is not None, "compile_criteria sets both runs"
         strict, relaxed, values, cand_strict, cand_relaxed = run(facts, ctx)
         return Evaluation(self, strict, relaxed, values, cand_strict, cand_relaxed)
 
@@ -272,6 +273,7 @@ def compile_criteria(policy: Policy) -> CompiledCriteria:
             order=order,
         )
         if kind == LEAF:
+            assert crit.op is not None  # Criterion's validator: a leaf has an op and a fact
             if not _FACT_PATH.match(crit.fact or ""):
                 raise ValueError(f"criterion {crit.id}: bad fact path {crit.fact!r}")
             node.fact = crit.fact
@@ -302,6 +304,12 @@ def compile_criteria(policy: Policy) -> CompiledCriteria:
     return compiled
 
 
+def _leaf_fact(node: Node) -> str:
+    """A leaf's fact path (Criterion's validator: every leaf has one)."""
+    assert node.fact is not None
+    return node.fact
+
+
 def _generate(compiled: CompiledCriteria) -> tuple[str, dict[str, Any]]:
     """Python source of ``evaluate(r, ctx)`` and ``evaluate_renewal(r, ctx)``."""
     nodes = compiled.nodes
@@ -309,10 +317,10 @@ def _generate(compiled: CompiledCriteria) -> tuple[str, dict[str, Any]]:
     facts: dict[str, str] = {}
     list_facts: set[str] = set()
     for node in nodes:
-        if node.kind == LEAF and node.fact not in facts:
-            facts[node.fact] = f"f{len(facts)}"
+        if node.kind == LEAF and _leaf_fact(node) not in facts:
+            facts[_leaf_fact(node)] = f"f{len(facts)}"
         if node.kind == LEAF and node.op in _LIST_OPS:
-            list_facts.add(node.fact)
+            list_facts.add(_leaf_fact(node))
 
     def age_expr(op: str, spec: dict[str, int], age: str) -> str:
         unit, bound = (0, spec["years"]) if "years" in spec else (1, spec["months"])
@@ -322,6 +330,7 @@ def _generate(compiled: CompiledCriteria) -> tuple[str, dict[str, Any]]:
         """The verdict of a leaf as one expression (operators inlined where they can be)."""
         i = node.index
         if node.op in AGE_OPS:
+            assert age is not None  # body(): every fact of an age leaf has its age
             return f"1 if {age} is None else ({age_expr(node.op, node.argument, age)})"
         if node.op == "prior_cycles_below":  # Section I: the larger count counts
             bound = int(node.argument)
@@ -354,8 +363,8 @@ def _generate(compiled: CompiledCriteria) -> tuple[str, dict[str, Any]]:
             i = node.index
             s, rx = f"s{i}", f"s{i}"
             if node.kind == LEAF:
-                fact = facts[node.fact]
-                age = ages.get(node.fact)
+                fact = facts[_leaf_fact(node)]
+                age = ages.get(_leaf_fact(node))
                 if renewal and node.skip_at_renewal:
                     lines.append(f"    {s} = 2")
                 else:
@@ -383,7 +392,7 @@ def _generate(compiled: CompiledCriteria) -> tuple[str, dict[str, Any]]:
                     rx = f"r{i}"
                     lines.append(f"    {rx} = " + _combine(fn, [relaxed[c] for c in kids]))
             relaxed.append(rx)
-        values = ", ".join(f"{facts[n.fact]}v" if n.kind == LEAF else "None" for n in nodes)
+        values = ", ".join(f"{facts[_leaf_fact(n)]}v" if n.kind == LEAF else "None" for n in nodes)
         # candidates share their prerequisites: each distinct set is combined once
         groups: dict[tuple[int, ...], str] = {}
         cand_s, cand_r = [], []
@@ -396,14 +405,15 @@ def _generate(compiled: CompiledCriteria) -> tuple[str, dict[str, Any]]:
             name = groups[rest]
             cand_s.append(_combine("min", [f"s{own}", name]))
             cand_r.append(_combine("min", [relaxed[own], f"{name}r"]))
-        cand_s, cand_r = ", ".join(f"({e})" for e in cand_s), ", ".join(f"({e})" for e in cand_r)
+        strict_cands = ", ".join(f"({e})" for e in cand_s)
+        relaxed_cands = ", ".join(f"({e})" for e in cand_r)
         lines.append(f"    strict = [{', '.join(f's{n.index}' for n in nodes)}]")
         lines.append("    relaxed = strict.copy()")
         lines.extend(
             f"    relaxed[{i}] = {name}" for i, name in enumerate(relaxed) if name != f"s{i}"
         )
         lines.append(f"    values = [{values}]")
-        lines.append(f"    return strict, relaxed, values, ({cand_s},), ({cand_r},)")
+        lines.append(f"    return strict, relaxed, values, ({strict_cands},), ({relaxed_cands},)")
         return lines
 
     source = "\n".join(

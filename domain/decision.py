@@ -19,7 +19,7 @@ Population = Literal["adult", "pediatric"]
 Verdict = Literal["met", "not_met", "unknown"]
 Basis = Literal["flat", "bsa"]
 
-X12_BY_DETERMINATION: dict[str, str] = {
+X12_BY_DETERMINATION: dict[Determination, X12Action] = {
     "approve": "A1",
     "deny": "A3",
     "pend": "A4",

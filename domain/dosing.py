@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 from domain.decision import DailyDose, Dosing, DosingCycle
 from domain.policy import DoseSchedule, DosingRow, Policy
@@ -49,8 +50,8 @@ def _schedule(row: DosingRow, weight_kg: float | None, band: float) -> DoseSched
     return row.at_or_above if weight_kg >= band else row.below
 
 
-_PLANS: dict[tuple, tuple[DosingCycle, ...] | None] = {}
-_NEEDS_BSA: dict[tuple, bool] = {}
+_PLANS: dict[tuple[Any, ...], tuple[DosingCycle, ...] | None] = {}
+_NEEDS_BSA: dict[tuple[Any, ...], bool] = {}
 _PLAN_CACHE_LIMIT = 50_000
 
 
@@ -113,10 +114,12 @@ def _plan_cycles(
         doses = []
         for step in schedule.doses:
             if step.mcg_per_m2 is not None:
+                assert bsa is not None  # a dose per m2 is on a "bsa" schedule: checked above
                 mcg = round2(step.mcg_per_m2 * bsa)
                 if step.max_mcg is not None and mcg > step.max_mcg:
                     mcg = round2(step.max_mcg)
             else:
+                assert step.mcg is not None  # DoseStep: exactly one of mcg and mcg_per_m2
                 mcg = round2(step.mcg)
             doses.append(DailyDose(from_day=step.from_day, to_day=step.to_day, mcg=mcg))
         group = track.cycle_group(number)

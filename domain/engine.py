@@ -21,13 +21,16 @@ is given, nothing reads the clock.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
+from typing import Any
 
 from domain.criteria import AGE_OPS, Candidate, CompiledCriteria, Evaluation, Node, compile_criteria
 from domain.decision import (
     X12_BY_DETERMINATION,
     Authorization,
     Decision,
+    Determination,
     Dosing,
     PolicyRef,
     Reason,
@@ -105,7 +108,9 @@ def _human_review(policy: Policy, request: PARequest) -> bool:
     return rules is None or rules.human_review_of_adverse_decisions
 
 
-def _decision(determination: str, request: PARequest, ref: PolicyRef, **fields) -> Decision:
+def _decision(
+    determination: Determination, request: PARequest, ref: PolicyRef, **fields: Any
+) -> Decision:
     return Decision(
         request_id=request.request_id,
         determination=determination,
@@ -116,7 +121,7 @@ def _decision(determination: str, request: PARequest, ref: PolicyRef, **fields) 
 
 
 def _grant(
-    determination: str,
+    determination: Determination,
     cand: Candidate,
     request: PARequest,
     policy: Policy,
@@ -262,7 +267,7 @@ def _pend(
 
 
 def _deny(
-    requested: list[Candidate],
+    requested: Sequence[Candidate],
     request: PARequest,
     policy: Policy,
     ref: PolicyRef,

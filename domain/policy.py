@@ -10,6 +10,7 @@ once and caches it.
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any, Literal
@@ -20,7 +21,6 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 POLICY_DIR = Path(__file__).parent / "policies"
 DEFAULT_POLICY_FILE = "ohsu-healthservices-0382_2025-09-04.yaml"
 
-COMBINATORS = ("all", "any", "not")
 LEAF_OPS = (
     "is_true",
     "is_false",
@@ -240,7 +240,7 @@ class Criterion(_Data):
             return [self.not_]
         return []
 
-    def walk(self):
+    def walk(self) -> Iterator[Criterion]:
         yield self
         for child in self.children():
             yield from child.walk()
@@ -255,7 +255,6 @@ class NotListed(_Data):
 class Outcome(_Data):
     not_listed: NotListed
     review: dict[str, Any] = Field(default_factory=dict)
-    deny_is_recommendation: bool = True
     note: str | None = None
 
 
@@ -339,7 +338,7 @@ class LineOfBusinessRules(_Data):
 class CaseDefaults(_Data):
     """DESIGN.md, Case statuses: the case clocks that are not per line of business.
 
-    Settings override them only when set (infra/case_config.py)."""
+    Settings override them only when set (worker.py's case_config)."""
 
     pend_deadline_days: int = Field(gt=0)
     renewal_reminder_days_before_end: list[int]

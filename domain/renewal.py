@@ -104,7 +104,7 @@ def decide_renewal(inp: RenewalInput, policy: Policy | None = None) -> RenewalDe
     track = policy.tracks[inp.track]
     ref = PolicyRef(id=policy.policy.id, version=policy.policy.version)
     number = inp.renewals_used + 1
-    base = {"track": inp.track, "policy": ref, "renewal_number": number}
+    base: dict[str, Any] = {"track": inp.track, "policy": ref, "renewal_number": number}
 
     renewal = track.renewal
     authorization = renewal_authorization(
@@ -199,6 +199,7 @@ def decide_renewal(inp: RenewalInput, policy: Policy | None = None) -> RenewalDe
             trace=trace,
             **base,
         )
+    determination: Literal["approve", "review"]
     if grade_review:
         determination = "review"
         reasons.append(_reason("toxicity_grade_review", toxicity_trace))

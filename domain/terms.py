@@ -33,12 +33,6 @@ class PlannedCycle(BaseModel):
     end: date
 
 
-def initial_start(request: PARequest) -> date:
-    """Section I, "When a period starts": the requested start, or the day of receipt
-    if that is later (no coverage before receipt). A later decision does not move it."""
-    return request.period_start()
-
-
 def period_end(start: date, days: int) -> date:
     """The last day of a period of ``days`` days starting ``start``."""
     return start + timedelta(days=days - 1)

@@ -14,15 +14,3 @@ UNKNOWN = 1
 MET = 2
 
 NAMES: tuple[Literal["not_met", "unknown", "met"], ...] = ("not_met", "unknown", "met")
-
-
-def name(verdict: int) -> Literal["not_met", "unknown", "met"]:
-    return NAMES[verdict]
-
-
-def of(flag: bool) -> int:
-    return MET if flag else NOT_MET
-
-
-def negate(verdict: int) -> int:
-    return 2 - verdict

@@ -12,8 +12,12 @@ import sys
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from infra.temporal import search_attribute_types
+
+if TYPE_CHECKING:
+    from temporalio.testing import WorkflowEnvironment
 
 
 def temporal_binary() -> str:
@@ -41,7 +45,8 @@ def test_server_binary() -> str:
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+        port: int = s.getsockname()[1]
+        return port
 
 
 @dataclass
@@ -54,7 +59,7 @@ class DevServer:
     codec_endpoint: str | None = None
     log_file: Path | None = None
     extra_args: list[str] = field(default_factory=list)
-    process: subprocess.Popen | None = None
+    process: subprocess.Popen[bytes] | None = None
 
     @property
     def address(self) -> str:
@@ -119,7 +124,7 @@ class DevServer:
             self.process.wait()
 
 
-async def start_time_skipping_env():
+async def start_time_skipping_env() -> WorkflowEnvironment:
     """The time-skipping test server (offline binary) with our converter and search attributes."""
     from temporalio.testing import WorkflowEnvironment
 

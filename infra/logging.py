@@ -30,6 +30,7 @@ from typing import Any
 
 import structlog
 from pydantic import BaseModel
+from structlog.typing import EventDict, WrappedLogger
 
 REDACTED = "[redacted]"
 
@@ -118,9 +119,10 @@ def redact(value: Any, _depth: int = 0) -> Any:
     return value
 
 
-def redact_phi(_logger: Any, _method: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+def redact_phi(_logger: WrappedLogger, _method: str, event_dict: EventDict) -> EventDict:
     """structlog processor: PHI fields (at any depth) and keyed PHI text become a marker."""
-    return redact(event_dict)
+    redacted: EventDict = redact(event_dict)
+    return redacted
 
 
 class PhiFilter(logging.Filter):

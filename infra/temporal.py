@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import temporalio.api.common.v1
@@ -173,6 +174,7 @@ async def ensure_search_attributes(client: Client, namespace: str = "default") -
     The time-skipping test server cannot list search attributes; there every
     attribute is added (it accepts re-adding).
     """
+    existing: Mapping[str, Any]
     try:
         existing = (
             await client.operator_service.list_search_attributes(

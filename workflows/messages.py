@@ -70,7 +70,7 @@ class CaseConfig(BaseModel):
     """The case clocks and windows, from the case's policy data and Settings overrides
     (workflows cannot read files or the environment).
 
-    Built by ``infra.case_config.case_config(settings, policy)``; no defaults of its
+    Built by ``worker.case_config(settings, policy)``; no defaults of its
     own for what the policy states. Policy terms (periods, cycles, units, the renewal
     window) come from the policy data through the activities, not from here.
     """

@@ -25,9 +25,9 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
 
 from benchmarks.stack import WorkerProcess, wait_for_pollers, worker_env
-from infra.case_config import case_config
 from infra.settings import PROJECT_ROOT, Settings
 from tests.e2e.conftest import make_request
+from worker import case_config
 
 pytestmark = pytest.mark.slow
 

@@ -7,10 +7,9 @@ from datetime import UTC, datetime, timedelta
 from domain.claim import ClaimLine
 from domain.request import PARequest
 from examples import example_requests
-from infra.case_config import case_config
 from infra.settings import Settings
 from tests.case_status import wait_for_status
-from worker import build_worker
+from worker import build_worker, case_config
 from workflows.authorization import AuthorizationWorkflow
 from workflows.starter import start_case
 

@@ -18,7 +18,6 @@ from datetime import UTC, datetime
 from temporalio.client import Client, WorkflowHandle
 
 from domain.claim import ClaimAnswer
-from infra.case_config import case_config
 from infra.devserver import free_port
 from tests.faults.fault_stack import (
     PEND,
@@ -33,6 +32,7 @@ from tests.faults.fault_stack import (
     toxicity_event,
     until_answered,
 )
+from worker import case_config
 from workflows.authorization import AuthorizationWorkflow
 from workflows.starter import start_case
 

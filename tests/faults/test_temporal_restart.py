@@ -20,10 +20,10 @@ from pathlib import Path
 from temporalio.client import WorkflowHandle
 
 from domain.clinical_event import ClinicalEvent
-from infra.case_config import case_config
 from infra.devserver import DevServer, free_port
 from infra.temporal import connect
 from tests.faults.fault_stack import PEND, claim, eventually, request, table_counts
+from worker import case_config
 from workflows.authorization import AuthorizationWorkflow
 from workflows.messages import ProvideInfoInput
 from workflows.starter import start_case

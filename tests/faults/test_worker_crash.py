@@ -20,7 +20,6 @@ from datetime import UTC, datetime
 from temporalio.client import Client, WorkflowHandle
 
 from domain.claim import ClaimAnswer, ClaimLine
-from infra.case_config import case_config
 from tests.faults.fault_stack import (
     NOT_APPLICABLE,
     PEND,
@@ -34,6 +33,7 @@ from tests.faults.fault_stack import (
     toxicity_event,
     until_answered,
 )
+from worker import case_config
 from workflows.authorization import AuthorizationWorkflow
 from workflows.messages import WithdrawInput
 from workflows.starter import start_case

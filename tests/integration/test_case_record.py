@@ -151,7 +151,7 @@ def _scenario() -> Scenario:
 async def test_after_a_case_with_every_write_retried_postgres_alone_tells_it_once(
     time_skipping_env, db_pool, task_queue
 ):
-    from commands.simulate import run_scenario
+    from simulation.runner import run_scenario
     from workflows import WORKFLOWS
 
     policy = load_policy()

@@ -27,10 +27,10 @@ import worker
 from domain.clinical_event import ClinicalEvent
 from domain.request import PARequest
 from examples import example_requests
-from infra.case_config import case_config
 from infra.codec import ENCODING, WORKFLOW_ID_METADATA, format_key, generate_key
 from infra.settings import Settings
 from tests.case_status import wait_for_status
+from worker import case_config
 from workflows import WORKFLOWS
 from workflows.authorization import AuthorizationWorkflow
 from workflows.starter import start_case

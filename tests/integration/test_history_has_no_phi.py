@@ -26,12 +26,12 @@ from domain.claim import ClaimLine
 from domain.clinical_event import ClinicalEvent
 from domain.request import PARequest
 from examples import example_requests
-from infra.case_config import case_config
 from infra.codec import ENCODING, EncryptionCodec, format_key, generate_key
 from infra.member_ref import member_ref
 from infra.settings import Settings
 from tests.case_status import wait_for_status
 from tests.raw_temporal import payloads, raw_case
+from worker import case_config
 from workflows.authorization import (
     PATCH_CLINICAL_EVENT_CHECKED,
     PATCH_LEDGER_KEEPS_UNITS_PAID,

@@ -111,11 +111,11 @@ EXPECTED = {
 
 
 async def record(out: Path, only: set[str] | None = None) -> list[Path]:
-    from commands.simulate import run_scenario
     from domain.scenario import Scenario
     from infra.devserver import start_time_skipping_env
     from infra.postgres import create_pool, scratch_database
     from infra.settings import Settings
+    from simulation.runner import run_scenario
     from worker import build_worker
     from workflows.starter import case_histories
 

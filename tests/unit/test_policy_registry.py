@@ -25,7 +25,6 @@ from domain.policy_registry import (
 )
 from domain.request import PARequest
 from examples import example_requests
-from infra.case_config import case_config, case_config_for
 from infra.settings import Settings
 from tests.synthetic_policy import (
     SYNTHETIC_DIR,
@@ -35,6 +34,7 @@ from tests.synthetic_policy import (
     serving,
     two_drugs,
 )
+from worker import case_config, case_config_for
 
 BLINCYTO_REF = "OHSU-HEALTHSERVICES-0382@2025-09-04"
 

@@ -18,10 +18,10 @@ from pydantic import ValidationError
 from domain.claim import ClaimLine
 from domain.facts import fact_problems, merge_facts
 from domain.request import PARequest
-from infra.case_config import case_config
 from infra.settings import Settings
 from infra.temporal import data_converter
 from tests.unit.factories import request_dict
+from worker import case_config
 from workflows.messages import CaseInput
 
 

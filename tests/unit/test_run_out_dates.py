@@ -14,9 +14,9 @@ import pytest
 
 from activities.evaluation import track_terms
 from domain.claim import ClaimAnswer
-from infra.case_config import case_config
 from infra.settings import Settings
 from tests.unit.factories import request
+from worker import case_config
 from workflows.case_state import CaseState, ClaimRecord, PeriodState
 from workflows.ui import current_details
 

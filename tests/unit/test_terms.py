@@ -9,7 +9,6 @@ import pytest
 from domain.terms import (
     cycle_plan,
     initial_authorization,
-    initial_start,
     renewal_authorization,
     renewal_window_opens,
 )
@@ -31,7 +30,7 @@ def test_the_initial_period_starts_on_the_requested_start_never_before_receipt(
 ):
     req = request(received_at=received_at, service__requested_start=requested)
 
-    assert initial_start(req) == start
+    assert req.period_start() == start
 
 
 @pytest.mark.parametrize(

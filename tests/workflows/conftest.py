@@ -28,13 +28,13 @@ from temporalio.service import RPCError  # noqa: E402
 from temporalio.testing import WorkflowEnvironment  # noqa: E402
 from temporalio.worker import Replayer  # noqa: E402
 
-from commands.simulate import SimulationRun, run_scenario  # noqa: E402
 from domain.claim import ClaimLine  # noqa: E402
 from domain.request import PARequest  # noqa: E402
 from domain.scenario import Scenario  # noqa: E402
-from infra.case_config import case_config_for  # noqa: E402
 from infra.settings import Settings  # noqa: E402
 from infra.temporal import data_converter  # noqa: E402
+from simulation.runner import SimulationRun, run_scenario  # noqa: E402
+from worker import case_config_for  # noqa: E402
 from workflows import WORKFLOWS  # noqa: E402
 from workflows.starter import case_histories, start_case  # noqa: E402
 

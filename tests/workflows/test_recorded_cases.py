@@ -17,7 +17,7 @@ from domain.clinical_event import ClinicalEvent
 from domain.request import PARequest
 from domain.strict import RECORDED
 from examples import example_requests
-from infra.case_config import case_config
+from worker import case_config
 from workflows.authorization import AuthorizationWorkflow as W
 from workflows.messages import CaseInput, ProvideInfoInput
 from workflows.starter import case_workflow_id
