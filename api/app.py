@@ -4,7 +4,8 @@
 per person or system on every route (api/auth.py, api/identity.py), an access
 audit row for every call on case data (api/audit.py), one error shape
 (api/errors.py), limits on bodies (api/limits.py), the case routes, and the
-codec server at ``/codec``. ``/healthz`` is open. The OpenAPI document and its
+codec server at ``/codec`` and the reviewer workbench at ``/workbench``
+(api/workbench/). ``/healthz`` is open. The OpenAPI document and its
 pages (``/openapi.json``, ``/docs``, ``/redoc``) are open in dev and test; in
 production ``/openapi.json`` needs a valid credential (any role) and the pages
 are not served (a browser cannot send the token they would need to load it).
@@ -35,6 +36,7 @@ from api.identity import authenticator_from_settings
 from api.limits import BodyLimits
 from api.openapi import install_openapi, operation_id
 from api.responses import ANY_ROUTE, errors
+from api.workbench import install_workbench
 from domain.policy_registry import PolicyRegistry, default_registry
 from infra.secure_config import refuse_insecure, warnings
 from infra.settings import Settings
@@ -135,6 +137,7 @@ def create_app(
     for module in (routes_cases, routes_actions, routes_claims, routes_events, routes_timeline):
         app.include_router(module.router)
     _mount_codec(app, settings)
+    install_workbench(app, settings)
     install_openapi(app)
     if not open_docs:
         _guarded_openapi(app)

@@ -1,9 +1,10 @@
 """The access audit: one ``access_audit`` row for every call on case data (README, Security).
 
 ``AccessAudit`` is a plain ASGI middleware around the whole app. For every
-request to a route under ``/cases`` or ``/codec`` (reads, writes and codec
-calls alike; CORS preflights aside) it writes, once the answer is known and
-before it is sent:
+request to a route under ``/cases``, ``/codec`` or ``/workbench`` (reads,
+writes, codec calls and the reviewer workbench's pages and forms alike; CORS
+preflights and the workbench's stylesheet aside) it writes, once the answer is
+known and before it is sent:
 
 - who: the subject and roles of the credential (none when it identified no
   one: a 401), and how it was proved (``token`` or ``jwt``);
@@ -40,7 +41,9 @@ if TYPE_CHECKING:
 
 log = structlog.get_logger("api.audit")
 
-AUDITED_PREFIXES = ("/cases", "/codec")
+AUDITED_PREFIXES = ("/cases", "/codec", "/workbench")
+#: Under an audited prefix but no case data: the workbench's stylesheet.
+UNAUDITED_PREFIXES = ("/workbench/static/",)
 #: Routes whose answer discloses case data: no audit row, no answer.
 FAIL_CLOSED_ACTIONS = frozenset({"decode"})
 MAX_ID = 256
@@ -88,6 +91,7 @@ def _audited(scope: Scope) -> bool:
         scope["type"] == "http"
         and scope["method"] != "OPTIONS"
         and scope["path"].startswith(AUDITED_PREFIXES)
+        and not scope["path"].startswith(UNAUDITED_PREFIXES)
     )
 
 

@@ -99,6 +99,14 @@ async def decide_review(
     """A clinical reviewer approves, denies or pends the case under review.
 
     The reviewer is the caller; an appeal is decided by another subject than the denial's."""
+    return await review_decision(client, case_id, body, who)
+
+
+async def review_decision(
+    client: Client, case_id: str, body: ReviewBody, who: Principal
+) -> ReviewDecisionResult:
+    """The one path of a reviewer's decision, for this route and the reviewer workbench
+    (api/workbench/): the reviewer is ``who``; a refusal is an ``ApiError`` (409)."""
     arg = as_message(body, ReviewDecisionInput, reviewer_id=who.subject)
     return await _run(client, case_id, "decide_review", arg, ReviewDecisionResult, who)
 

@@ -126,6 +126,7 @@ async def _serve(args: argparse.Namespace) -> None:
             "api_port": api_port,
             "codec_keys": encryption.codec_keys,
             "codec_ui_origins": ",".join(ui_origins),
+            "temporal_ui_url": f"http://localhost:{args.ui_port}",
             "priorauth_env": "dev",
         }
     )
@@ -295,6 +296,7 @@ def banner(
         f"  Temporal UI     http://localhost:{args.ui_port}",
         f"  Temporal gRPC   localhost:{args.temporal_port}",
         f"  API docs        {api}/docs",
+        f"  Workbench       {api}/workbench (log in with a reviewer's token)",
     ]
     if dev_token:
         lines.append(f"  API token       export PRIORAUTH_TOKEN={dev_token}")

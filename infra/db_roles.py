@@ -11,10 +11,10 @@ are the logins in ``DATABASE_URL``) writes and reads rows only:
   too, the owner included);
 - the working tables (``WORKING``: the case projection and the notification
   outbox, whose rows move on): SELECT, INSERT and UPDATE, never DELETE;
-- the codec's browser sessions (``SESSIONS``: ``codec_sessions``, not an audit
-  table): SELECT, INSERT and DELETE (a session ends by its row going: logout,
-  revocation of all, expiry), never UPDATE, so no session is extended or
-  given other roles once open;
+- the browser sessions (``SESSIONS``: ``codec_sessions`` and
+  ``workbench_sessions``, not audit tables): SELECT, INSERT and DELETE (a
+  session ends by its row going: logout, revocation of all, expiry), never
+  UPDATE, so no session is extended or given other roles once open;
 - ``schema_migrations``: SELECT, so a start can see the schema is current;
 - the id sequences: USAGE; the schema: USAGE only (no CREATE, and it owns
   no table, so no ALTER, DROP or trigger change).
@@ -38,7 +38,7 @@ APPEND_ONLY = (
     "access_audit",
 )
 WORKING = ("authorizations", "notifications")
-SESSIONS = ("codec_sessions",)
+SESSIONS = ("codec_sessions", "workbench_sessions")
 READ_ONLY = ("schema_migrations",)
 
 _CREATE_ROLE = """

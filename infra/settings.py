@@ -102,6 +102,10 @@ class Settings(BaseSettings):
     # More Temporal UI origins allowed to call the codec server (comma-separated), beyond
     # localhost and 127.0.0.1 on :8233 and :8080; `priorauth dev` adds its UI's.
     codec_ui_origins: str = ""
+    # Lifetime of a reviewer workbench session (absolute, never extended; api/workbench/).
+    workbench_session_hours: float = Field(default=8, gt=0, le=24)
+    # The Temporal UI the workbench links each case to (`priorauth dev` sets its own).
+    temporal_ui_url: str = "http://localhost:8233"
 
     # Notifications: "log" (default) or "webhook" (HTTP POST to notify_webhook_url).
     notify_channel: str = Field(default="log", pattern="^(log|webhook)$")

@@ -703,3 +703,10 @@ class AuthorizationWorkflow(
         return HistoryView(
             status_changes=s.status_changes, notifications=s.notifications, entries=s.log
         )
+
+    @workflow.query(name="request")
+    def request_facts(self) -> PARequest:
+        """The request as the case holds it now (facts received since merged in).
+
+        PHI: the reviewer workbench shows it to the roles that may see PHI only."""
+        return self.s.request

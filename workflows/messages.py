@@ -34,7 +34,8 @@ and get defaults where they are new, so old histories still decode.
 
 Queries: ``status`` -> ``CaseStatusView``, ``periods`` -> ``PeriodsView``,
 ``cycles`` -> ``CyclesView``, ``units`` -> ``UnitsView``, ``history`` ->
-``HistoryView``.
+``HistoryView``, ``request`` -> ``PARequest`` (the request with the facts received
+since merged in: PHI, read by the reviewer workbench only).
 """
 
 from __future__ import annotations

@@ -5,13 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import shutil
-import tempfile
 from urllib.parse import quote
 
-import pytest
 import pytest_asyncio
 
+from tests.browser import chromium
 from tests.e2e.conftest import e2e_settings
 
 EXPECTED = {
@@ -42,33 +40,13 @@ async def ui_server():
     server.stop()
 
 
-def _browser():
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    driver_path = shutil.which("chromedriver")
-    if not chromium or not driver_path:
-        pytest.fail("needs chromium and chromedriver (apt-get install chromium chromium-driver)")
-    options = webdriver.ChromeOptions()
-    options.binary_location = chromium
-    for flag in (
-        "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-        "--disable-background-networking", "--disable-component-update", "--no-first-run",
-        "--disable-sync", "--window-size=1400,1000",
-        f"--user-data-dir={tempfile.mkdtemp(prefix='priorauth-ui-')}",
-    ):  # fmt: skip
-        options.add_argument(flag)
-    return webdriver.Chrome(service=Service(executable_path=driver_path), options=options)
-
-
 def _page_text_with(url: str, needle: str, within_s: float = 45.0) -> str:
     """Load ``url`` and wait until ``needle`` is on the page (the UI renders client-side)."""
     from selenium.common.exceptions import TimeoutException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
-    browser = _browser()
+    browser = chromium()
     try:
         browser.get(url)
         with contextlib.suppress(TimeoutException):
