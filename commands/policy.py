@@ -159,6 +159,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     out.add_argument("--json", action="store_true", help="print JSON instead of tables")
     out.add_argument("--csv", action="store_true", help="print the changed cases as CSV")
     parser.add_argument(
+        "--limit", type=int, default=200, metavar="N", help="at most N cases in the table (200)"
+    )
+    parser.add_argument(
         "--no-progress", action="store_true", help="no progress bar (it goes to stderr)"
     )
     parser.set_defaults(func=_impact)

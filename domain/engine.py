@@ -55,7 +55,7 @@ def compiled(policy: Policy) -> CompiledCriteria:
     return entry[1]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Choice:
     """What the outcome rules chose, before a Decision is written out.
 

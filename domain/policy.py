@@ -465,3 +465,9 @@ def load_policy(path_or_id: str | None = None) -> Policy:
     The default is the Blincyto policy, OHSU HEALTHSERVICES-0382 of 2025-09-04.
     """
     return _load(str(_resolve(path_or_id).resolve()))
+
+
+def policies_on_file() -> list[Policy]:
+    """Every policy version in ``domain/policies``: what the reports and the impact
+    analysis read the policies in force from (the policy registry replaces this)."""
+    return [load_policy(str(path)) for path in sorted(POLICY_DIR.glob("*.yaml"))]

@@ -114,7 +114,7 @@ class ImpactAnalysis:
 
     def __init__(self, current: Policy, draft: Policy) -> None:
         self.current, self.draft = current, draft
-        self._terms: dict[tuple[int, str, int], tuple] = {}
+        self._outcomes: dict[tuple, Outcome] = {}
         a, b = compiled(current), compiled(draft)
         self._trees = (a, b)
         ids_b = b.by_id
@@ -131,14 +131,20 @@ class ImpactAnalysis:
         ]
 
     def outcome(self, policy: Policy, choice: Choice) -> Outcome:
+        """The case's outcome; one shared object per policy, path and prior cycles."""
         cand = choice.candidate
+        key = (id(policy), choice.determination, cand.id if cand else None, choice.prior)
+        found = self._outcomes.get(key)
+        if found is not None:
+            return found
         if cand is None:
-            return Outcome(choice.determination)
-        key = (id(policy), cand.track, choice.prior)
-        terms = self._terms.get(key)
-        if terms is None:
+            found = Outcome(choice.determination)
+        else:
             auth = initial_authorization(policy, cand.track, choice.start, choice.prior)
-            terms = (
+            found = Outcome(
+                choice.determination,
+                cand.track,
+                cand.id,
                 auth.days,
                 auth.cycles,
                 auth.first_cycle,
@@ -146,8 +152,8 @@ class ImpactAnalysis:
                 auth.renewable,
                 auth.max_renewals,
             )
-            self._terms[key] = terms
-        return Outcome(choice.determination, cand.track, cand.id, *terms)
+        self._outcomes[key] = found
+        return found
 
     def compare(self, case_id: str, request: PARequest, prior_cycles: int = 0) -> CaseImpact | None:
         """The case's change under the draft, or None when its outcome is the same."""
