@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -56,3 +57,14 @@ def write(tmp_path: Path, data: dict[str, Any], name: str = "draft.yaml") -> Pat
     path = tmp_path / name
     path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
     return path
+
+
+def version(policy: Policy, name: str, start: date, end: date | None = None, **info: Any):
+    """The current policy file as another version, effective ``start`` .. ``end``."""
+    return policy.model_copy(
+        update={
+            "policy": policy.policy.model_copy(
+                update={"version": name, "effective_from": start, "effective_to": end, **info}
+            )
+        }
+    )

@@ -3,31 +3,20 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 
 import pytest
 from pydantic import ValidationError
 
-from domain.policy import Policy, PolicyInfo
+from domain.policy import PolicyInfo
 from domain.policy_versions import (
     EffectiveRangeError,
     NoVersionInEffect,
     check_effective_ranges,
     select_version,
 )
+from tests.unit.policy_drafts import version
 
 DRUG = "J9039"
-
-
-def version(policy: Policy, name: str, start: date, end: date | None = None, **info: Any):
-    """The current policy file as another version, effective ``start`` .. ``end``."""
-    return policy.model_copy(
-        update={
-            "policy": policy.policy.model_copy(
-                update={"version": name, "effective_from": start, "effective_to": end, **info}
-            )
-        }
-    )
 
 
 def test_the_current_file_is_in_effect_from_its_approval_date(policy):
