@@ -17,6 +17,7 @@ COMMAND_MODULES = (
     "commands.simulate",
     "commands.cases",
     "commands.report",
+    "commands.policy",
     "commands.timeline",
     "commands.bench",
     "commands.keys",

@@ -148,9 +148,10 @@ def case_config_for(
     policies: PolicyRegistry | None = None,
     clock_anchor: datetime | None = None,
 ) -> CaseConfig:
-    """The clocks of a new case for ``request``: under the policy of its drug."""
+    """The clocks of a new case for ``request``: under the version of its drug's policy in
+    effect on its day of receipt (the one the starter picks)."""
     registry = policies or policy_registry.default_registry()
-    policy = registry.for_drug(request.service.hcpcs or "")
+    policy = registry.for_drug(request.service.hcpcs or "", request.received_at.date())
     return case_config(settings, policy, clock_anchor=clock_anchor)
 
 

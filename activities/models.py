@@ -17,7 +17,9 @@ from domain.clinical_event import ClinicalEvent
 from domain.decision import Authorization, Decision, Dosing
 from domain.request import PARequest
 
-DecisionKind = Literal["initial", "info", "review", "appeal", "renewal", "extension", "withdrawal"]
+DecisionKind = Literal[
+    "initial", "info", "review", "appeal", "renewal", "extension", "withdrawal", "review_extension"
+]
 
 
 class EvaluateRequestInput(BaseModel):
@@ -74,6 +76,13 @@ class RecordDecisionInput(BaseModel):
     line_of_business: str
     received_at: datetime
     decided_at: datetime
+    # The facts the decision was made on: the case's request with every fact merged so
+    # far, and the member's prior cycles counted (policy impact analysis reads them).
+    request: PARequest | None = None
+    prior_cycles: int | None = None
+    # kind review_extension: the review whose clock it extends, and its new deadline.
+    extends_review: str | None = None
+    due_at: datetime | None = None
 
 
 class RecordResult(BaseModel):

@@ -9,7 +9,10 @@ activities freely:
   ``decision_key``, holding the whole decision, its reasons with policy
   citations and its evaluation trace (Section III "the result carries the
   whole tree"), with the policy id and version it ran, and its ``actor``:
-  the subject whose message it answers (README, Security);
+  the subject whose message it answers (README, Security), and the facts it
+  was decided on (the request as it stood, without the member's identity:
+  ``domain.decision_facts``, and the prior cycles counted), which
+  ``priorauth policy impact`` re-decides;
 - ``authorizations`` holds one row per case, replaced only by a projection
   with a greater ``version``. Its ``units_paid`` is the ledger's: the sum of
   the case's ``claim_lines``, read under the member's lock (the claims ledger
@@ -50,6 +53,7 @@ from activities.models import (
     RecordDecisionInput,
     RecordResult,
 )
+from domain.decision_facts import facts_of
 from domain.policy_registry import PolicyRegistry
 
 log = structlog.get_logger(__name__)
@@ -58,11 +62,12 @@ _INSERT_DECISION = """
 INSERT INTO decisions (
     decision_key, case_id, request_id, kind, determination, automated, reviewer_id,
     rationale, decision, reasons, trace, policy_id, policy_version, urgency,
-    line_of_business, received_at, decided_at, actor
+    line_of_business, received_at, decided_at, actor, request, prior_cycles, extends_review,
+    due_at
 ) VALUES (
     $1, $2, $3, $4, $5, $6, $7, $8, $9, $10,
     COALESCE($11, (SELECT trace FROM decisions WHERE decision_key = $18)),
-    $12, $13, $14, $15, $16, $17, $19
+    $12, $13, $14, $15, $16, $17, $19, $20, $21, $22, $23
 )
 ON CONFLICT (decision_key) DO NOTHING
 RETURNING id
@@ -187,6 +192,10 @@ class CaseStore:
             inp.decided_at,
             inp.trace_from_key,
             inp.actor,
+            facts_of(inp.request) if inp.request is not None else None,
+            inp.prior_cycles,
+            inp.extends_review,
+            inp.due_at,
         )
         log.info(
             "decision recorded" if row_id else "decision already recorded",

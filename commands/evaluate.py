@@ -115,7 +115,9 @@ def run_evaluate(args: argparse.Namespace) -> int:
     try:
         # The policy of the request's drug (the registry of domain/policies/), unless named.
         if args.policy is None:
-            policy = default_registry().for_drug(request.service.hcpcs or "")
+            policy = default_registry().for_drug(
+                request.service.hcpcs or "", request.received_at.date()
+            )
         else:
             policy = load_policy(args.policy)
     except (OSError, ValueError, LookupError) as exc:

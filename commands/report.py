@@ -27,6 +27,13 @@ for standard and expedited requests separately and together. Definitions:
   appeal decision approves.
 - **time to decision**: ``decided_at - received_at`` of the final initial
   determination, in hours; average and median.
+- **percent approved after an extended review**: of the requests approved or
+  denied, those approved whose initial review's decision clock a reviewer
+  extended (a decision row of kind ``review_extension`` for the ``initial``
+  review, migration 0007). ``extended`` counts the requests whose review was
+  extended, whatever their determination.
+- **items and services requiring prior authorization**: every drug (HCPCS)
+  whose policy version is in effect on ``--to``, from the policy files.
 """
 
 from __future__ import annotations
@@ -35,9 +42,23 @@ import argparse
 import asyncio
 import json
 import statistics
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
+
+from domain.pa_items import PaItem, items_requiring_pa
+from domain.policy import Policy
+from domain.policy_registry import default_registry
+
+
+def policies_served() -> list[Policy]:
+    """Every policy version the registry serves (domain/policies/)."""
+    return list(default_registry().policies)
+
+
+#: Where the policies come from: the policy registry (tests replace this one function).
+POLICIES: Callable[[], list[Policy]] = policies_served
 
 URGENCIES = ("standard", "expedited")
 INITIAL_KINDS = ("initial", "info", "review")
@@ -50,6 +71,11 @@ WITH final_initial AS (
       AND NOT (kind IN ('initial', 'info') AND determination = 'deny'
                AND decision ->> 'automated' = 'false')
     ORDER BY case_id, decided_at DESC, id DESC
+), extended AS (
+    SELECT case_id, min(decided_at) AS extended_at
+    FROM decisions
+    WHERE kind = 'review_extension' AND extends_review = 'initial'
+    GROUP BY case_id
 ), last_appeal AS (
     SELECT DISTINCT ON (case_id) case_id, determination
     FROM decisions
@@ -57,8 +83,9 @@ WITH final_initial AS (
     ORDER BY case_id, decided_at DESC, id DESC
 )
 SELECT f.case_id, f.determination, f.urgency, f.received_at, f.decided_at,
-       a.determination AS appeal_determination
-FROM final_initial f LEFT JOIN last_appeal a USING (case_id)
+       a.determination AS appeal_determination,
+       (e.extended_at IS NOT NULL AND e.extended_at <= f.decided_at) AS extended
+FROM final_initial f LEFT JOIN last_appeal a USING (case_id) LEFT JOIN extended e USING (case_id)
 WHERE f.decided_at >= $1 AND f.decided_at < $2
 ORDER BY f.decided_at
 """
@@ -72,6 +99,7 @@ class DecidedCase:
     received_at: datetime
     decided_at: datetime
     appeal_determination: str | None = None
+    extended: bool = False
 
 
 @dataclass(frozen=True)
@@ -87,6 +115,9 @@ class Metrics:
     percent_approved_after_appeal: float | None
     average_hours_to_decision: float | None
     median_hours_to_decision: float | None
+    extended: int = 0
+    approved_after_extension: int = 0
+    percent_approved_after_extension: float | None = None
 
 
 def _percent(part: int, whole: int) -> float | None:
@@ -100,6 +131,8 @@ def summarize(cases: list[DecidedCase]) -> Metrics:
     appealed = [c for c in cases if c.appeal_determination is not None]
     won = sum(c.appeal_determination == "approve" for c in appealed)
     hours = [(c.decided_at - c.received_at).total_seconds() / 3600 for c in cases]
+    extended = [c for c in cases if c.extended]
+    approved_extended = sum(c.determination == "approve" for c in extended)
     return Metrics(
         requests=len(cases),
         approved=approved,
@@ -112,6 +145,9 @@ def summarize(cases: list[DecidedCase]) -> Metrics:
         percent_approved_after_appeal=_percent(won, len(appealed)),
         average_hours_to_decision=round(statistics.fmean(hours), 2) if hours else None,
         median_hours_to_decision=round(statistics.median(hours), 2) if hours else None,
+        extended=len(extended),
+        approved_after_extension=approved_extended,
+        percent_approved_after_extension=_percent(approved_extended, approved + denied),
     )
 
 
@@ -142,7 +178,7 @@ def _fmt(value: float | None, suffix: str = "") -> str:
     return "—" if value is None else f"{value:g}{suffix}"
 
 
-def _print_table(start: date, end: date, by: dict[str, Metrics]) -> None:
+def _print_table(start: date, end: date, by: dict[str, Metrics], items: list[PaItem]) -> None:
     from rich.console import Console
     from rich.table import Table
 
@@ -155,6 +191,8 @@ def _print_table(start: date, end: date, by: dict[str, Metrics]) -> None:
         "not applicable",
         "appealed",
         "approved after appeal",
+        "extended",
+        "approved after extension",
         "avg hours",
         "median hours",
     ):
@@ -168,18 +206,56 @@ def _print_table(start: date, end: date, by: dict[str, Metrics]) -> None:
             str(m.not_applicable),
             str(m.appealed),
             f"{m.approved_after_appeal} ({_fmt(m.percent_approved_after_appeal, '%')})",
+            str(m.extended),
+            f"{m.approved_after_extension} ({_fmt(m.percent_approved_after_extension, '%')})",
             _fmt(m.average_hours_to_decision),
             _fmt(m.median_hours_to_decision),
         )
-    Console(width=140).print(table)
+    console = Console(width=170)
+    console.print(table)
+    listed = Table(
+        title=f"Items and services requiring prior authorization on {end}", title_justify="left"
+    )
+    for header in ("HCPCS", "description", "NDC products", "policy", "in effect from"):
+        listed.add_column(header, overflow="fold")
+    for item in items:
+        listed.add_row(
+            item.hcpcs,
+            item.description,
+            ", ".join(f"{p}-xx" for p in item.ndc_products),
+            item.policy,
+            item.effective_from,
+        )
+    console.print(listed)
 
 
-def report_json(start: date, end: date, by: dict[str, Metrics]) -> dict[str, Any]:
+def report_json(
+    start: date, end: date, by: dict[str, Metrics], items: list[PaItem] | None = None
+) -> dict[str, Any]:
     return {
         "from": start.isoformat(),
         "to": end.isoformat(),
         "by_urgency": {u: asdict(m) for u, m in by.items()},
+        "items_requiring_prior_authorization": [i.as_json() for i in items or []],
     }
+
+
+def report_csv(by: dict[str, Metrics], items: list[PaItem]) -> str:
+    """Long format for a spreadsheet: ``measure,urgency,value`` rows, then one
+    ``item_requiring_prior_authorization`` row per drug (value: HCPCS; detail: policy)."""
+    import csv
+    import io
+
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["measure", "urgency", "value", "detail"])
+    for urgency, m in by.items():
+        for name, value in asdict(m).items():
+            writer.writerow([name, urgency, "" if value is None else value, ""])
+    for item in items:
+        detail = f"{item.description} ({item.policy}, from {item.effective_from})"
+        writer.writerow(["item_requiring_prior_authorization", "", item.hcpcs, detail])
+    return out.getvalue()
 
 
 async def _database_url() -> str:
@@ -200,10 +276,13 @@ def metrics(args: argparse.Namespace) -> int:
 
     cases = asyncio.run(run())
     by = metrics_by_urgency(cases)
+    items = items_requiring_pa(POLICIES(), args.to)
     if args.json:
-        print(json.dumps(report_json(args.from_, args.to, by), indent=2))
+        print(json.dumps(report_json(args.from_, args.to, by, items), indent=2))
+    elif args.csv:
+        print(report_csv(by, items), end="")
     else:
-        _print_table(args.from_, args.to, by)
+        _print_table(args.from_, args.to, by, items)
     return 0
 
 
@@ -354,7 +433,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.add_argument(
         "--to", type=_date, required=True, metavar="DATE", help="last day (inclusive, UTC)"
     )
-    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    out = parser.add_mutually_exclusive_group()
+    out.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    out.add_argument("--csv", action="store_true", help="print CSV (measure,urgency,value,detail)")
     parser.set_defaults(func=metrics)
 
     parser = reports.add_parser(

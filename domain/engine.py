@@ -22,6 +22,7 @@ is given, nothing reads the clock.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -57,6 +58,62 @@ def compiled(policy: Policy) -> CompiledCriteria:
     return entry[1]
 
 
+@dataclass(slots=True)
+class Choice:
+    """What the outcome rules chose, before a Decision is written out.
+
+    ``candidate`` is the path granted (approve) or near-granted (review); ``pending``
+    the requested paths blocked only by unknown facts (pend); ``requested`` the paths of
+    the requested setting. ``decide`` writes the Decision from it; the policy impact
+    analysis (domain.policy_impact) compares two of them without building one.
+    """
+
+    determination: Determination
+    evaluation: Evaluation
+    start: date
+    prior: int
+    candidate: Candidate | None = None
+    requested: tuple[Candidate, ...] = ()
+    pending: tuple[Candidate, ...] = ()
+    automated: bool = True
+
+
+def choose(
+    request: PARequest,
+    policy: Policy,
+    *,
+    prior_cycles: int = 0,
+    allow_automatic_denial: bool = False,
+) -> Choice:
+    """Evaluate the tree once and apply the outcome rules (module docstring, 1-4)."""
+    tree = compiled(policy)
+    start = request.period_start()
+    evaluation = tree.evaluate(request, EvalContext(start=start, prior_cycles=prior_cycles))
+    prior = counted_prior_cycles(request, prior_cycles)
+    if request.line_of_business in policy.medicare.not_applicable_lines:
+        return Choice("not_applicable", evaluation, start, prior)
+
+    candidates = tree.candidates
+    requested = tree.requested(request.therapy.setting)
+    regimen = request.therapy.regimen
+
+    def rank(c: Candidate) -> tuple[bool, bool, int]:
+        return (regimen is None or c.regimen != regimen, c not in requested, c.order)
+
+    strict, relaxed = evaluation.candidate_strict, evaluation.candidate_relaxed
+    if MET in strict:
+        best = min((c for c in candidates if strict[c.order] == MET), key=rank)
+        return Choice("approve", evaluation, start, prior, best, requested)
+    if MET in relaxed:
+        near = min((c for c in candidates if relaxed[c.order] == MET), key=rank)
+        return Choice("review", evaluation, start, prior, near, requested)
+    pending = tuple(c for c in requested if relaxed[c.order] == UNKNOWN)
+    if pending:
+        return Choice("pend", evaluation, start, prior, None, requested, pending)
+    automated = allow_automatic_denial and not _human_review(policy, request)
+    return Choice("deny", evaluation, start, prior, None, requested, (), automated)
+
+
 def decide(
     request: PARequest,
     policy: Policy,
@@ -73,34 +130,25 @@ def decide(
     reviewer; lines of business that require human review of adverse decisions
     (Medicare Advantage) ignore it.
     """
-    tree = compiled(policy)
-    start = request.period_start()
-    evaluation = tree.evaluate(request, EvalContext(start=start, prior_cycles=prior_cycles))
-    ref = tree.policy_ref
-    if request.line_of_business in policy.medicare.not_applicable_lines:
+    choice = choose(
+        request,
+        policy,
+        prior_cycles=prior_cycles,
+        allow_automatic_denial=allow_automatic_denial,
+    )
+    ref = compiled(policy).policy_ref
+    evaluation, start, prior = choice.evaluation, choice.start, choice.prior
+    determination = choice.determination
+    if determination == "not_applicable":
         return _not_applicable(request, policy, ref, evaluation, as_of)
-
-    candidates = tree.candidates
-    requested = tree.requested(request.therapy.setting)
-    regimen = request.therapy.regimen
-
-    def rank(c: Candidate) -> tuple[bool, bool, int]:
-        return (regimen is None or c.regimen != regimen, c not in requested, c.order)
-
-    strict, relaxed = evaluation.candidate_strict, evaluation.candidate_relaxed
-    prior = counted_prior_cycles(request, prior_cycles)
-    if MET in strict:
-        met = [c for c in candidates if strict[c.order] == MET]
-        best = min(met, key=rank)
-        return _grant("approve", best, request, policy, ref, evaluation, as_of, start, prior)
-    if MET in relaxed:
-        near = min((c for c in candidates if relaxed[c.order] == MET), key=rank)
-        return _grant("review", near, request, policy, ref, evaluation, as_of, start, prior)
-    pending = [c for c in requested if relaxed[c.order] == UNKNOWN]
-    if pending:
-        return _pend(pending, request, ref, evaluation, as_of)
-    automated = allow_automatic_denial and not _human_review(policy, request)
-    return _deny(requested, request, policy, ref, evaluation, as_of, start, automated)
+    if choice.candidate is not None:
+        args = (request, policy, ref, evaluation, as_of, start, prior)
+        return _grant(determination, choice.candidate, *args)
+    if determination == "pend":
+        return _pend(list(choice.pending), request, ref, evaluation, as_of)
+    return _deny(
+        list(choice.requested), request, policy, ref, evaluation, as_of, start, choice.automated
+    )
 
 
 def _human_review(policy: Policy, request: PARequest) -> bool:

@@ -57,6 +57,21 @@ class PolicyInfo(_Data):
     date_reviewed: str | None = None
     date_of_origin: date | None = None
     source: str | None = None
+    # The days this version decides (domain.policy_versions): from ``effective_from``
+    # (else ``effective_date``) through ``effective_to`` (else until the next version).
+    effective_from: date | None = None
+    effective_to: date | None = None
+
+    @model_validator(mode="after")
+    def _range(self) -> PolicyInfo:
+        if self.effective_to is not None and self.effective_to < self.in_effect_from:
+            raise ValueError("policy.effective_to is before policy.effective_from")
+        return self
+
+    @property
+    def in_effect_from(self) -> date:
+        """The first day this version decides."""
+        return self.effective_from or self.effective_date
 
 
 class Units(_Data):

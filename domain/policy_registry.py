@@ -12,9 +12,11 @@ rather than a case:
 - every file is a valid policy (``domain.policy.Policy``);
 - an ``id@version`` appears once;
 - a drug (HCPCS code) belongs to one policy id: two different policies for one
-  drug are refused. Versions of one policy may sit side by side; ``for_drug``
-  takes the newest version in effect (``effective_date``) on ``as_of`` (default:
-  the newest of all).
+  drug are refused. Versions of one policy may sit side by side, their days in
+  effect (``policy.effective_from``/``effective_to``) neither overlapping nor
+  leaving a gap (``domain.policy_versions.check_effective_ranges``). ``for_drug``
+  takes the version in effect on ``as_of`` (``domain.policy_versions.select_version``,
+  the one selection rule; default: the newest version).
 
 Cases started before cases carried a ref (``policy_ref`` None) were all
 Blincyto cases: ``resolve(None, hcpcs)`` is the policy of their drug when one
@@ -29,6 +31,7 @@ from datetime import date
 from pathlib import Path
 
 from domain.policy import POLICY_DIR, Policy, _load
+from domain.policy_versions import check_effective_ranges, effective_ranges, select_version
 
 #: The policy of every case recorded before cases named theirs (the only one then served).
 LEGACY_POLICY_REF = "OHSU-HEALTHSERVICES-0382@2025-09-04"
@@ -74,10 +77,11 @@ class PolicyRegistry:
             raise PolicyConflict("; ".join(problems))
         if not by_ref:
             raise PolicyConflict("no policy: a registry serves at least one")
+        check_effective_ranges(by_ref.values())  # EffectiveRangeError: overlaps, gaps
         self._by_ref = by_ref
         # Newest version first, for each drug and each policy id.
         newest_first = sorted(
-            by_ref.values(), key=lambda p: (p.policy.effective_date, p.version), reverse=True
+            by_ref.values(), key=lambda p: (p.policy.in_effect_from, p.version), reverse=True
         )
         self._by_drug: dict[str, list[Policy]] = {}
         self._by_id: dict[str, list[Policy]] = {}
@@ -88,7 +92,8 @@ class PolicyRegistry:
 
     @classmethod
     def from_directory(cls, path: str | Path | None = None) -> PolicyRegistry:
-        """Every ``*.yaml`` policy of ``path`` (default ``domain/policies/``)."""
+        """Every ``*.yaml`` policy of ``path`` (default ``domain/policies/``); refused
+        (``PolicyConflict``, ``EffectiveRangeError``) when they contradict each other."""
         return cls.from_files(sorted(Path(path or POLICY_DIR).glob("*.yaml")))
 
     @classmethod
@@ -106,14 +111,15 @@ class PolicyRegistry:
         return tuple(sorted(self._by_drug))
 
     def for_drug(self, hcpcs: str, as_of: date | None = None) -> Policy:
-        """The policy covering ``hcpcs``: its newest version (in effect on ``as_of``)."""
+        """The policy covering ``hcpcs``: the version in effect on ``as_of`` (a case: its
+        day of receipt; ``select_version``, which raises ``NoVersionInEffect`` for a day
+        before the first version), or without a day the newest version."""
         versions = self._by_drug.get(hcpcs)
         if not versions:
             raise UnknownDrug(hcpcs, self.hcpcs)
-        for policy in versions:
-            if as_of is None or policy.policy.effective_date <= as_of:
-                return policy
-        return versions[-1]  # none in effect yet: the earliest one
+        if as_of is None:
+            return effective_ranges(versions, hcpcs)[-1].policy
+        return select_version(versions, hcpcs, as_of)
 
     def get(self, ref: str) -> Policy:
         """The policy ``id@version`` (an id alone: its newest version)."""

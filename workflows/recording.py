@@ -142,6 +142,8 @@ class Recording:
                 line_of_business=s.request.line_of_business,
                 received_at=s.request.received_at,
                 decided_at=self._now(),
+                request=s.request,
+                prior_cycles=s.prior_cycles,
             ),
             start_to_close_timeout=SHORT,
             retry_policy=RETRY,

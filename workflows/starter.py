@@ -56,10 +56,13 @@ async def start_case(
     ``member_ref_key`` (default: the deployment's key from Settings).
     ``submitted_by`` is who submits it (the API: the credential's subject).
     ``policies``: the registry the request's drug is looked up in (default: the
-    process's, ``domain/policies/``); a drug none covers raises ``UnknownDrug``.
+    process's, ``domain/policies/``): the version in effect on the day of receipt; a drug
+    none covers raises ``UnknownDrug``, a day before its first version ``NoVersionInEffect``.
     ``config`` should be ``case_config(settings, <that policy>)``: its clocks.
     """
-    policy = (policies or policy_registry.default_registry()).for_drug(request.service.hcpcs or "")
+    policy = (policies or policy_registry.default_registry()).for_drug(
+        request.service.hcpcs or "", request.received_at.date()
+    )
     if member_ref is None:
         if member_ref_key is None:
             from infra.settings import get_settings

@@ -51,7 +51,7 @@ def decision_input(**kw: Any) -> RecordDecisionInput:
         "kind": "initial",
         "determination": determination,
         "automated": True,
-        "decision": decision(determination),
+        "decision": kw.pop("decision") if "decision" in kw else decision(determination),
         "policy_id": POLICY.id,
         "policy_version": POLICY.version,
         "urgency": "standard",

@@ -63,12 +63,17 @@ async def test_pended_request_is_approved_when_the_missing_fact_arrives(cases, d
     assert await statuses(handle) == ["received", "pended", "active"]
     assert await notices(handle) == ["pend", "approval"]
     kinds = await db_pool.fetch(
-        "SELECT kind, determination FROM decisions WHERE case_id = $1 ORDER BY id", handle.id
+        "SELECT kind, determination, request, prior_cycles FROM decisions WHERE case_id = $1 "
+        "ORDER BY id",
+        handle.id,
     )
     assert [(r["kind"], r["determination"]) for r in kinds] == [
         ("initial", "pend"),
         ("info", "approve"),
     ]
+    # Each row keeps the facts it was decided on (policy impact re-decides the latest).
+    assert [r["request"]["diagnosis"].get("mrd_percent") for r in kinds] == [None, 0.4]
+    assert [r["prior_cycles"] for r in kinds] == [0, 0]
     desc = await handle.describe()
     assert desc.typed_search_attributes[AUTH_STATUS] == "active"
     assert desc.typed_search_attributes[AUTH_TRACK] == "mrd_positive"
