@@ -40,9 +40,9 @@ if TYPE_CHECKING:
 
 log = structlog.get_logger("api.audit")
 
-AUDITED_PREFIXES = ("/cases", "/codec")
+AUDITED_PREFIXES = ("/cases", "/codec", "/fhir", "/cds-services")
 #: Routes whose answer discloses case data: no audit row, no answer.
-FAIL_CLOSED_ACTIONS = frozenset({"decode"})
+FAIL_CLOSED_ACTIONS = frozenset({"decode", "fhir_inquire"})
 MAX_ID = 256
 AUDIT_TIMEOUT_S = 5.0
 _CASE_IN_PATH = re.compile(r"^/cases/([^/]+)")

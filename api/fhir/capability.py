@@ -1,0 +1,70 @@
+"""``GET /fhir/metadata``: the CapabilityStatement naming what the FHIR door does."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from api.fhir import codes
+from api.fhir.questionnaire import canonical_url
+
+OPERATIONS = [
+    ("submit", "Claim", "http://hl7.org/fhir/us/davinci-pas/OperationDefinition/Claim-submit"),
+    ("inquire", "Claim", "http://hl7.org/fhir/us/davinci-pas/OperationDefinition/Claim-inquiry"),
+    (
+        "questionnaire-package",
+        "Questionnaire",
+        "http://hl7.org/fhir/us/davinci-dtr/OperationDefinition/Questionnaire-package",
+    ),
+]
+
+
+def capability_statement() -> dict[str, Any]:
+    from fhir.resources.R4B.capabilitystatement import CapabilityStatement
+
+    def ops(kind: str) -> list[dict[str, str]]:
+        return [{"name": n, "definition": d} for n, k, d in OPERATIONS if k == kind]
+
+    body = {
+        "resourceType": "CapabilityStatement",
+        "status": "active",
+        "date": datetime.now(UTC).date().isoformat(),
+        "kind": "instance",
+        "fhirVersion": "4.0.1",
+        "format": [codes.FHIR_JSON, "json"],
+        "implementationGuide": [
+            "http://hl7.org/fhir/us/davinci-pas/ImplementationGuide/hl7.fhir.us.davinci-pas|2.2.1"
+        ],
+        "implementation": {"description": "Blincyto prior authorization: the FHIR door"},
+        "rest": [
+            {
+                "mode": "server",
+                "security": {
+                    "description": "Bearer tokens as for the JSON API; the intake role submits "
+                    "and inquires (README, Security)."
+                },
+                "resource": [
+                    {
+                        "type": "Claim",
+                        "supportedProfile": [codes.PROFILE_CLAIM, codes.PROFILE_CLAIM_UPDATE],
+                        "operation": ops("Claim"),
+                    },
+                    {"type": "ClaimResponse", "supportedProfile": [codes.PROFILE_CLAIMRESPONSE]},
+                    {
+                        "type": "Questionnaire",
+                        "operation": ops("Questionnaire"),
+                        "supportedProfile": [canonical_url()],
+                    },
+                    {
+                        "type": "Subscription",
+                        "interaction": [{"code": "create"}],
+                        "supportedProfile": [
+                            "http://hl7.org/fhir/uv/subscriptions-backport/StructureDefinition/"
+                            "backport-subscription"
+                        ],
+                    },
+                ],
+            }
+        ],
+    }
+    return CapabilityStatement.model_validate(body).model_dump(mode="json", exclude_none=True)

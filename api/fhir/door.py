@@ -1,0 +1,121 @@
+"""The FHIR door's one way into the cases: every call the FHIR routes make on a case
+goes through here, and here only (issue #15: when the typed case client of #14
+lands, this module is the one place that changes).
+
+Today it calls what the JSON routes call: ``api.intake.submit`` (POST /cases),
+``api.case_gateway.query`` / ``update`` (GET /cases/{id}, /info, /withdraw) and
+``api.case_records`` (the decisions audit), plus one read of the ``authorizations``
+projection for CRD.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import asyncpg
+from temporalio.client import Client
+
+from api import case_gateway, case_records, intake
+from api.fhir.claim_response import CaseAnswer
+from api.intake import SubmitResult
+from domain.policy import load_policy
+from domain.request import PARequest
+from infra.settings import Settings
+from workflows.messages import (
+    CaseStatusView,
+    PeriodsView,
+    ProvideInfoInput,
+    ProvideInfoResult,
+    WithdrawInput,
+    WithdrawResult,
+)
+
+
+def case_id_for(identifier: str) -> str:
+    return intake.case_id_for(identifier)
+
+
+async def submit(
+    client: Client, settings: Settings, request: PARequest, subject: str
+) -> SubmitResult:
+    return await intake.submit(client, request, settings, submitted_by=subject)
+
+
+async def case_answer(client: Client, pool: asyncpg.Pool, case_id: str) -> CaseAnswer:
+    """The case now: its status, its current (or last) period, its latest decision's reasons."""
+    status = await case_gateway.query(client, case_id, "status", CaseStatusView)
+    periods = await case_gateway.query(client, case_id, "periods", PeriodsView)
+    decisions = await case_records.decisions(pool, case_id)
+    period = None
+    if periods.periods:
+        by_index = {p.index: p for p in periods.periods}
+        period = by_index.get(periods.current) if periods.current is not None else None
+        period = period or periods.periods[-1]
+    last = decisions[-1] if decisions else None
+    reasons = list(last.reasons) if last is not None else []
+    if last is not None and last.rationale and last.determination == "deny":
+        reasons.append({"text": "reviewer's rationale on file", "policy_ref": ""})
+    return CaseAnswer(
+        case_id=case_id,
+        status=status.status,
+        determination=status.determination,
+        missing_facts=list(status.missing_facts),
+        period_start=period.start if period else None,
+        period_end=period.end if period else None,
+        authorized_units=period.authorized_units if period else None,
+        reason=status.last_reason,
+        reasons=reasons,
+        appeal_deadline=status.appeal_deadline,
+        track=status.track,
+        usual_units=_usual_units(status.track, period.kind if period else "initial"),
+    )
+
+
+def _usual_units(track: str | None, kind: str) -> int | None:
+    """What a period of the track grants when nothing cuts it (Sections I, II)."""
+    policy = load_policy()
+    spec = policy.tracks.get(track or "")
+    if spec is None:
+        return None
+    cycles = spec.initial_cycles
+    if kind == "renewal" and spec.renewal is not None:
+        cycles = spec.renewal.cycles_per_renewal
+    return cycles * policy.units.units_per_cycle
+
+
+async def provide_info(
+    client: Client, case_id: str, facts: dict, subject: str
+) -> ProvideInfoResult:
+    arg = ProvideInfoInput(facts=facts, requested_by=subject)
+    return await case_gateway.update(
+        client, case_id, "provide_info", arg, ProvideInfoResult, input_field="facts"
+    )
+
+
+async def withdraw(client: Client, case_id: str, reason: str, subject: str) -> WithdrawResult:
+    arg = WithdrawInput(reason=reason, requested_by=subject)
+    return await case_gateway.update(client, case_id, "withdraw", arg, WithdrawResult)
+
+
+async def active_authorization(
+    pool: asyncpg.Pool, member_ref: str, on: date, hcpcs: str
+) -> str | None:
+    """The case id of the member's authorization whose approved period covers ``on``."""
+    rows = await pool.fetch(
+        """
+        SELECT case_id, periods FROM authorizations
+        WHERE member_ref = $1 AND status IN ('active', 'renewal_window')
+        ORDER BY updated_at DESC
+        """,
+        member_ref,
+    )
+    import json
+
+    for row in rows:
+        periods = row["periods"]
+        periods = json.loads(periods) if isinstance(periods, str) else periods or []
+        for p in periods:
+            start, end = p.get("start"), p.get("end")
+            if start and end and date.fromisoformat(start) <= on <= date.fromisoformat(end):
+                return row["case_id"]
+    return None
