@@ -10,6 +10,7 @@ projection for CRD.
 
 from __future__ import annotations
 
+import json
 from datetime import date
 
 import asyncpg
@@ -53,6 +54,9 @@ async def case_answer(client: Client, pool: asyncpg.Pool, case_id: str) -> CaseA
         period = period or periods.periods[-1]
     last = decisions[-1] if decisions else None
     reasons = list(last.reasons) if last is not None else []
+    reason = status.last_reason
+    if status.status == "not_applicable":
+        reason = f"{reason} {await _mac(pool, case_id)}".strip()
     if last is not None and last.rationale and last.determination == "deny":
         reasons.append({"text": "reviewer's rationale on file", "policy_ref": ""})
     return CaseAnswer(
@@ -63,11 +67,31 @@ async def case_answer(client: Client, pool: asyncpg.Pool, case_id: str) -> CaseA
         period_start=period.start if period else None,
         period_end=period.end if period else None,
         authorized_units=period.authorized_units if period else None,
-        reason=status.last_reason,
+        reason=reason,
         reasons=reasons,
         appeal_deadline=status.appeal_deadline,
         track=status.track,
         usual_units=_usual_units(status.track, period.kind if period else "initial"),
+    )
+
+
+async def _mac(pool: asyncpg.Pool, case_id: str) -> str:
+    """Appendix 2: the Medicare Administrative Contractor the decision named, as a sentence."""
+    row = await pool.fetchrow(
+        """
+        SELECT decision->'medicare' AS mac FROM decisions
+        WHERE case_id = $1 AND decision->'medicare' IS NOT NULL
+        ORDER BY decided_at DESC, id DESC LIMIT 1
+        """,
+        case_id,
+    )
+    if row is None or row["mac"] is None:
+        return ""
+
+    mac = json.loads(row["mac"]) if isinstance(row["mac"], str) else row["mac"]
+    return (
+        f"Contact the Medicare Administrative Contractor: {mac.get('contractor')} "
+        f"(jurisdiction {mac.get('jurisdiction')})."
     )
 
 
@@ -109,7 +133,6 @@ async def active_authorization(
         """,
         member_ref,
     )
-    import json
 
     for row in rows:
         periods = row["periods"]
