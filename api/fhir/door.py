@@ -121,9 +121,7 @@ async def withdraw(client: Client, case_id: str, reason: str, subject: str) -> W
     return await case_gateway.update(client, case_id, "withdraw", arg, WithdrawResult)
 
 
-async def active_authorization(
-    pool: asyncpg.Pool, member_ref: str, on: date, hcpcs: str
-) -> str | None:
+async def active_authorization(pool: asyncpg.Pool, member_ref: str, on: date) -> str | None:
     """The case id of the member's authorization whose approved period covers ``on``."""
     rows = await pool.fetch(
         """

@@ -18,13 +18,15 @@ from temporalio.client import Client
 
 from api import deps
 from api.audit import audit_record
-from api.auth import Principal, Role, require
-from api.fhir import pas
+from api.auth import READERS, Principal, Role, require
+from api.fhir import crd, door, pas
 from api.fhir.capability import capability_statement
-from api.fhir.outcome import FhirError, error_response, fhir_response, invalid
+from api.fhir.outcome import FhirError, Issue, error_response, fhir_response, invalid
+from api.fhir.questionnaire import canonical_url, questionnaire
+from infra.member_ref import member_ref
 from infra.settings import Settings
 
-router = APIRouter(prefix="/fhir", tags=["fhir"])
+router = APIRouter(prefix="/fhir", tags=["fhir"], include_in_schema=False)
 
 
 async def read_json(request: Request) -> Any:
@@ -74,6 +76,72 @@ async def fhir_inquire(
     return fhir_response(body)
 
 
+@router.post("/Questionnaire/$questionnaire-package")
+async def fhir_questionnaire_package(
+    http: Request, _: Principal = Depends(require(Role.INTAKE, *READERS))
+) -> JSONResponse:
+    """DTR: the policy's Questionnaire, generated from the policy data, in a package Bundle."""
+    try:
+        data = await read_json(http)
+        if not isinstance(data, dict) or data.get("resourceType") != "Parameters":
+            raise invalid("resourceType", "this operation takes Parameters", "not-supported")
+    except FhirError as exc:
+        return error_response(exc)
+    package = {
+        "resourceType": "Bundle",
+        "type": "collection",
+        "entry": [{"fullUrl": canonical_url(), "resource": questionnaire()}],
+    }
+    return fhir_response(
+        {
+            "resourceType": "Parameters",
+            "parameter": [{"name": "PackageBundle", "resource": package}],
+        }
+    )
+
+
+cds = APIRouter(prefix="/cds-services", tags=["cds hooks"], include_in_schema=False)
+
+
+@cds.get("")
+async def cds_discovery() -> JSONResponse:
+    """CDS Hooks discovery (open, as CDS clients read it)."""
+    return JSONResponse(crd.discovery())
+
+
+@cds.post("/{service_id}")
+async def cds_service(
+    service_id: str,
+    http: Request,
+    _: Principal = Depends(require(Role.INTAKE)),
+    pool: asyncpg.Pool = Depends(deps.db),
+    settings: Settings = Depends(deps.settings),
+) -> JSONResponse:
+    """CRD ``order-sign`` / ``order-select``: coverage information for Blincyto orders."""
+    if service_id not in {s["id"] for s in crd.discovery()["services"]}:
+        return error_response(
+            FhirError([Issue("service", "no such CDS service", "not-found")], 404)
+        )
+    try:
+        body = await read_json(http)
+        if not isinstance(body, dict):
+            raise invalid("body", "a CDS Hooks request is a JSON object", "structure")
+        orders = crd.blincyto_orders(body)
+    except FhirError as exc:
+        return error_response(exc)
+    cards, actions = [], []
+    member = crd.member_id(body)
+    for order in orders:
+        authorization = None
+        if member is not None:
+            ref = member_ref(member, settings.member_ref_key)
+            authorization = await door.active_authorization(pool, ref, crd.order_date(order))
+        card, action = crd.card(order, authorization)
+        cards.append(card)
+        actions.append(action)
+    return JSONResponse({"cards": cards, "systemActions": actions})
+
+
 def routers() -> list[APIRouter]:
     """Every router of the FHIR door, for ``api.app.create_app``."""
-    return [router]
+    return [router, cds]
