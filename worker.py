@@ -31,9 +31,10 @@ PROGRAM = "priorauth worker"
 
 def build_activities(pool: asyncpg.Pool, settings: Settings) -> list[Callable[..., Any]]:
     """Every activity, as bound methods of classes built with their dependencies."""
-    from activities.channels import make_channel
+    from activities.channels import RestHookChannel, make_channel
     from activities.claims_ledger import ClaimsLedger
     from activities.evaluation import EvaluationActivities
+    from activities.fhir_subscriptions import SubscriptionFanOut
     from activities.notifications import Notifier
     from activities.store import CaseStore
     from domain.policy import load_policy
@@ -42,7 +43,14 @@ def build_activities(pool: asyncpg.Pool, settings: Settings) -> list[Callable[..
     evaluation = EvaluationActivities(policy)
     store = CaseStore(pool)
     ledger = ClaimsLedger(pool, policy)
-    notifier = Notifier(pool, make_channel(settings), max_attempts=settings.notify_max_attempts)
+    attempts = settings.notify_max_attempts
+    # FHIR Subscriptions: a decision of a case that waited notifies the matching
+    # subscriptions through the outbox, by rest-hook, with the same attempts and backoff.
+    rest_hook = Notifier(pool, RestHookChannel(pool), max_attempts=attempts)
+    subscriptions = SubscriptionFanOut(pool, rest_hook, policy)
+    notifier = Notifier(
+        pool, make_channel(settings), max_attempts=attempts, followers=[subscriptions]
+    )
     return [
         *evaluation.activities(),
         *store.activities(),

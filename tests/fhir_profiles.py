@@ -56,6 +56,9 @@ def _children(node: Any, name: str) -> list[Any]:
         values = [v for k, v in node.items() if k.startswith(prefix) and k != prefix]
     else:
         values = [node[name]] if name in node else []
+        # A primitive's id and extensions are in JSON's "_name" (FHIR JSON, primitives).
+        if f"_{name}" in node:
+            values = [node[f"_{name}"]]
     out = []
     for v in values:
         out.extend(v if isinstance(v, list) else [v])

@@ -40,8 +40,8 @@ def capability_statement() -> dict[str, Any]:
             {
                 "mode": "server",
                 "security": {
-                    "description": "Bearer tokens as for the JSON API; the intake role submits "
-                    "and inquires (README, Security)."
+                    "description": "Bearer tokens as for the JSON API; the intake role submits, "
+                    "inquires and subscribes (README, Security)."
                 },
                 "resource": [
                     {
@@ -57,10 +57,19 @@ def capability_statement() -> dict[str, Any]:
                     },
                     {
                         "type": "Subscription",
-                        "interaction": [{"code": "create"}],
+                        "interaction": [{"code": "create"}, {"code": "read"}, {"code": "delete"}],
                         "supportedProfile": [
+                            f"{codes.PAS_SD}/profile-subscription",
                             "http://hl7.org/fhir/uv/subscriptions-backport/StructureDefinition/"
-                            "backport-subscription"
+                            "backport-subscription",
+                        ],
+                        "extension": [
+                            {
+                                "url": "http://hl7.org/fhir/uv/subscriptions-backport/"
+                                "StructureDefinition/capabilitystatement-subscriptiontopic-canonical",
+                                "valueCanonical": "http://hl7.org/fhir/us/davinci-pas/"
+                                "SubscriptionTopic/PASSubscriptionTopic",
+                            }
                         ],
                     },
                 ],

@@ -5,13 +5,14 @@ lands, this module is the one place that changes).
 Today it calls what the JSON routes call: ``api.intake.submit`` (POST /cases),
 ``api.case_gateway.query`` / ``update`` (GET /cases/{id}, /info, /withdraw) and
 ``api.case_records`` (the decisions audit), plus one read of the ``authorizations``
-projection for CRD.
+projection for CRD, and the FHIR door's own rows: ``fhir_claims`` (what a later
+notification echoes of a PAS Claim) and ``fhir_subscriptions``.
 """
 
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, datetime
 
 import asyncpg
 from temporalio.client import Client
@@ -140,3 +141,73 @@ async def active_authorization(pool: asyncpg.Pool, member_ref: str, on: date) ->
             if start and end and date.fromisoformat(start) <= on <= date.fromisoformat(end):
                 return row["case_id"]
     return None
+
+
+async def remember_claim(
+    pool: asyncpg.Pool, case_id: str, subject: str, orgs: list[str], context: dict
+) -> None:
+    """Keep what a subscription notification needs of the case's PAS Claim (first wins)."""
+    await pool.execute(
+        """
+        INSERT INTO fhir_claims (case_id, submitted_by, org_identifiers, context)
+        VALUES ($1, $2, $3, $4) ON CONFLICT (case_id) DO NOTHING
+        """,
+        case_id,
+        subject,
+        orgs,
+        context,
+    )
+
+
+async def create_subscription(
+    pool: asyncpg.Pool,
+    owner: str,
+    sub_id: str,
+    orgs: list[str],
+    endpoint: str,
+    headers: list[str],
+    ends_at: datetime | None,
+    resource: dict,
+) -> None:
+    await pool.execute(
+        """
+        INSERT INTO fhir_subscriptions
+            (id, owner, org_identifiers, endpoint, headers, ends_at, resource)
+        VALUES ($1, $2, $3, $4, $5, $6, $7)
+        """,
+        sub_id,
+        owner,
+        orgs,
+        endpoint,
+        headers,
+        ends_at,
+        resource,
+    )
+
+
+async def subscription(pool: asyncpg.Pool, owner: str, sub_id: str) -> dict | None:
+    """The owner's subscription as a resource (status as it is now), or None."""
+    row = await pool.fetchrow(
+        "SELECT resource, status FROM fhir_subscriptions WHERE id = $1 AND owner = $2",
+        sub_id,
+        owner,
+    )
+    if row is None:
+        return None
+    resource = row["resource"]
+    resource = json.loads(resource) if isinstance(resource, str) else dict(resource)
+    resource["status"] = row["status"]
+    return resource
+
+
+async def turn_off_subscription(pool: asyncpg.Pool, owner: str, sub_id: str) -> bool:
+    """DELETE: the subscription is off (kept, never removed); False when not the owner's."""
+    done = await pool.fetchval(
+        """
+        UPDATE fhir_subscriptions SET status = 'off', updated_at = now()
+        WHERE id = $1 AND owner = $2 RETURNING id
+        """,
+        sub_id,
+        owner,
+    )
+    return done is not None

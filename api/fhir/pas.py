@@ -5,7 +5,9 @@ started; a refusal is an OperationOutcome naming the element. Then:
 
 - a claim for a service no policy covers starts nothing and is answered CT;
 - a new Blincyto claim starts the case ``pa-<Claim.identifier>``, or finds it: the
-  same identifier again answers with the same case (idempotent);
+  same identifier again answers with the same case (idempotent); its submitter, the
+  requesting organization's identifiers and the Claim's context are kept first
+  (``fhir_claims``), for the subscription notifications of its decision;
 - a claim update (``Claim.related`` naming the prior Claim) acts on the prior claim's
   case: the request or the drug's item cancelled -> withdraw; new facts (a
   QuestionnaireResponse, Observations) for a pended case -> provide_info;
@@ -27,6 +29,7 @@ from api.fhir.bundle import CLAIM, ParsedBundle, parse_bundle
 from api.fhir.claim_response import CaseAnswer, ClaimContext, claim_response, response_bundle, urn
 from api.fhir.mapping import Mapped, map_bundle
 from api.fhir.outcome import FhirError, Issue
+from api.fhir.subscription import context_dict
 from infra.settings import Settings
 
 log = structlog.get_logger("api.fhir")
@@ -59,6 +62,14 @@ def context_of(parsed: ParsedBundle, mapped: Mapped | None) -> ClaimContext:
         asked_units=mapped.asked_units if mapped else None,
         asked_end=mapped.asked_end if mapped else None,
     )
+
+
+def provider_identifiers(parsed: ParsedBundle) -> list[str]:
+    """The requesting provider's identifiers (``Claim.provider``): what a subscription's
+    ``orgIdentifier`` filter names."""
+    ref = parsed.claim.provider.reference if parsed.claim.provider else None
+    res = parsed.resolve(ref)
+    return sorted({i.value for i in getattr(res, "identifier", None) or [] if i.value})
 
 
 def answer(
@@ -100,6 +111,10 @@ async def submit(
             case_id = door.case_id_for(mapped.request.request_id)
             if audit is not None:
                 audit.case_id = case_id
+            # Before the case starts, so its first decision finds it (subscriptions).
+            await door.remember_claim(
+                pool, case_id, subject, provider_identifiers(parsed), context_dict(ctx)
+            )
             result = await door.submit(client, settings, mapped.request, subject)
             log.info("fhir claim submitted", case=case_id, created=result.created, subject=subject)
             case = await door.case_answer(client, pool, case_id)

@@ -12,29 +12,32 @@ import json
 from typing import Any
 
 import asyncpg
+import structlog
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from temporalio.client import Client
 
 from api import deps
 from api.audit import audit_record
 from api.auth import READERS, Principal, Role, require
-from api.fhir import crd, door, pas
+from api.fhir import crd, door, pas, subscription
 from api.fhir.capability import capability_statement
 from api.fhir.outcome import FhirError, Issue, error_response, fhir_response, invalid
 from api.fhir.questionnaire import canonical_url, questionnaire
 from infra.member_ref import member_ref
 from infra.settings import Settings
 
+log = structlog.get_logger("api.fhir")
+
 router = APIRouter(prefix="/fhir", tags=["fhir"], include_in_schema=False)
 
 
-async def read_json(request: Request) -> Any:
+async def read_json(request: Request, what: str = "Bundle") -> Any:
     raw = await request.body()
     try:
         return json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError):
-        raise invalid("Bundle", "the body is not JSON", "structure") from None
+        raise invalid(what, "the body is not JSON", "structure") from None
 
 
 @router.get("/metadata")
@@ -97,6 +100,68 @@ async def fhir_questionnaire_package(
             "resourceType": "Parameters",
             "parameter": [{"name": "PackageBundle", "resource": package}],
         }
+    )
+
+
+@router.post("/Subscription")
+async def fhir_subscription_create(
+    http: Request,
+    who: Principal = Depends(require(Role.INTAKE)),
+    pool: asyncpg.Pool = Depends(deps.db),
+    settings: Settings = Depends(deps.settings),
+) -> JSONResponse:
+    """An R4 backport Subscription on the PAS topic (rest-hook, full-resource): 201 with
+    the Subscription, active at once; it matches the caller's own submissions only."""
+    try:
+        data = await read_json(http, "Subscription")
+        sub = subscription.accept(data, allow_http=settings.is_dev)
+    except FhirError as exc:
+        return error_response(exc)
+    await door.create_subscription(
+        pool,
+        who.subject,
+        sub.id,
+        sub.org_identifiers,
+        sub.endpoint,
+        sub.headers,
+        sub.ends_at,
+        sub.resource,
+    )
+    log.info("fhir subscription created", subscription=sub.id, subject=who.subject)
+    response = fhir_response(sub.resource, 201)
+    response.headers["Location"] = f"{http.url.path}/{sub.id}"
+    return response
+
+
+@router.get("/Subscription/{subscription_id}")
+async def fhir_subscription_read(
+    subscription_id: str,
+    who: Principal = Depends(require(Role.INTAKE)),
+    pool: asyncpg.Pool = Depends(deps.db),
+) -> JSONResponse:
+    """The caller's Subscription (another caller's is not found)."""
+    found = await door.subscription(pool, who.subject, subscription_id)
+    if found is None:
+        return _no_subscription()
+    return fhir_response(found)
+
+
+@router.delete("/Subscription/{subscription_id}")
+async def fhir_subscription_delete(
+    subscription_id: str,
+    who: Principal = Depends(require(Role.INTAKE)),
+    pool: asyncpg.Pool = Depends(deps.db),
+) -> Response:
+    """The caller's Subscription is turned off (kept; nothing more is sent to it)."""
+    if not await door.turn_off_subscription(pool, who.subject, subscription_id):
+        return _no_subscription()
+    log.info("fhir subscription off", subscription=subscription_id, subject=who.subject)
+    return Response(status_code=204)
+
+
+def _no_subscription() -> JSONResponse:
+    return error_response(
+        FhirError([Issue("Subscription.id", "no such subscription", "not-found")], 404)
     )
 
 

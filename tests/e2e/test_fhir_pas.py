@@ -3,6 +3,7 @@ $inquire and claim updates answer as FHIR.md says, and refuse what is not confor
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 
@@ -10,6 +11,7 @@ from examples.fhir_bundles import inquiry_bundle, pas_bundle
 from tests.api_tokens import auth
 from tests.e2e.conftest import make_request
 from tests.fhir_profiles import examples, missing_required
+from tests.fhir_subscriber import notified_response, subscriber, subscription_body
 
 INFERNO = Path(__file__).resolve().parents[1] / "fixtures" / "inferno"
 FHIR = {"Content-Type": "application/fhir+json"}
@@ -171,24 +173,58 @@ async def test_a_blincyto_claim_is_certified_in_total_once_per_identifier(stack)
 async def test_a_pended_claim_names_the_missing_facts_and_a_questionnaire_response_decides_it(
     stack,
 ):
-    request = make_request(base="request-pend.json")
-    answer = await submit(stack, pas_bundle(request))
-    conformant(answer)
-    assert review_action(answer) == "A4"
-    comm = next(
-        e["resource"]
-        for e in answer["entry"]
-        if e["resource"]["resourceType"] == "CommunicationRequest"
-    )
-    assert [p["extension"][0]["valueString"] for p in comm["payload"]] == ["diagnosis.mrd_percent"]
-    assert "diagnosis.mrd_percent" in comm["payload"][0]["contentString"]
+    """A4, then a claim update with the QuestionnaireResponse: A1, and the submitter's
+    subscription is notified exactly once with that ClaimResponse (rest-hook, through
+    the outbox), the one $inquire gives."""
+    with subscriber() as hook:
+        r = await stack.http.post(
+            "/fhir/Subscription", json=subscription_body(hook.url), headers=headers()
+        )
+        assert r.status_code == 201, r.text
+        sub = r.json()
+        assert sub["status"] == "active" and "header" not in sub["channel"]
+        assert missing_required(sub, "profile-subscription") == []
 
-    filled = json.loads(json.dumps(request))
-    filled["diagnosis"]["mrd_percent"] = 0.4
-    update = pas_bundle(filled, update_of=request["request_id"])
-    answer = await submit(stack, update)
-    assert review_action(answer) == "A1", claim_response(answer)["disposition"]
-    assert claim_response(answer)["preAuthRef"] == f"pa-{request['request_id']}"
+        request = make_request(base="request-pend.json")
+        answer = await submit(stack, pas_bundle(request))
+        conformant(answer)
+        assert review_action(answer) == "A4"
+        comm = next(
+            e["resource"]
+            for e in answer["entry"]
+            if e["resource"]["resourceType"] == "CommunicationRequest"
+        )
+        assert [p["extension"][0]["valueString"] for p in comm["payload"]] == [
+            "diagnosis.mrd_percent"
+        ]
+        assert "diagnosis.mrd_percent" in comm["payload"][0]["contentString"]
+
+        filled = json.loads(json.dumps(request))
+        filled["diagnosis"]["mrd_percent"] = 0.4
+        update = pas_bundle(filled, update_of=request["request_id"])
+        answer = await submit(stack, update)
+        assert review_action(answer) == "A1", claim_response(answer)["disposition"]
+        case_id = f"pa-{request['request_id']}"
+        assert claim_response(answer)["preAuthRef"] == case_id
+
+        (got,) = await hook.wait_for(1)
+        await asyncio.sleep(1.5)  # nothing more comes
+        assert len(hook.attempts) == 1
+    assert got["headers"]["Content-Type"] == "application/fhir+json"
+    assert got["headers"]["Authorization"] == "Bearer subscriber-secret"
+    notified = notified_response(got["body"], sub["id"], 1)
+    conformant(notified)
+    assert review_action(notified) == "A1"
+    now = claim_response(await inquire(stack, inquiry_bundle(request)))
+    told = claim_response(notified)
+    for element in ("preAuthRef", "preAuthPeriod", "item", "disposition", "request", "patient"):
+        assert told[element] == now[element], element
+    assert request["member"]["last_name"] not in json.dumps(got["body"])
+    row = await stack.pool.fetchrow(
+        "SELECT key, status, attempts, channel FROM notifications WHERE kind = 'fhir_subscription'"
+    )
+    assert (row["status"], row["attempts"], row["channel"]) == ("sent", 1, "rest-hook")
+    assert got["headers"]["Idempotency-Key"] == row["key"]
 
 
 async def test_a_reviewer_denial_is_not_certified_with_reasons_and_appeal_rights(stack):
