@@ -5,5 +5,5 @@ Modules: ``codes`` (systems and profiles), ``outcome`` (OperationOutcome, the 40
 ``bundle`` (parsing and PAS validation), ``mapping`` (PAS bundle -> CONTRACT request),
 ``questionnaire`` (the DTR Questionnaire generated from the policy, and its answers),
 ``claim_response`` (the case -> PAS ClaimResponse), ``door`` (the one module that talks
-to the cases), ``crd``, ``subscriptions``, ``capability`` and ``routes``.
+to the cases), ``crd``, ``subscription``, ``capability`` and ``routes``.
 """
