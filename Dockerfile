@@ -13,11 +13,12 @@ COPY api ./api
 COPY commands ./commands
 COPY infra ./infra
 COPY simulation ./simulation
+COPY interop ./interop
 COPY migrations ./migrations
 COPY cli.py worker.py ./
 # Bytecode ahead of time: workers compile workflow code for every sandboxed run otherwise.
 RUN pip install --require-hashes -r requirements.lock && pip install --no-deps -e . \
-    && python -m compileall -q domain workflows activities infra api commands simulation \
+    && python -m compileall -q domain workflows activities infra api commands simulation interop \
     && useradd --system --uid 10001 priorauth
 USER priorauth
 

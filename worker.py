@@ -46,9 +46,10 @@ def build_activities(
     ``policy_ref`` (default: every file of ``domain/policies/``, the same registry
     requests are checked against).
     """
-    from activities.channels import make_channel
+    from activities.channels import RestHookChannel, make_channel
     from activities.claims_ledger import ClaimsLedger
     from activities.evaluation import EvaluationActivities
+    from activities.fhir_subscriptions import SubscriptionFanOut
     from activities.notifications import Notifier
     from activities.store import CaseStore
 
@@ -56,8 +57,13 @@ def build_activities(
     evaluation = EvaluationActivities(policies)
     store = CaseStore(pool, policies)
     ledger = ClaimsLedger(pool, policies)
+    attempts = settings.notify_max_attempts
+    # FHIR Subscriptions: a decision of a case that waited notifies the matching
+    # subscriptions through the outbox, by rest-hook, with the same attempts and backoff.
+    rest_hook = Notifier(pool, RestHookChannel(pool), policies, max_attempts=attempts)
+    subscriptions = SubscriptionFanOut(pool, rest_hook, policies)
     notifier = Notifier(
-        pool, make_channel(settings), policies, max_attempts=settings.notify_max_attempts
+        pool, make_channel(settings), policies, max_attempts=attempts, followers=[subscriptions]
     )
     return [
         *evaluation.activities(),

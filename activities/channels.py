@@ -1,4 +1,5 @@
-"""Delivery channels for the notifications outbox: the log (default) or a webhook.
+"""Delivery channels for the notifications outbox: the log (default) or a webhook, and
+the FHIR Subscriptions' rest-hook (``RestHookChannel``).
 
 The log channel logs that a notice went out (its kind, key, channel and case),
 never its text: notice bodies stay in the outbox row and with the receiver.
@@ -159,6 +160,56 @@ class WebhookChannel:
         status = response.status_code
         retryable = status >= 500 or status in RETRYABLE_STATUS
         raise DeliveryError(f"webhook answered HTTP {status}", retryable=retryable)
+
+
+class RestHookChannel:
+    """FHIR Subscriptions' rest-hook (R4 backport): POST the notification Bundle, as
+    ``application/fhir+json``, to the subscription's endpoint with its ``channel.header``
+    lines and ``Idempotency-Key: <notification key>``; any 2xx means sent.
+
+    The outbox row's ``recipient`` is ``fhir-subscription:<id>``; the endpoint and headers
+    are read from ``fhir_subscriptions`` at each attempt, so a subscription turned off
+    (DELETE) gets nothing more: that refusal is final. Nothing about the endpoint, the
+    headers or the body is logged.
+    """
+
+    name = "rest-hook"
+    PREFIX = "fhir-subscription:"
+
+    def __init__(
+        self,
+        pool: Any,
+        *,
+        timeout: float = 10.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self._pool = pool
+        self.timeout = timeout
+        self._transport = transport
+
+    async def deliver(self, notice: Notice) -> None:
+        sub = await self._pool.fetchrow(
+            "SELECT endpoint, headers, status FROM fhir_subscriptions WHERE id = $1",
+            notice.recipient.removeprefix(self.PREFIX),
+        )
+        if sub is None or sub["status"] != "active":
+            raise DeliveryError("subscription is off", retryable=False)
+        headers = {}
+        for line in sub["headers"] or []:
+            name, _, value = line.partition(":")
+            headers[name.strip()] = value.strip()
+        headers.update({"Content-Type": "application/fhir+json", "Idempotency-Key": notice.key})
+        body = json.dumps(notice.payload, separators=(",", ":"), ensure_ascii=False).encode()
+        try:
+            async with httpx.AsyncClient(timeout=self.timeout, transport=self._transport) as client:
+                response = await client.post(sub["endpoint"], content=body, headers=headers)
+        except httpx.HTTPError as exc:
+            raise DeliveryError(f"rest-hook unreachable: {type(exc).__name__}") from exc
+        if response.is_success:
+            return
+        status = response.status_code
+        retryable = status >= 500 or status in RETRYABLE_STATUS
+        raise DeliveryError(f"rest-hook answered HTTP {status}", retryable=retryable)
 
 
 def make_channel(settings: Settings) -> Channel:

@@ -25,6 +25,13 @@ Delivery is at least once towards the receiver only in one case: the worker
 dies after the channel succeeded and before the row was marked; the webhook's
 ``Idempotency-Key`` header lets the receiver drop that repeat.
 
+After its own notice, ``send_notification`` runs the notifier's *followers*
+(``NoticeFollower``): what else a notice sets off, each idempotent since a
+retried activity runs them again. The FHIR door's subscriptions are one
+(:mod:`activities.fhir_subscriptions`: a decision of a case that waited writes
+one outbox row per matching subscription and delivers each through a second
+``Notifier`` on the rest-hook channel, with the same attempts and backoff).
+
 Infrastructure errors (PostgreSQL) propagate, so Temporal retries the activity.
 A notice whose row is leased by another live attempt raises a retryable
 ``ApplicationError`` (type ``NoticeInFlight``); the retry finds it sent.
@@ -33,8 +40,8 @@ A notice whose row is leased by another live attempt raises a retryable
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
 
 import asyncpg
 import structlog
@@ -83,6 +90,12 @@ WHERE key = $1 AND status = 'sending'
 """
 
 
+class NoticeFollower(Protocol):
+    """What else a notice sets off once written (idempotent: a retry runs it again)."""
+
+    async def after_notice(self, inp: NotificationInput) -> None: ...
+
+
 class Notifier:
     """Writes notices to the outbox and delivers each once through one channel."""
 
@@ -98,6 +111,7 @@ class Notifier:
         # Shorter than the workflow's 60 s heartbeat timeout, so the retry that follows a
         # dead worker finds the lease expired; renewed after every failed attempt.
         lease_seconds: float = 45.0,
+        followers: Sequence[NoticeFollower] = (),
     ) -> None:
         if max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
@@ -108,6 +122,7 @@ class Notifier:
         self._backoff_base = backoff_base
         self._backoff_max = backoff_max
         self._lease = lease_seconds
+        self._followers = list(followers)
 
     def activities(self) -> list[Callable[..., Any]]:
         return [self.send_notification]
@@ -139,9 +154,16 @@ class Notifier:
             render(inp.kind, inp.payload, inp.case_id, policy=policy),
             inp.actor,
         )
-        row = await self._pool.fetchrow(_CLAIM, inp.key, self._lease)
+        result = await self.deliver(inp.key)
+        for follower in self._followers:
+            await follower.after_notice(inp)
+        return result
+
+    async def deliver(self, key: str) -> NotificationResult:
+        """Deliver the outbox row ``key`` once (a row already sent or failed: its result)."""
+        row = await self._pool.fetchrow(_CLAIM, key, self._lease)
         if row is None:
-            return await self._already_handled(inp.key)
+            return await self._already_handled(key)
         notice = Notice(
             key=row["key"],
             case_id=row["case_id"],

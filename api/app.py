@@ -136,6 +136,10 @@ def create_app(
 
     for module in (routes_cases, routes_actions, routes_claims, routes_events, routes_timeline):
         app.include_router(module.router)
+    from api.fhir.routes import routers as fhir_routers
+
+    for router in fhir_routers():
+        app.include_router(router)
     _mount_codec(app, settings)
     install_workbench(app, settings)
     install_openapi(app)

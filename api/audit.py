@@ -41,11 +41,11 @@ if TYPE_CHECKING:
 
 log = structlog.get_logger("api.audit")
 
-AUDITED_PREFIXES = ("/cases", "/codec", "/workbench")
+AUDITED_PREFIXES = ("/cases", "/codec", "/workbench", "/fhir", "/cds-services")
 #: Under an audited prefix but no case data: the workbench's stylesheet.
 UNAUDITED_PREFIXES = ("/workbench/static/",)
 #: Routes whose answer discloses case data: no audit row, no answer.
-FAIL_CLOSED_ACTIONS = frozenset({"decode"})
+FAIL_CLOSED_ACTIONS = frozenset({"decode", "fhir_inquire"})
 MAX_ID = 256
 AUDIT_TIMEOUT_S = 5.0
 _CASE_IN_PATH = re.compile(r"^/cases/([^/]+)")

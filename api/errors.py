@@ -19,7 +19,6 @@ echo and any keyed PHI (``date_of_birth=…``) that a lower layer let through.
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import Any
@@ -34,7 +33,7 @@ from starlette.routing import Match
 from temporalio.service import RPCError, RPCStatusCode
 
 from domain.facts import shown_name
-from infra.logging import redact_text
+from infra.logging import scrub
 
 log = structlog.get_logger("api")
 
@@ -126,18 +125,6 @@ def field_errors(
             message, field = NOT_JSON, "body"
         out.append(FieldError(field=field, message=message))
     return out
-
-
-#: pydantic's ``[type=…, input_value=…, input_type=…]`` tail (to the end of its line: the
-#: value is a repr, so it holds no raw newline) and its documentation link.
-_PYDANTIC_TAIL = re.compile(r"[ \t]*\[type=[^\n]*")
-_PYDANTIC_LINK = re.compile(r"\s*For further information visit \S+")
-
-
-def scrub(message: str) -> str:
-    """``message`` without input values: pydantic's echo of the input and keyed PHI cut out."""
-    message = _PYDANTIC_LINK.sub("", _PYDANTIC_TAIL.sub("", message))
-    return redact_text(message)
 
 
 #: FastAPI's own detail when a body cannot be decoded at all (invalid UTF-8).

@@ -9,8 +9,9 @@ are the logins in ``DATABASE_URL``) writes and reads rows only:
   its rejections, clinical events, the access audit): SELECT and INSERT,
   nothing else: no UPDATE, DELETE or TRUNCATE (their triggers refuse those
   too, the owner included);
-- the working tables (``WORKING``: the case projection and the notification
-  outbox, whose rows move on): SELECT, INSERT and UPDATE, never DELETE;
+- the working tables (``WORKING``: the case projection, the notification
+  outbox, the FHIR door's claims and subscriptions, whose rows move on):
+  SELECT, INSERT and UPDATE, never DELETE (a FHIR DELETE turns a subscription off);
 - the browser sessions (``SESSIONS``: ``codec_sessions`` and
   ``workbench_sessions``, not audit tables): SELECT, INSERT and DELETE (a
   session ends by its row going: logout, revocation of all, expiry), never
@@ -37,7 +38,7 @@ APPEND_ONLY = (
     "clinical_events",
     "access_audit",
 )
-WORKING = ("authorizations", "notifications")
+WORKING = ("authorizations", "notifications", "fhir_claims", "fhir_subscriptions")
 SESSIONS = ("codec_sessions", "workbench_sessions")
 READ_ONLY = ("schema_migrations",)
 

@@ -101,6 +101,19 @@ def redact_text(text: str) -> str:
     return _KEYED_TEXT.sub(lambda m: f"{m['label']}{m['sep']}{REDACTED}", text)
 
 
+#: pydantic's ``[type=…, input_value=…, input_type=…]`` tail (to the end of its line: the
+#: value is a repr, so it holds no raw newline) and its documentation link.
+_PYDANTIC_TAIL = re.compile(r"[ \t]*\[type=[^\n]*")
+_PYDANTIC_LINK = re.compile(r"\s*For further information visit \S+")
+
+
+def scrub(message: str) -> str:
+    """``message`` without input values: pydantic's echo of the input and keyed PHI cut out
+    (the API's error bodies and the FHIR door's OperationOutcomes)."""
+    message = _PYDANTIC_LINK.sub("", _PYDANTIC_TAIL.sub("", message))
+    return redact_text(message)
+
+
 def redact(value: Any, _depth: int = 0) -> Any:
     """A copy of ``value`` with every PHI field (at any depth) and keyed PHI text redacted."""
     if _depth > _MAX_DEPTH:

@@ -84,7 +84,12 @@ async def test_the_runtime_role_keeps_the_working_tables_current(runtime_pool):
         "VALUES ('n1', 'pa-1', 'approval', 'prescriber:1', 'log')"
     )
     await runtime_pool.execute("UPDATE notifications SET status = 'sent' WHERE key = 'n1'")
-    assert set(WORKING) == {"authorizations", "notifications"}
+    assert set(WORKING) == {
+        "authorizations",
+        "notifications",
+        "fhir_claims",
+        "fhir_subscriptions",
+    }
 
 
 async def test_the_runtime_role_opens_reads_and_ends_codec_sessions_but_never_extends_one(

@@ -52,6 +52,9 @@ def test_the_contracts_of_issue_14_are_configured() -> None:
     assert ("activities", "api") in forbidden
     assert ("activities", "commands") in forbidden
     assert ("benchmarks", "commands") in forbidden
+    # FHIR mapping is shared by the API and the activities: pure, in interop/ (issue #15).
+    for library in ("fastapi", "asyncpg", "temporalio"):
+        assert ("interop", library) in forbidden
 
 
 def test_a_broken_layer_is_reported(tmp_path: Path) -> None:
