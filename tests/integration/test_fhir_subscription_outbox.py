@@ -10,7 +10,7 @@ from activities.channels import LogChannel, Notice, RestHookChannel
 from activities.fhir_subscriptions import SubscriptionFanOut
 from activities.notifications import Notifier
 from api.fhir import door
-from domain.policy import load_policy
+from domain.policy_registry import default_registry
 from interop.fhir.claim_response import ClaimContext
 from interop.fhir.subscription import accept, context_dict
 from tests.fhir_subscriber import CLINIC_NPI, notified_response, subscriber, subscription_body
@@ -42,11 +42,16 @@ async def _fhir_case(pool, subscribers) -> list[str]:
 
 
 def _notifiers(pool, channel=None, max_attempts: int = 5) -> Notifier:
+    policies = default_registry()
     rest_hook = Notifier(
-        pool, channel or RestHookChannel(pool), max_attempts=max_attempts, backoff_base=0.01
+        pool,
+        channel or RestHookChannel(pool),
+        policies,
+        max_attempts=max_attempts,
+        backoff_base=0.01,
     )
-    fan_out = SubscriptionFanOut(pool, rest_hook, load_policy())
-    return Notifier(pool, LogChannel(), followers=[fan_out], backoff_base=0.01)
+    fan_out = SubscriptionFanOut(pool, rest_hook, policies)
+    return Notifier(pool, LogChannel(), policies, followers=[fan_out], backoff_base=0.01)
 
 
 async def test_each_decision_is_notified_once_per_subscription_and_numbered(runtime_pool):
