@@ -14,7 +14,8 @@ from pydantic import BaseModel
 from temporalio.client import Client
 
 from api import case_gateway
-from api.errors import ApiError
+from api.errors import ApiError, FieldError
+from domain.policy_versions import NoVersionInEffect
 from domain.request import PARequest
 from infra.settings import Settings
 from workflows.messages import CaseStatusView
@@ -42,10 +43,21 @@ async def submit(
     from worker import case_config_for
     from workflows.starter import start_case
 
+    try:
+        config = case_config_for(settings, request)
+    except NoVersionInEffect:
+        # The drug's last policy version on file ended before the day of receipt.
+        message = "no version of the drug's policy is in effect on the day of receipt"
+        raise ApiError(
+            422,
+            "invalid",
+            "the input is not valid",
+            [FieldError(field="received_at", message=message)],
+        ) from None
     started = await start_case(
         client,
         request,
-        case_config_for(settings, request),
+        config,
         settings.temporal_task_queue,
         member_ref_key=settings.member_ref_key,
         submitted_by=submitted_by,

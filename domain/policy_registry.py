@@ -16,7 +16,7 @@ rather than a case:
   effect (``policy.effective_from``/``effective_to``) neither overlapping nor
   leaving a gap (``domain.policy_versions.check_effective_ranges``). ``for_drug``
   takes the version in effect on ``as_of`` (``domain.policy_versions.select_version``,
-  the one selection rule; default: the newest version).
+  the one selection rule; before the first version: the first; default: the newest).
 
 Cases started before cases carried a ref (``policy_ref`` None) were all
 Blincyto cases: ``resolve(None, hcpcs)`` is the policy of their drug when one
@@ -112,13 +112,19 @@ class PolicyRegistry:
 
     def for_drug(self, hcpcs: str, as_of: date | None = None) -> Policy:
         """The policy covering ``hcpcs``: the version in effect on ``as_of`` (a case: its
-        day of receipt; ``select_version``, which raises ``NoVersionInEffect`` for a day
-        before the first version), or without a day the newest version."""
+        day of receipt; ``select_version``), or without a day the newest version.
+
+        A day before the drug's first version on file takes that first version (a request
+        received then is decided under the earliest policy we have); a day after a last
+        version's stated ``effective_to`` raises ``NoVersionInEffect``."""
         versions = self._by_drug.get(hcpcs)
         if not versions:
             raise UnknownDrug(hcpcs, self.hcpcs)
+        ranges = effective_ranges(versions, hcpcs)
         if as_of is None:
-            return effective_ranges(versions, hcpcs)[-1].policy
+            return ranges[-1].policy
+        if as_of < ranges[0].first:
+            return ranges[0].policy
         return select_version(versions, hcpcs, as_of)
 
     def get(self, ref: str) -> Policy:

@@ -57,7 +57,8 @@ async def start_case(
     ``submitted_by`` is who submits it (the API: the credential's subject).
     ``policies``: the registry the request's drug is looked up in (default: the
     process's, ``domain/policies/``): the version in effect on the day of receipt; a drug
-    none covers raises ``UnknownDrug``, a day before its first version ``NoVersionInEffect``.
+    none covers raises ``UnknownDrug``, a day after its last version's stated end
+    ``NoVersionInEffect``.
     ``config`` should be ``case_config(settings, <that policy>)``: its clocks.
     """
     policy = (policies or policy_registry.default_registry()).for_drug(

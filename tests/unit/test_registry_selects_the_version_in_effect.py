@@ -43,8 +43,23 @@ def test_for_drug_on_a_day_is_the_version_select_version_picks(tmp_path, source)
         assert chosen is select_version(registry.policies, TESTOMAB, day)
     assert registry.for_drug(TESTOMAB, date(2026, 12, 31)).version == "2026-01-01"
     assert registry.for_drug(TESTOMAB, date(2027, 1, 1)).version == "2027-01-01"
+    # Received before the first version on file: decided under that first version.
+    assert registry.for_drug(TESTOMAB, date(2025, 12, 31)).version == "2026-01-01"
+
+
+def test_a_day_after_a_last_versions_stated_end_has_no_version(tmp_path, source):
+    _version(
+        tmp_path,
+        source,
+        "2026-01-01",
+        effective_date=date(2026, 1, 1),
+        effective_to=date(2026, 12, 31),
+    )
+    registry = PolicyRegistry.from_directory(tmp_path)
+
+    assert registry.for_drug(TESTOMAB, date(2026, 12, 31)).version == "2026-01-01"
     with pytest.raises(NoVersionInEffect):
-        registry.for_drug(TESTOMAB, date(2025, 12, 31))
+        registry.for_drug(TESTOMAB, date(2027, 1, 1))
 
 
 def test_a_directory_with_a_gap_between_versions_is_refused(tmp_path, source):
