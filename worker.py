@@ -25,7 +25,7 @@ from infra.settings import Settings
 
 log = structlog.get_logger("worker")
 
-WORKFLOW_CODE = ("workflows",)  # the packages our workflow code lives in
+WORKFLOW_CODE = ("workflows", "domain.case")  # the packages our workflow code lives in
 PROGRAM = "priorauth worker"
 
 
@@ -33,6 +33,7 @@ def build_activities(pool: asyncpg.Pool, settings: Settings) -> list[Callable[..
     """Every activity, as bound methods of classes built with their dependencies."""
     from activities.channels import make_channel
     from activities.claims_ledger import ClaimsLedger
+    from activities.decisions import CaseDecisions
     from activities.evaluation import EvaluationActivities
     from activities.notifications import Notifier
     from activities.store import CaseStore
@@ -43,7 +44,9 @@ def build_activities(pool: asyncpg.Pool, settings: Settings) -> list[Callable[..
     store = CaseStore(pool)
     ledger = ClaimsLedger(pool, policy)
     notifier = Notifier(pool, make_channel(settings), max_attempts=settings.notify_max_attempts)
+    decisions = CaseDecisions(evaluation, store)
     return [
+        *decisions.activities(),
         *evaluation.activities(),
         *store.activities(),
         *ledger.activities(),
@@ -57,7 +60,7 @@ def workflow_runner(*modules: str) -> SandboxedWorkflowRunner:
     The default sandbox imports the workflow's module afresh for every workflow run
     it starts, and ``@workflow.defn`` walks the whole class again each time: a
     quarter of this worker's CPU per decision, and a module copy per cached case.
-    ``workflows/`` holds no module state (its mixins were already passed through),
+    ``workflows/`` holds no module state (and imports the pure case from ``domain``),
     so one import serves every run. The sandbox still restricts builtins while
     workflow code runs; determinism is guarded by replaying every workflow test's
     history under the default, re-importing sandbox (tests/workflows, tests/replay)

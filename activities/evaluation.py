@@ -1,10 +1,12 @@
-"""The domain engine as activities: thin wrappers over pure calls (policy Sections I, III, IV).
+"""The domain engine over the case's policy: thin wrappers over pure calls (Sections I, III, IV).
 
-The workflow cannot read the policy file (no I/O in workflows), so these
-activities hand it everything it needs from the policy data: the decision,
-and the track's terms (cycle plan, renewals, total cycles, renewal window).
-Validation problems of the input are non-retryable ``ApplicationError``s;
-business outcomes are results.
+The workflow cannot read the policy file (no I/O in workflows), so these hand
+it everything it needs from the policy data: the decision, and the track's
+terms (cycle plan, renewals, total cycles, renewal window). ``grant_terms`` is
+an activity; the request's and a renewal's evaluation run inside the decision
+activities (activities/decisions.py), which record what they decide in the
+same step. Validation problems of the input are non-retryable
+``ApplicationError``s; business outcomes are results.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from domain.dosing import dosing_plan
 from domain.engine import decide
 from domain.policy import Policy
 from domain.renewal import RenewalDecision, RenewalInput, decide_renewal
+from domain.request import PARequest
 from domain.terms import counted_prior_cycles, initial_authorization
 
 
@@ -54,21 +57,26 @@ def track_terms(policy: Policy, track_id: str, line_of_business: str | None = No
 
 
 class EvaluationActivities:
-    """Initial and renewal decisions under one policy version."""
+    """Initial and renewal decisions under the case's policy."""
 
     def __init__(self, policy: Policy) -> None:
         self._policy = policy
 
-    def activities(self) -> list[Callable[..., Any]]:
-        return [self.evaluate_request, self.evaluate_renewal, self.grant_terms]
+    def policy_for(self, ref: str | None, request: PARequest) -> Policy:
+        """The policy a case runs under: by its ``policy_id@version``, else by the
+        request's drug. The one place a policy is resolved."""
+        return self._policy
 
-    @activity.defn
+    def activities(self) -> list[Callable[..., Any]]:
+        return [self.grant_terms]
+
     def evaluate_request(self, inp: EvaluateRequestInput) -> EvaluationResult:
         """Section III: approve, pend, review, deny (a recommendation) or not applicable."""
+        policy = self.policy_for(inp.policy_ref, inp.request)
         try:
             decision = decide(
                 inp.request,
-                self._policy,
+                policy,
                 as_of=inp.as_of,
                 prior_cycles=inp.prior_cycles,
                 allow_automatic_denial=inp.allow_automatic_denial,
@@ -78,40 +86,38 @@ class EvaluationActivities:
                 f"the request cannot be evaluated: {err}", type="InvalidRequest", non_retryable=True
             ) from err
         lob = inp.request.line_of_business
-        terms = track_terms(self._policy, decision.track, lob) if decision.track else None
+        terms = track_terms(policy, decision.track, lob) if decision.track else None
         return EvaluationResult(decision=decision, terms=terms)
 
     @activity.defn
     def grant_terms(self, inp: GrantTermsInput) -> GrantTerms:
         """Section I: the initial period of a track a reviewer approves on, after the
         member's prior cycles (the larger of the request's and the system's record)."""
-        if inp.track not in self._policy.tracks:
+        policy = self.policy_for(inp.policy_ref, inp.request)
+        if inp.track not in policy.tracks:
             raise ApplicationError(
                 f"unknown track {inp.track!r}", type="UnknownTrack", non_retryable=True
             )
         prior = counted_prior_cycles(inp.request, inp.prior_cycles)
         try:
             auth = initial_authorization(
-                self._policy, inp.track, inp.request.period_start(), prior_cycles=prior
+                policy, inp.track, inp.request.period_start(), prior_cycles=prior
             )
         except ValueError as err:  # Section I: no cycle of the track is left
             raise ApplicationError(str(err), type="NoCyclesLeft", non_retryable=True) from err
         cycles = range(auth.first_cycle, auth.first_cycle + auth.cycles)
         clinical = inp.request.clinical
-        dosing = dosing_plan(
-            self._policy, inp.track, cycles, clinical.weight_kg, clinical.height_cm
-        )
+        dosing = dosing_plan(policy, inp.track, cycles, clinical.weight_kg, clinical.height_cm)
         return GrantTerms(
             authorization=auth,
             dosing=dosing,
-            terms=track_terms(self._policy, inp.track, inp.request.line_of_business),
+            terms=track_terms(policy, inp.track, inp.request.line_of_business),
         )
 
-    @activity.defn
-    def evaluate_renewal(self, inp: RenewalInput) -> RenewalDecision:
+    def evaluate_renewal(self, inp: RenewalInput, policy_ref: str | None = None) -> RenewalDecision:
         """Section IV: approve, review, pend, deny, too early or not renewable."""
         try:
-            return decide_renewal(inp, self._policy)
+            return decide_renewal(inp, self.policy_for(policy_ref, inp.request))
         except (ValidationError, ValueError, KeyError) as err:
             raise ApplicationError(
                 f"the renewal cannot be evaluated: {err}", type="InvalidRequest", non_retryable=True

@@ -17,7 +17,7 @@ from temporalio.client import Client
 from api import case_gateway, case_records
 from api.case_records import DecisionRecord, NoticeRecord
 from api.timeline_svg import TimelineClaim, TimelineCycle, TimelineData, TimelinePeriod
-from workflows.case_state import StatusChange
+from domain.case.state import StatusChange
 from workflows.messages import CaseStatusView, CyclesView, HistoryView, PeriodsView, UnitsView
 
 DEFAULT_TREATMENT_DAYS = 28

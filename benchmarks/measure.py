@@ -2,7 +2,7 @@
 
 "Decision known" is read from the workflow's history, never by asking the
 worker: the bench long-polls the history (``wait_new_event``) and stops at the
-completion of a marker activity (``record_decision`` for a case, the last no-op
+completion of a marker activity (``decide_request`` for a case, the last no-op
 for the floor). Long polls cost the server one call per batch of new events and
 the worker nothing, and ours and the floor are observed the same way.
 """

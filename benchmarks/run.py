@@ -4,9 +4,9 @@ Sections (issue #8):
 
 1. ``decisions``: N requests at concurrency C (closed loop: C in flight);
    submit-to-decision latency is from ``start_case`` to the completion of the
-   case's ``record_decision`` activity (the decision is durably recorded),
+   case's ``decide_request`` activity (the decision is durably recorded),
    read from the history by long poll. The floor runs as many no-op
-   activities as a case runs up to and including ``record_decision``
+   activities as a case runs up to and including ``decide_request``
    (counted from a warm-up case's history) and is timed to its last one.
    ``decisions_ratio`` = our decisions/s ÷ the floor's.
 2. ``claims``: claim lines sent as ``adjudicate_claim`` updates to live,
@@ -270,7 +270,7 @@ class Bench:
             "concurrency": cfg.concurrency,
             "activities_before_decision": _describe(self.decision_plan),
             "activities_per_case": self.activities_at_rest,
-            "latency": "start_workflow -> the decision's record_decision activity completed "
+            "latency": "start_workflow -> the decision's decide_request activity completed "
             "(floor: its last no-op activity), read from the history by long poll",
         }
         keeps = {self.floor.name: self.floor_cases, self.ours.name: self.ours_cases}

@@ -19,7 +19,7 @@ from temporalio.client import Client, WorkflowHandle
 from benchmarks.floor import FloorClaim, FloorInput, FloorWorkflow
 from benchmarks.measure import wait_activity_completed
 
-DECISION_MARKER = "record_decision"
+DECISION_MARKER = "decide_request"  # evaluates and records the decision (one local activity)
 FLOOR_MARKER = "bench_noop"
 UPDATE_WITHIN_S = 60.0  # a claim not answered by then counts as an error
 

@@ -7,8 +7,8 @@ Pure functions, used by the starter and inside the workflow.
 
 from __future__ import annotations
 
+from domain.case.state import CaseState
 from domain.request import PARequest
-from workflows.case_state import CaseState
 
 STATUS_WORDS = {
     "received": "received, being evaluated",

@@ -25,6 +25,7 @@ from temporalio.worker import Worker
 
 from activities.channels import Notice
 from activities.claims_ledger import ClaimsLedger
+from activities.decisions import CaseDecisions
 from activities.evaluation import EvaluationActivities
 from activities.notifications import Notifier
 from activities.store import CaseStore
@@ -156,13 +157,15 @@ async def test_after_a_case_with_every_write_retried_postgres_alone_tells_it_onc
     policy = load_policy()
     channel = CountingChannel()
     injected: Counter = Counter()
+    evaluation = EvaluationActivities(policy)
     stored = [
+        *CaseDecisions(evaluation, CaseStore(db_pool)).activities(),
         *CaseStore(db_pool).activities(),
         *ClaimsLedger(db_pool, policy).activities(),
         *Notifier(db_pool, channel, backoff_base=0.01).activities(),
     ]
     activities = [
-        *EvaluationActivities(policy).activities(),
+        *evaluation.activities(),
         *(retried_after_success(a, injected) for a in stored),
     ]
     scenario = _scenario()
@@ -186,6 +189,7 @@ async def test_after_a_case_with_every_write_retried_postgres_alone_tells_it_onc
 
     # The retries really happened, for every kind of write.
     assert set(injected) >= {
+        "decide_request",
         "record_decision",
         "project_authorization",
         "adjudicate_claim",

@@ -13,11 +13,11 @@ from datetime import date
 import pytest
 
 from activities.evaluation import track_terms
+from domain.case.state import CaseState, ClaimRecord, PeriodState
 from domain.claim import ClaimAnswer
 from infra.case_config import case_config
 from infra.settings import Settings
 from tests.unit.factories import request
-from workflows.case_state import CaseState, ClaimRecord, PeriodState
 from workflows.messages import CaseConfig
 from workflows.ui import current_details
 
