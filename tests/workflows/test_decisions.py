@@ -224,3 +224,66 @@ async def test_starting_the_same_request_twice_is_one_case(cases):
     assert first.id == second.id == "pa-REQ-TWICE"
     await cases.to_day(0.5)
     assert (await second.query(W.status)).status == "active"
+
+
+async def test_first_decision_answers_an_update_with_start_once_the_case_has_decided(
+    cases, db_pool
+):
+    """/work/interfaces.md: update-with-start on ``first_decision``; a repeat, the same case."""
+    import uuid
+
+    import example_requests
+    from temporalio.client import WithStartWorkflowOperation
+    from temporalio.common import WorkflowIDConflictPolicy
+
+    from domain.request import PARequest
+    from infra.case_config import case_config
+    from workflows.messages import CaseInput
+
+    request = PARequest.model_validate(
+        example_requests.request(request_id=f"REQ-{uuid.uuid4().hex[:10]}")
+    )
+    config = case_config(cases.settings, clock_anchor=await cases.env.get_current_time())
+    workflow_id = f"pa-{request.request_id}"
+    cases.workflow_ids.append(workflow_id)
+
+    async def submit():
+        return await cases.env.client.execute_update_with_start_workflow(
+            W.first_decision,
+            start_workflow_operation=WithStartWorkflowOperation(
+                W.run,
+                CaseInput(request=request, member_ref="m_first", config=config),
+                id=workflow_id,
+                id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+                task_queue=cases.task_queue,
+            ),
+        )
+
+    first = await submit()
+    assert first.status == "active" and first.case_id == workflow_id
+    assert first.track == "relapsed_refractory" and first.period_end == date(2027, 6, 30)
+    again = await submit()
+    assert again.case_id == workflow_id and again.run == first.run == 1
+    recorded = await db_pool.fetchval(
+        "SELECT count(*) FROM decisions WHERE case_id = $1", workflow_id
+    )
+    assert recorded == 1  # decided and recorded once, in one local activity
+
+
+async def test_a_decision_is_one_local_activity_before_its_notice(cases):
+    """The hot path: no activity the server dispatches before the decision is known."""
+    from temporalio.api.enums.v1 import EventType
+
+    handle = await cases.start()
+    assert (await handle.query(W.status)).status in ("received", "active")
+    await cases.to_day(0.1)
+    events = [e async for e in handle.fetch_history_events()]
+    scheduled = [
+        e.activity_task_scheduled_event_attributes.activity_type.name
+        for e in events
+        if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
+    ]
+    markers = [e for e in events if e.event_type == EventType.EVENT_TYPE_MARKER_RECORDED]
+    assert scheduled[:1] == ["send_notification"]  # the approval notice, after
+    assert len(markers) >= 1  # decide_request (and the projection): local activities
+    assert (await handle.query(W.status)).status == "active"
