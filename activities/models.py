@@ -131,6 +131,7 @@ class AdjudicateClaimInput(BaseModel):
     line_of_business: str | None = None
     timely_filing_days: int | None = None
     sent_by: str | None = None  # the claims system's subject, recorded with the line
+    policy_ref: str | None = None  # "policy_id@version"; None: the line's drug's policy
 
 
 class ClinicalEventInput(BaseModel):
@@ -171,6 +172,7 @@ class NotificationInput(BaseModel):
     recipient: str
     payload: dict[str, Any] = Field(default_factory=dict)
     actor: str | None = None  # whose message caused it; None: the case's clocks
+    policy_ref: str | None = None  # the case's policy (its words and numbers)
 
 
 class NotificationResult(BaseModel):

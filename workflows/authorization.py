@@ -99,7 +99,13 @@ with workflow.unsafe.imports_passed_through():
         WithdrawInput,
         WithdrawResult,
     )
-    from workflows.options import NOTICE_HEARTBEAT, NOTICE_TIMEOUT, RETRY, SHORT
+    from workflows.options import (
+        LOCAL_RETRY_THRESHOLD,
+        NOTICE_HEARTBEAT,
+        NOTICE_TIMEOUT,
+        RETRY,
+        SHORT,
+    )
 
 
 def _refuse_facts(request: PARequest, facts: dict[str, Any]) -> None:
@@ -289,6 +295,7 @@ class AuthorizationWorkflow:
                 decided_at=effect.decided_at,
             ),
             start_to_close_timeout=SHORT,
+            local_retry_threshold=LOCAL_RETRY_THRESHOLD,
             retry_policy=RETRY,
             summary=f"record {effect.kind} decision: {effect.determination}",
         )
@@ -341,6 +348,7 @@ class AuthorizationWorkflow:
                 recipient=effect.recipient,
                 payload=effect.payload,
                 actor=effect.actor,
+                policy_ref=self.case.s.policy_ref,
             )
         )
         if self._sender is None or self._sender.done():
@@ -406,6 +414,7 @@ class AuthorizationWorkflow:
                 updated_at=self.case.now,
             ),
             start_to_close_timeout=SHORT,
+            local_retry_threshold=LOCAL_RETRY_THRESHOLD,
             retry_policy=RETRY,
             summary=f"project case (v{s.projection_version}, {s.status})",
         )
@@ -436,6 +445,7 @@ class AuthorizationWorkflow:
                     member_ref=self._input.member_ref if ask.read_history else None,
                 ),
                 start_to_close_timeout=SHORT,
+                local_retry_threshold=LOCAL_RETRY_THRESHOLD,
                 retry_policy=RETRY,
                 summary=f"decide the request against the policy (Section III): {kind}",
             )
@@ -467,6 +477,7 @@ class AuthorizationWorkflow:
                 policy_ref=ask.policy_ref,
             ),
             start_to_close_timeout=SHORT,
+            local_retry_threshold=LOCAL_RETRY_THRESHOLD,
             retry_policy=RETRY,
             summary=f"decide renewal {self.case.s.renewals_used + 1} (Section IV)",
         )
@@ -487,6 +498,7 @@ class AuthorizationWorkflow:
                     policy_ref=ask.policy_ref,
                 ),
                 start_to_close_timeout=SHORT,
+                local_retry_threshold=LOCAL_RETRY_THRESHOLD,
                 retry_policy=RetryPolicy(maximum_attempts=3),
                 summary=f"terms of track {ask.track} (Section I)",
             )
@@ -528,8 +540,10 @@ class AuthorizationWorkflow:
                     line_of_business=s.request.line_of_business,
                     timely_filing_days=self.case.timely_filing_days(),
                     sent_by=message.sent_by,
+                    policy_ref=s.policy_ref,
                 ),
                 start_to_close_timeout=SHORT,
+                local_retry_threshold=LOCAL_RETRY_THRESHOLD,
                 retry_policy=RETRY,
                 summary=f"claim {line.claim_id}/{line.line}{' reversal' if line.reversal else ''}",
             )
