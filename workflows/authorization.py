@@ -245,6 +245,16 @@ class AuthorizationWorkflow(
 
     # -------------------------------------------------------------- updates
 
+    @workflow.update(name="first_decision")
+    async def first_decision(self) -> CaseStatusView:
+        """The case once its first determination is known (it has left ``received``).
+
+        Submission sends it with the start (update-with-start), so the caller gets the
+        engine's answer without polling; on a decided case it answers at once.
+        """
+        await workflow.wait_condition(lambda: self.s.status != "received")
+        return self.status()
+
     @workflow.update(name="adjudicate_claim")
     async def adjudicate_claim(self, message: ClaimLineMessage) -> ClaimAnswer:
         """Section II and POLICY.md, Claims: the ledger answers; idempotent on claim id + line."""
