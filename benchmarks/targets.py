@@ -24,6 +24,9 @@ from domain.request import PARequest
 
 DECISION_MARKER = "record_decision"
 UPDATE_WITHIN_S = 60.0  # a claim not answered by then counts as an error
+HCPCS = "J9039"
+NDC = "55513-0160-01"
+DAILY_UNITS = 28  # 28 mcg a day (J9039 is 1 mcg a unit): within 980 units per 42 days
 
 
 @dataclass
@@ -147,16 +150,15 @@ async def open_and_decide(target: Any, index: int) -> tuple[float, OpenedCase]:
 
 
 def claim_line(request: PARequest, number: int, period_start: date) -> ClaimLine:
-    """The ``number``-th daily claim of a case: one line, one day of the first cycle
-    (28 mcg a day, J9039 is 1 mcg a unit: within 980 units per 42 days)."""
+    """The ``number``-th daily claim of a case: one line, one day of the first cycle."""
     return ClaimLine(
         claim_id=f"BC-{request.request_id}-{number}",
         line=1,
         member_id=request.member.member_id,
         date_of_service=period_start + timedelta(days=number % 28),
-        hcpcs=request.service.hcpcs,
-        ndc=request.service.ndc,
-        units=28,
+        hcpcs=HCPCS,
+        ndc=NDC,
+        units=DAILY_UNITS,
         modifiers=["JZ"],
-        icd10_codes=list(request.diagnosis.icd10_codes),
+        icd10_codes=list(request.diagnosis.icd10_codes or []),
     )

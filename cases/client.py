@@ -22,7 +22,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import structlog
 from temporalio.client import (
@@ -44,6 +44,7 @@ from temporalio.common import (
 )
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
+from temporalio.workflow import UpdateMethodMultiParam
 
 from cases import errors
 from domain.case_id import case_id as case_id_of
@@ -253,9 +254,11 @@ class CaseClient:
         view: CaseStatusView | None = None
         try:
             async with asyncio.timeout((wait or FIRST_DECISION_WAIT).total_seconds()):
-                view = await self.client.execute_update_with_start_workflow(
-                    W.first_decision, start_workflow_operation=start
+                answer = await self.client.execute_update_with_start_workflow(
+                    W.first_decision,
+                    start_workflow_operation=start,
                 )
+                view = cast(CaseStatusView, answer)  # its coroutine, typed: as in _update
         except WorkflowAlreadyStartedError:
             # The case has ended (its id may not be reused): it answers as it is.
             return Submission(case_id, False, await self.status(case_id))
@@ -319,7 +322,7 @@ class CaseClient:
     async def _update(
         self,
         case_id: str,
-        update: Callable[[AuthorizationWorkflow, A], Awaitable[R]],
+        update: UpdateMethodMultiParam[[AuthorizationWorkflow, A], Awaitable[R]],
         arg: A,
         *,
         input_field: str = "body",
@@ -331,7 +334,9 @@ class CaseClient:
         """
         try:
             async with asyncio.timeout(ANSWER_TIMEOUT.total_seconds()):
-                return await self.handle(case_id).execute_update(update, arg)
+                # A named async update is typed as returning its coroutine (temporalio 1.35):
+                # the answer is the handler's result.
+                return cast(R, await self.handle(case_id).execute_update(update, arg))
         except WorkflowUpdateFailedError as exc:
             failure = errors.update_failed(exc, input_field)
             log.info("update rejected", case=case_id, failure=type(failure).__name__)
