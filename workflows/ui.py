@@ -2,7 +2,7 @@
 
 No PHI: no names, member ids or dates of birth, only the request id, the
 member's keyed hash (MemberRef), the line of business and the case's terms.
-Pure functions, used by the starter and inside the workflow.
+Pure functions, used by the case client (cases/client.py) and inside the workflow.
 """
 
 from __future__ import annotations

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 
 from temporalio.client import Client, WorkflowHandle
 
+from cases.client import CaseClient
 from domain.claim import ClaimAnswer
 from infra.case_config import case_config
 from infra.devserver import free_port
@@ -34,7 +35,6 @@ from tests.faults.fault_stack import (
     until_answered,
 )
 from workflows.authorization import AuthorizationWorkflow
-from workflows.starter import start_case
 
 UNITS = 35
 CLAIMS_PER_CASE = 2
@@ -60,13 +60,9 @@ async def test_database_outage_delays_cases_and_loses_nothing(
 
         async def submit(name: str, **changes) -> tuple[WorkflowHandle, str]:
             member_id = f"M-{tag}-{name}"
-            started = await start_case(
-                dev_client,
-                request(f"PG-{tag}-{name}", member_id, received_at=now, **changes),
-                config,
-                task_queue,
-                member_ref_key=fault_settings.member_ref_key,
-            )
+            started = await CaseClient(
+                dev_client, task_queue, config, member_ref_key=fault_settings.member_ref_key
+            ).start(request(f"PG-{tag}-{name}", member_id, received_at=now, **changes))
             assert started.created
             return started.handle, member_id
 

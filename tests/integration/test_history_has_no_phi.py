@@ -21,11 +21,11 @@ import pytest
 from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionResponse
 
 import worker
+from cases.client import CaseClient
 from domain.claim import ClaimLine
 from domain.clinical_event import ClinicalEvent
 from domain.request import PARequest
 from examples import example_requests
-from infra.case_config import case_config
 from infra.codec import ENCODING, EncryptionCodec, format_key, generate_key
 from infra.member_ref import member_ref
 from infra.settings import Settings
@@ -33,7 +33,6 @@ from tests.case_status import wait_for_status
 from tests.raw_temporal import payloads, raw_case
 from workflows.authorization import AuthorizationWorkflow
 from workflows.messages import CaseInput
-from workflows.starter import start_case
 
 pytestmark = pytest.mark.slow
 
@@ -79,10 +78,8 @@ async def test_raw_temporal_records_of_a_case_hold_no_member_phi(
     request = _request(f"PHI-{task_queue}", now)
 
     async with worker.build_worker(client, db_pool, settings, task_queue=task_queue):
-        started = await start_case(
-            client, request, case_config(settings), task_queue,
-            member_ref_key=settings.member_ref_key,
-        )  # fmt: skip
+        cases = CaseClient.from_settings(client, settings, task_queue=task_queue)
+        started = await cases.start(request)
         handle = started.handle
         try:
             assert await wait_for_status(handle, "active") == "active"

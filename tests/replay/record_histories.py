@@ -113,13 +113,13 @@ EXPECTED = {
 
 
 async def record(out: Path, only: set[str] | None = None) -> list[Path]:
+    from cases.client import case_histories
     from commands.simulate import run_scenario
     from domain.scenario import Scenario
     from infra.devserver import start_time_skipping_env
     from infra.postgres import create_pool, scratch_database
     from infra.settings import Settings
     from worker import build_worker
-    from workflows.starter import case_histories
 
     settings = Settings(
         notify_channel="log", member_ref_key=MEMBER_REF_KEY, database_url=None, codec_keys=""

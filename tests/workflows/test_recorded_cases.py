@@ -13,14 +13,13 @@ import uuid
 import pytest
 from temporalio.client import WorkflowUpdateFailedError
 
+from cases.client import CaseClient
 from domain.clinical_event import ClinicalEvent
 from domain.request import PARequest
 from domain.strict import RECORDED
 from examples import example_requests
-from infra.case_config import case_config
 from workflows.authorization import AuthorizationWorkflow as W
 from workflows.messages import ProvideInfoInput
-from workflows.starter import start_case
 
 
 async def test_a_case_accepted_under_the_old_rules_still_runs(cases, time_skipping_env):
@@ -30,13 +29,13 @@ async def test_a_case_accepted_under_the_old_rules_still_runs(cases, time_skippi
     data["service"]["hcpcs"] = "J9999"
     request = PARequest.model_validate(data, context=RECORDED)
     cases.anchor = await time_skipping_env.get_current_time()
-    started = await start_case(
+    client = CaseClient.from_settings(
         time_skipping_env.client,
-        request,
-        case_config(cases.settings, clock_anchor=cases.anchor),
-        cases.task_queue,
-        member_ref="m-old",
+        cases.settings,
+        task_queue=cases.task_queue,
+        clock_anchor=cases.anchor,
     )
+    started = await client.start(request, member_ref="m-old")
     cases.workflow_ids.append(started.case_id)  # replayed at teardown
     handle = started.handle
     await cases.to_day(1)
