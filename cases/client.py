@@ -9,10 +9,13 @@ every Temporal failure comes out as one of ``cases.errors`` (one mapping).
 Submission (``submit``) is one update-with-start on ``first_decision``: the
 case starts (id ``pa-<request_id>``, ``domain.case_id``) and the same call
 returns its first determination, without polling. The id conflict policy is
-USE_EXISTING, so a repeated request id answers with the same case; whether
-this call started it is read from the case's memo (the SDK does not say, and a
-repeat must answer 200, not 201): each submission writes a fresh token there,
-and only the one that started the case finds its own.
+USE_EXISTING, so a repeated request id answers with the same case. Whether
+this call started it (201, not 200; the SDK does not say) is in the answer:
+the case counts the ``first_decision`` calls it receives, and the one that came
+with its start is the first (``FirstDecisionResult.first_submission``). Only
+when the answer does not come in time (a worker down or slow) is it read from
+the case's memo instead, one ``describe``: each submission writes a fresh token
+there, and only the one that started the case finds its own.
 """
 
 from __future__ import annotations
@@ -68,6 +71,7 @@ from workflows.messages import (
     CyclesView,
     ExtendPeriodInput,
     ExtendPeriodResult,
+    FirstDecisionResult,
     HistoryView,
     PeriodsView,
     ProvideInfoInput,
@@ -98,7 +102,8 @@ QUERY_ATTEMPT = timedelta(seconds=5)
 #: How long a submission waits for the first decision; after it, the answer is the
 #: started case as ``received`` (a slow or absent worker), never an error.
 FIRST_DECISION_WAIT = timedelta(seconds=30)
-#: The memo key of the submission that started the case (see the module's docstring).
+#: The memo key of the submission that started the case, read only when its first decision
+#: did not come in time (see the module's docstring).
 SUBMISSION_MEMO = "submission"
 
 
@@ -236,9 +241,11 @@ class CaseClient:
     ) -> Submission:
         """Start the case (or find it) and return its first decision, in one call.
 
-        Update-with-start on ``first_decision``: no polling. A case that has not
+        Update-with-start on ``first_decision``: no polling, and one call — its
+        answer says whether this submission started the case. A case that has not
         decided within ``wait`` (default FIRST_DECISION_WAIT) is answered as
-        ``received``; a case that has already ended answers with its status.
+        ``received`` (whether this call started it then read from the memo); a case
+        that has already ended answers with its status.
         """
         case_id, ref, options = self._start_options(request, member_ref)
         token = uuid.uuid4().hex
@@ -251,14 +258,16 @@ class CaseClient:
             memo={SUBMISSION_MEMO: token},
             **options,
         )
-        view: CaseStatusView | None = None
         try:
             async with asyncio.timeout((wait or FIRST_DECISION_WAIT).total_seconds()):
-                answer = await self.client.execute_update_with_start_workflow(
-                    W.first_decision,
-                    start_workflow_operation=start,
+                answer = cast(  # its coroutine, typed: as in _update
+                    FirstDecisionResult,
+                    await self.client.execute_update_with_start_workflow(
+                        W.first_decision,
+                        start_workflow_operation=start,
+                    ),
                 )
-                view = cast(CaseStatusView, answer)  # its coroutine, typed: as in _update
+            return Submission(case_id, answer.first_submission, answer.view)
         except WorkflowAlreadyStartedError:
             # The case has ended (its id may not be reused): it answers as it is.
             return Submission(case_id, False, await self.status(case_id))
@@ -273,7 +282,7 @@ class CaseClient:
         created = await self._started_by(case_id, token)
         if created is None:
             raise errors.CaseTimeout(case_id)
-        return Submission(case_id, created, view)
+        return Submission(case_id, created, None)
 
     async def _started_by(self, case_id: str, token: str) -> bool | None:
         """Whether the submission holding ``token`` started the case (None: no case)."""

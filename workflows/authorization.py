@@ -87,6 +87,7 @@ with workflow.unsafe.imports_passed_through():
         CyclesView,
         ExtendPeriodInput,
         ExtendPeriodResult,
+        FirstDecisionResult,
         HistoryView,
         PeriodsView,
         ProvideInfoInput,
@@ -509,10 +510,19 @@ class AuthorizationWorkflow:
     # ------------------------------------------------------------------ updates
 
     @workflow.update(name="first_decision")
-    async def first_decision(self) -> CaseStatusView:
-        """The case's first determination, once known (the client's update-with-start)."""
+    async def first_decision(self) -> FirstDecisionResult:
+        """The case's first determination, once known (the client's update-with-start),
+        and whether this is the first submission the case received.
+
+        Counted on entry, before the wait: the update that arrived with the start is
+        delivered first (the server hands a task's updates over in the order it
+        admitted them, and this SDK enters their handlers in that order), so it and
+        only it is answered as the first; the count is in the case's state, so a
+        repeat after a continue-as-new is still a repeat.
+        """
+        first = self.case.submission()
         await workflow.wait_condition(lambda: self.case.s.status != "received")
-        return self.case.status_view()
+        return FirstDecisionResult(view=self.case.status_view(), first_submission=first)
 
     @workflow.update(name="adjudicate_claim")
     async def adjudicate_claim(self, message: ClaimLineMessage) -> ClaimAnswer:

@@ -304,6 +304,17 @@ class CaseAggregate:
         self._emit(SearchAttributes(member_ref=self.member_ref, status="received", escalated=False))
         return self._done()
 
+    def submission(self) -> bool:
+        """A submission of the request reached the case: is it the first one?
+
+        Counted when it arrives, before it waits for the decision: the submission
+        that started the case comes first (update-with-start hands its update to
+        the case's first workflow task ahead of any other), so exactly one
+        submission of a request is answered as new, however many race for it.
+        """
+        self.s.submissions += 1
+        return self.s.submissions == 1
+
     def resume(self) -> list[Effect]:
         """A continued run picks the case up where the last one left it."""
         self._begin()

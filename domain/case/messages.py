@@ -21,8 +21,9 @@ validator before it reaches history):
   validator refuses an event dated outside the case's day of receipt .. today
   and a retraction of an unknown, unretractable or already retracted event
   (CONTRACT.md, "Clinical event"); repeated event ids are answered, ignored.
-- ``first_decision``: no input -> ``CaseStatusView``, once the case has left
-  ``received`` (the client submits with update-with-start on it).
+- ``first_decision``: no input -> ``FirstDecisionResult`` (the ``status`` view once
+  the case has left ``received``, and whether this call was the first submission
+  the case received); the client submits with update-with-start on it.
 
 Signal: ``clinical_event`` (``ClinicalEventMessage``), kept for cases that recorded
 it: repeated event ids are ignored, and an event the update would refuse is
@@ -286,6 +287,14 @@ class HistoryView(BaseModel):
     entries: list[LogEntry] = Field(default_factory=list)
 
 
+class FirstDecisionResult(BaseModel):
+    """``first_decision``'s answer: the case once decided, and whether this submission
+    was the first the case received (the one that started it: 201, not 200)."""
+
+    view: CaseStatusView
+    first_submission: bool = False
+
+
 __all__ = [
     "Appeal",
     "AppealInput",
@@ -302,6 +311,7 @@ __all__ = [
     "ExtendPeriod",
     "ExtendPeriodInput",
     "ExtendPeriodResult",
+    "FirstDecisionResult",
     "HistoryView",
     "PeriodView",
     "PeriodsView",

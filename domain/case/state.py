@@ -197,6 +197,9 @@ class CaseState(BaseModel):
     log: list[LogEntry] = Field(default_factory=list)
     decision_seq: int = 0
     projection_version: int = 0
+    # Submissions of the request the case has received (``first_decision`` calls): the
+    # first is the one that started it, so a repeat is told from it without asking.
+    submissions: int = 0
     last_reason: str = ""
 
     # ------------------------------------------------------------ business calendar

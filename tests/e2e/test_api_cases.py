@@ -32,6 +32,22 @@ async def test_submitting_the_same_request_id_again_starts_nothing(stack):
     assert await stack.workflow_count(query, within_s=5) == 1
 
 
+async def test_concurrent_submissions_of_one_request_id_make_one_case_and_one_201(stack):
+    """Update-with-start races: the submission whose start made the case is new, no other."""
+    request = make_request()
+    answers = await asyncio.gather(
+        *(stack.http.post("/cases", json=request, headers=auth("intake")) for _ in range(4))
+    )
+    assert sorted(r.status_code for r in answers) == [200, 200, 200, 201], [r.text for r in answers]
+    bodies = [r.json() for r in answers]
+    assert [b["created"] for b in bodies].count(True) == 1
+    assert {(b["case_id"], b["status"]) for b in bodies} == {
+        (f"pa-{request['request_id']}", "active")
+    }
+    query = f"WorkflowId = 'pa-{request['request_id']}'"
+    assert await stack.workflow_count(query, within_s=5) == 1
+
+
 async def test_the_submission_answers_with_the_first_decision_whatever_it_is(stack):
     """No polling: the update-with-start returns once the case has left ``received``."""
     pended = await stack.submit(make_request(base="request-pend.json"), expect=201)

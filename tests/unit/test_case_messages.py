@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from domain.case.aggregate import CaseAggregate
+from domain.case.config import CaseConfig
 from domain.case.effects import Notify, Project, RecordClinicalEvent, RecordDecision
 from domain.case.messages import ProvideInfoInput, WithdrawInput
+from domain.case.state import CaseState
 from domain.clinical_event import ClinicalEvent
 from tests.unit.case_harness import PERIOD_END, approved
 
@@ -72,3 +75,12 @@ def test_the_status_view_says_what_the_case_waits_for():
     assert view.status == "active" and view.renewal_window_opens == PERIOD_END - timedelta(30)
     assert view.awaiting == f"renewal window opens {PERIOD_END - timedelta(30)}"
     assert view.max_renewals == 2 and view.total_cycles == 9
+
+
+def test_only_the_first_submission_of_a_request_is_new_even_after_a_continue_as_new():
+    case = approved()
+    assert case.agg.submission() is True  # the one that came with the start
+    assert case.agg.submission() is False  # a repeat
+    carried = CaseState.model_validate_json(case.s.model_dump_json())  # continue-as-new
+    continued = CaseAggregate.continued(carried, CaseConfig(), "m_ref")
+    assert continued.submission() is False and continued.s.submissions == 3

@@ -7,6 +7,7 @@ ending unappealed; Medicare Part B; withdrawal; refusals in the wrong state.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date
 
 import pytest
@@ -232,11 +233,11 @@ async def test_first_decision_answers_an_update_with_start_once_the_case_has_dec
     """/work/interfaces.md: update-with-start on ``first_decision``; a repeat, the same case."""
     import uuid
 
-    import example_requests
     from temporalio.client import WithStartWorkflowOperation
     from temporalio.common import WorkflowIDConflictPolicy
 
     from domain.request import PARequest
+    from examples import example_requests
     from infra.case_config import case_config
     from workflows.messages import CaseInput
 
@@ -260,14 +261,39 @@ async def test_first_decision_answers_an_update_with_start_once_the_case_has_dec
         )
 
     first = await submit()
-    assert first.status == "active" and first.case_id == workflow_id
-    assert first.track == "relapsed_refractory" and first.period_end == date(2027, 6, 30)
+    assert first.first_submission  # the update that came with the start
+    assert first.view.status == "active" and first.view.case_id == workflow_id
+    assert first.view.track == "relapsed_refractory" and first.view.period_end == date(2027, 6, 30)
     again = await submit()
-    assert again.case_id == workflow_id and again.run == first.run == 1
+    assert not again.first_submission
+    assert again.view.case_id == workflow_id and again.view.run == first.view.run == 1
     recorded = await db_pool.fetchval(
         "SELECT count(*) FROM decisions WHERE case_id = $1", workflow_id
     )
     assert recorded == 1  # decided and recorded once, in one local activity
+
+
+async def test_of_concurrent_submissions_of_one_request_exactly_one_is_the_first(cases):
+    """Update-with-start races: the one whose start made the case is first, no other."""
+    import uuid
+
+    from cases.client import CaseClient
+    from domain.request import PARequest
+    from examples import example_requests
+
+    request = PARequest.model_validate(
+        example_requests.request(request_id=f"REQ-{uuid.uuid4().hex[:10]}")
+    )
+    client = CaseClient.from_settings(
+        cases.env.client,
+        cases.settings,
+        task_queue=cases.task_queue,
+        clock_anchor=await cases.env.get_current_time(),
+    )
+    cases.workflow_ids.append(f"pa-{request.request_id}")
+    answers = await asyncio.gather(*(client.submit(request) for _ in range(4)))
+    assert [a.created for a in answers].count(True) == 1
+    assert {(a.case_id, a.status) for a in answers} == {(f"pa-{request.request_id}", "active")}
 
 
 async def test_a_decision_is_one_local_activity_before_its_notice(cases):
