@@ -114,16 +114,14 @@ class CaseStore:
         self._pool = pool
 
     def activities(self) -> list[Callable[..., Any]]:
-        return [
-            self.member_history,
-            self.record_decision,
-            self.project_authorization,
-            self.record_clinical_event,
-        ]
+        return [self.record_decision, self.project_authorization, self.record_clinical_event]
 
-    @activity.defn
     async def member_history(self, inp: MemberHistoryInput) -> MemberHistory:
-        """The cycles the member's other cases reached (Section I, "Prior therapy")."""
+        """The cycles the member's other cases reached (Section I, "Prior therapy").
+
+        Not an activity: read inside ``CaseDecisions.decide_request``, the one local
+        activity of a decision.
+        """
         cycles = await self._pool.fetchval(
             """
             SELECT GREATEST(
