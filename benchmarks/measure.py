@@ -1,10 +1,10 @@
-"""Measuring primitives: closed-loop load, latency percentiles, history markers.
+"""Measuring primitives: closed-loop load, latency percentiles, activity plans from a history.
 
-"Decision known" is read from the workflow's history, never by asking the
-worker: the bench long-polls the history (``wait_new_event``) and stops at the
-completion of a marker activity (``decide_request`` for a case, the last no-op
-for the floor). Long polls cost the server one call per batch of new events and
-the worker nothing, and ours and the floor are observed the same way.
+"Decision known" is the submission's own answer, for ours and the floors alike:
+an update-with-start on ``first_decision`` (``benchmarks/targets.py``). A
+history is read only to count what a case runs before its decision (up to its
+``decide_request`` marker) and before a claim line's answer: the plan the
+same-plan floor then runs as no-ops (``activity_steps``).
 """
 
 from __future__ import annotations
