@@ -34,8 +34,8 @@ class CaseInput(BaseModel):
     state: CaseState | None = None
     # Who submitted the request (the credential's subject); None before identities.
     submitted_by: str | None = None
-    # The policy the case runs under, "policy_id@version" (the starter sets it from the
-    # request's drug); None in old inputs means the Blincyto policy.
+    # The policy the case runs under, "policy_id@version". None (what the case client
+    # sends today, and old inputs): the policy of the request's drug.
     policy_ref: str | None = None
 
 
