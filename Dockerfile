@@ -9,6 +9,7 @@ COPY pyproject.toml README.md requirements.lock ./
 COPY domain ./domain
 COPY workflows ./workflows
 COPY activities ./activities
+COPY cases ./cases
 COPY api ./api
 COPY commands ./commands
 COPY infra ./infra

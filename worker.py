@@ -12,8 +12,7 @@ import asyncio
 import concurrent.futures
 import signal
 from collections.abc import Callable
-from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import asyncpg
 import structlog
@@ -26,14 +25,9 @@ from domain.policy_registry import PolicyRegistry
 from infra.logging import configure_logging
 from infra.settings import Settings
 
-if TYPE_CHECKING:
-    from domain.policy import Policy
-    from domain.request import PARequest
-    from workflows.messages import CaseConfig
-
 log = structlog.get_logger("worker")
 
-WORKFLOW_CODE = ("workflows",)  # the packages our workflow code lives in
+WORKFLOW_CODE = ("workflows", "domain.case")  # the packages our workflow code lives in
 PROGRAM = "priorauth worker"
 
 
@@ -48,6 +42,7 @@ def build_activities(
     """
     from activities.channels import RestHookChannel, make_channel
     from activities.claims_ledger import ClaimsLedger
+    from activities.decisions import CaseDecisions
     from activities.evaluation import EvaluationActivities
     from activities.fhir_subscriptions import SubscriptionFanOut
     from activities.notifications import Notifier
@@ -65,100 +60,14 @@ def build_activities(
     notifier = Notifier(
         pool, make_channel(settings), policies, max_attempts=attempts, followers=[subscriptions]
     )
+    decisions = CaseDecisions(evaluation, store)
     return [
+        *decisions.activities(),
         *evaluation.activities(),
         *store.activities(),
         *ledger.activities(),
         *notifier.activities(),
     ]
-
-
-def _csv(text: str) -> list[str]:
-    return [part.strip() for part in text.split(",") if part.strip()]
-
-
-def _or(setting: int | None, policy_value: int) -> int:
-    return policy_value if setting is None else setting
-
-
-def case_config(
-    settings: Settings, policy: Policy | None = None, *, clock_anchor: datetime | None = None
-) -> CaseConfig:
-    """The clocks of a new case under ``policy`` (workflows cannot read files or the
-    environment, so a case starts with its clocks written out).
-
-    They come from the case's policy data (DESIGN.md, Case statuses; POLICY.md,
-    Decision clocks and appeals): ``lines_of_business`` (decision hours by urgency,
-    appeal windows) and ``case_defaults`` (pend deadline, renewal reminders). A
-    setting overrides one only when it is set (``Settings``: ``None`` unless the
-    environment names it), as the timely-filing limits already did. Policy terms
-    (periods, cycles, units, the renewal window of Section IV, the timely-filing
-    limit itself) are not here: the case gets them from the policy data through its
-    activities. ``policy`` defaults to the legacy Blincyto policy (a caller that has
-    the request uses ``case_config_for``); ``clock_anchor`` only for simulations and
-    tests.
-    """
-    from workflows.messages import CaseConfig, DecisionClock
-
-    if policy is None:
-        policy = policy_registry.default_registry().resolve(None)
-    lobs = policy.lines_of_business
-    defaults = policy.case_defaults
-    appeal_overrides = {
-        "commercial": settings.appeal_window_days_commercial,
-        "medicaid": settings.appeal_window_days_medicaid,
-        "medicare_advantage": settings.appeal_window_days_medicare_advantage,
-    }
-    reminders = (
-        [int(d) for d in _csv(settings.renewal_reminder_days)]
-        if settings.renewal_reminder_days is not None
-        else defaults.renewal_reminder_days_before_end
-    )
-    return CaseConfig(
-        pend_deadline_days=_or(settings.pend_deadline_days, defaults.pend_deadline_days),
-        decision_clocks={
-            lob: DecisionClock(
-                standard_hours=_or(
-                    settings.decision_clock_standard_hours, rules.decision_hours["standard"]
-                ),
-                expedited_hours=_or(
-                    settings.decision_clock_expedited_hours, rules.decision_hours["expedited"]
-                ),
-            )
-            for lob, rules in lobs.items()
-        },
-        escalate_before_hours=settings.escalate_before_hours,
-        appeal_window_days={
-            lob: _or(appeal_overrides.get(lob), rules.appeal_window_days)
-            for lob, rules in lobs.items()
-        },
-        timely_filing_days={
-            lob: days
-            for lob, days in {
-                "commercial": settings.timely_filing_days_commercial,
-                "medicaid": settings.timely_filing_days_medicaid,
-                "medicare_advantage": settings.timely_filing_days_medicare_advantage,
-            }.items()
-            if days is not None
-        },
-        renewal_reminder_days=sorted(set(reminders), reverse=True),
-        auto_deny_lines_of_business=_csv(settings.auto_deny_lines_of_business),
-        clock_anchor=clock_anchor,
-    )
-
-
-def case_config_for(
-    settings: Settings,
-    request: PARequest,
-    *,
-    policies: PolicyRegistry | None = None,
-    clock_anchor: datetime | None = None,
-) -> CaseConfig:
-    """The clocks of a new case for ``request``: under the version of its drug's policy in
-    effect on its day of receipt (the one the starter picks)."""
-    registry = policies or policy_registry.default_registry()
-    policy = registry.for_drug(request.service.hcpcs or "", request.received_at.date())
-    return case_config(settings, policy, clock_anchor=clock_anchor)
 
 
 def workflow_runner(*modules: str) -> SandboxedWorkflowRunner:
@@ -167,7 +76,7 @@ def workflow_runner(*modules: str) -> SandboxedWorkflowRunner:
     The default sandbox imports the workflow's module afresh for every workflow run
     it starts, and ``@workflow.defn`` walks the whole class again each time: a
     quarter of this worker's CPU per decision, and a module copy per cached case.
-    ``workflows/`` holds no module state (its mixins were already passed through),
+    ``workflows/`` holds no module state (and imports the pure case from ``domain``),
     so one import serves every run. The sandbox still restricts builtins while
     workflow code runs; determinism is guarded by replaying every workflow test's
     history under the default, re-importing sandbox (tests/workflows, tests/replay)

@@ -1,13 +1,15 @@
-"""The domain engine as activities: thin wrappers over pure calls (policy Sections I, III, IV).
+"""The domain engine over the case's policy: thin wrappers over pure calls (Sections I, III, IV).
 
-The workflow cannot read the policy file (no I/O in workflows), so these
-activities hand it everything it needs from the policy data: the decision,
-and the track's terms (cycle plan, renewals, total cycles, renewal window).
-Each call is decided under the case's policy: its ``policy_ref``, or (a case
-started before cases named theirs) the policy of the request's drug, from the
-registry built in worker.py. Validation problems of the input (an unknown
-policy or drug among them) are non-retryable ``ApplicationError``s; business
-outcomes are results.
+The workflow cannot read the policy file (no I/O in workflows), so these hand
+it everything it needs from the policy data: the decision, and the track's
+terms (cycle plan, renewals, total cycles, renewal window). ``grant_terms`` is
+an activity; the request's and a renewal's evaluation run inside the decision
+activities (activities/decisions.py), which record what they decide in the
+same step. Each call is decided under the case's policy: its ``policy_ref``,
+or (a case started before cases named theirs) the policy of the request's
+drug, from the registry built in worker.py. Validation problems of the input
+(an unknown policy or drug among them) are non-retryable ``ApplicationError``s;
+business outcomes are results.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from domain.engine import decide
 from domain.policy import Policy
 from domain.policy_registry import PolicyRegistry
 from domain.renewal import RenewalDecision, RenewalInput, decide_renewal
+from domain.request import PARequest
 from domain.terms import counted_prior_cycles, initial_authorization
 
 
@@ -58,27 +61,27 @@ def track_terms(policy: Policy, track_id: str, line_of_business: str | None = No
 
 
 class EvaluationActivities:
-    """Initial and renewal decisions, each under the case's policy."""
+    """Initial and renewal decisions under the case's policy."""
 
     def __init__(self, policies: PolicyRegistry) -> None:
         self._policies = policies
 
-    def _policy(self, ref: str | None, hcpcs: str | None) -> Policy:
-        """The case's policy: by its ref, else by the request's drug."""
+    def policy_for(self, ref: str | None, request: PARequest) -> Policy:
+        """The policy a case runs under: by its ``policy_id@version``, else by the
+        request's drug (``PolicyRegistry.resolve``). The one place a policy is resolved."""
         try:
-            return self._policies.resolve(ref, hcpcs)
+            return self._policies.resolve(ref, request.service.hcpcs)
         except LookupError as err:
             raise ApplicationError(
                 f"no policy for this case: {err}", type="UnknownPolicy", non_retryable=True
             ) from err
 
     def activities(self) -> list[Callable[..., Any]]:
-        return [self.evaluate_request, self.evaluate_renewal, self.grant_terms]
+        return [self.grant_terms]
 
-    @activity.defn
     def evaluate_request(self, inp: EvaluateRequestInput) -> EvaluationResult:
         """Section III: approve, pend, review, deny (a recommendation) or not applicable."""
-        policy = self._policy(inp.policy_ref, inp.request.service.hcpcs)
+        policy = self.policy_for(inp.policy_ref, inp.request)
         try:
             decision = decide(
                 inp.request,
@@ -99,7 +102,7 @@ class EvaluationActivities:
     def grant_terms(self, inp: GrantTermsInput) -> GrantTerms:
         """Section I: the initial period of a track a reviewer approves on, after the
         member's prior cycles (the larger of the request's and the system's record)."""
-        policy = self._policy(inp.policy_ref, inp.request.service.hcpcs)
+        policy = self.policy_for(inp.policy_ref, inp.request)
         if inp.track not in policy.tracks:
             raise ApplicationError(
                 f"unknown track {inp.track!r}", type="UnknownTrack", non_retryable=True
@@ -120,14 +123,13 @@ class EvaluationActivities:
             terms=track_terms(policy, inp.track, inp.request.line_of_business),
         )
 
-    @activity.defn
-    def evaluate_renewal(self, inp: RenewalInput) -> RenewalDecision:
+    def evaluate_renewal(self, inp: RenewalInput, policy_ref: str | None = None) -> RenewalDecision:
         """Section IV: approve, review, pend, deny, too early or not renewable, under the
         case's policy (its ref; else the policy id its first decision named; else its drug)."""
-        ref = inp.policy_ref
+        ref = policy_ref or inp.policy_ref
         if ref is None and inp.policy_id is not None:
             ref = inp.policy_id  # an id alone: that policy's newest version
-        policy = self._policy(ref, inp.request.service.hcpcs)
+        policy = self.policy_for(ref, inp.request)
         try:
             return decide_renewal(inp, policy)
         except (ValidationError, ValueError, KeyError) as err:

@@ -12,9 +12,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from domain.case.track_terms import CyclePlan, TrackTerms
 from domain.claim import ClaimAnswer, ClaimLine
 from domain.clinical_event import ClinicalEvent
 from domain.decision import Authorization, Decision, Dosing
+from domain.renewal import RenewalInput
 from domain.request import PARequest
 
 DecisionKind = Literal[
@@ -205,30 +207,6 @@ class NotificationResult(BaseModel):
 # Evaluation (activities/evaluation.py): the pure domain calls, as activities.
 
 
-class CyclePlan(BaseModel):
-    """One cycle of a track as Section I numbers it: its phase and length."""
-
-    cycle: int
-    phase: str
-    cycle_days: int
-
-
-class TrackTerms(BaseModel):
-    """What a live case needs of its track (Sections I and IV), read from the policy data."""
-
-    track: str
-    renewable: bool
-    max_renewals: int = 0
-    cycles_per_renewal: int = 0
-    renewal_period_days: int | None = None
-    total_cycles: int
-    renewal_window_days: int
-    cycles: list[CyclePlan] = Field(default_factory=list)
-    # The case's line of business's timely-filing limit (POLICY.md, Claims run-out);
-    # None in terms granted before the policy data carried it.
-    timely_filing_days: int | None = None
-
-
 class EvaluationResult(BaseModel):
     """The engine's decision on a request, with its track's terms when it names one."""
 
@@ -248,6 +226,48 @@ class GrantTermsInput(BaseModel):
     policy_ref: str | None = None
 
 
+class DecisionRecordContext(BaseModel):
+    """What a decision row needs besides the decision (``RecordDecisionInput``'s rest)."""
+
+    decision_key: str
+    case_id: str
+    kind: DecisionKind
+    actor: str | None = None
+    decided_at: datetime
+
+
+class DecideRequestInput(BaseModel):
+    """Evaluate a request (Section III) and record the decision, in one step.
+
+    ``member_ref`` set: first read the member's prior cycles on the case's drug from the
+    system's record (Section I, prior therapy) and take the larger of those and
+    ``prior_cycles``.
+    """
+
+    evaluation: EvaluateRequestInput
+    record: DecisionRecordContext
+    member_ref: str | None = None
+
+
+class DecideRequestResult(BaseModel):
+    """The decision (its trace is in its row, not here), its track's terms, the prior
+    cycles it was decided with."""
+
+    decision: Decision
+    terms: TrackTerms | None = None
+    prior_cycles: int = 0
+
+
+class DecideRenewalInput(BaseModel):
+    """Evaluate a renewal (Section IV) and record it, in one step; ``prior_cycles``: the
+    member's prior cycles the case counts (kept on the row with the facts)."""
+
+    renewal: RenewalInput
+    record: DecisionRecordContext
+    prior_cycles: int | None = None
+    policy_ref: str | None = None
+
+
 class GrantTerms(BaseModel):
     authorization: Authorization
     dosing: Dosing | None = None
@@ -255,7 +275,7 @@ class GrantTerms(BaseModel):
 
 
 # Renewals (Section IV) use the domain's own models: ``domain.renewal.RenewalInput``
-# in, ``domain.renewal.RenewalDecision`` out.
+# in (inside ``DecideRenewalInput``), ``domain.renewal.RenewalDecision`` out.
 
 
 __all__ = [
@@ -264,6 +284,10 @@ __all__ = [
     "ClaimAnswer",
     "ClinicalEventInput",
     "CyclePlan",
+    "DecideRenewalInput",
+    "DecideRequestInput",
+    "DecideRequestResult",
+    "DecisionRecordContext",
     "EvaluateRequestInput",
     "EvaluationResult",
     "GrantTerms",

@@ -133,17 +133,15 @@ class CaseStore:
             ) from err
 
     def activities(self) -> list[Callable[..., Any]]:
-        return [
-            self.member_history,
-            self.record_decision,
-            self.project_authorization,
-            self.record_clinical_event,
-        ]
+        return [self.record_decision, self.project_authorization, self.record_clinical_event]
 
-    @activity.defn
     async def member_history(self, inp: MemberHistoryInput) -> MemberHistory:
         """The cycles the member's other cases on the same drug reached (Section I, "Prior
-        therapy")."""
+        therapy").
+
+        Not an activity: read inside ``CaseDecisions.decide_request``, the one local
+        activity of a decision.
+        """
         cycles = await self._pool.fetchval(
             """
             SELECT GREATEST(

@@ -12,14 +12,14 @@ from datetime import date
 
 import asyncpg
 from pydantic import BaseModel, Field
-from temporalio.client import Client
 
-from api import case_gateway, case_records
+from api import case_records
 from api.case_records import DecisionRecord, NoticeRecord
 from api.timeline_svg import TimelineClaim, TimelineCycle, TimelineData, TimelinePeriod
+from cases.client import CaseClient
+from domain.case.state import StatusChange
 from domain.policy import Policy
 from domain.policy_registry import PolicyRegistry
-from workflows.case_state import StatusChange
 from workflows.messages import CaseStatusView, CyclesView, HistoryView, PeriodsView, UnitsView
 
 
@@ -38,22 +38,21 @@ class CaseView(BaseModel):
     notifications: list[NoticeRecord] = Field(default_factory=list)
 
 
-async def read_case(client: Client, pool: asyncpg.Pool, case_id: str) -> CaseView:
+async def read_case(cases: CaseClient, pool: asyncpg.Pool, case_id: str) -> CaseView:
     """The whole case; 404 when there is no such workflow (asked first, alone).
 
-    The queries go one after another (see ``case_gateway.query``): a case that
+    The queries go one after another (see ``CaseClient._query``): a case that
     has ended answers each by replaying its history on a worker, and queries
     sent at once to such a case can lose one of them.
     """
-    q = case_gateway.query
-    status = await q(client, case_id, "status", CaseStatusView)
+    status = await cases.status(case_id)
 
     async def views() -> tuple[PeriodsView, CyclesView, UnitsView, HistoryView]:
         return (
-            await q(client, case_id, "periods", PeriodsView),
-            await q(client, case_id, "cycles", CyclesView),
-            await q(client, case_id, "units", UnitsView),
-            await q(client, case_id, "history", HistoryView),
+            await cases.periods(case_id),
+            await cases.cycles(case_id),
+            await cases.units(case_id),
+            await cases.history(case_id),
         )
 
     (periods, cycles, units, history), decisions, notices = await asyncio.gather(
@@ -83,18 +82,14 @@ def _treatment_days(policy: Policy, track: str | None, cycle: int, cycle_days: i
 
 
 async def read_timeline(
-    client: Client, pool: asyncpg.Pool, case_id: str, today: date, policies: PolicyRegistry
+    cases: CaseClient, pool: asyncpg.Pool, case_id: str, today: date, policies: PolicyRegistry
 ) -> TimelineData:
     """The picture's data under the case's policy (its ``policy_ref``; the drug, the unit
     limit and its window come from there)."""
-    q = case_gateway.query
-    status = await q(client, case_id, "status", CaseStatusView)
+    status = await cases.status(case_id)
 
     async def views() -> tuple[PeriodsView, CyclesView]:
-        return (
-            await q(client, case_id, "periods", PeriodsView),
-            await q(client, case_id, "cycles", CyclesView),
-        )
+        return (await cases.periods(case_id), await cases.cycles(case_id))
 
     (periods, cycles), claims, treatment = await asyncio.gather(
         views(), case_records.claims(pool, case_id), case_records.treatment_days(pool, case_id)

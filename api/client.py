@@ -15,6 +15,8 @@ from urllib.parse import quote
 
 import httpx
 
+from domain.case_id import as_case_id
+
 DEFAULT_URL = "http://127.0.0.1:8000"
 
 
@@ -54,10 +56,7 @@ def _printable(text: str) -> str:
 
 def case_path(case: str) -> str:
     """``REQ-1`` or ``pa-REQ-1`` -> ``/cases/pa-REQ-1`` (URL-quoted)."""
-    case = case.strip()
-    if not case.startswith("pa-"):
-        case = f"pa-{case}"
-    return f"/cases/{quote(case, safe='')}"
+    return f"/cases/{quote(as_case_id(case), safe='')}"
 
 
 class ApiClient:

@@ -7,16 +7,28 @@ from fastapi import Path, Request
 from temporalio.client import Client
 
 from api.errors import not_found
+from cases.client import CaseClient
+from domain.case_id import CASE_PREFIX
 from domain.policy_registry import PolicyRegistry
 from infra.settings import Settings
 
-CASE_PREFIX = "pa-"
 MAX_CASE_ID = 256
 
 
 def temporal(request: Request) -> Client:
     client: Client = request.app.state.client
     return client
+
+
+def cases(request: Request) -> CaseClient:
+    """The case client over the app's Temporal client, made once per app."""
+    state = request.app.state
+    found = getattr(state, "cases", None)
+    if found is None or found.client is not state.client:
+        found = state.cases = CaseClient.from_settings(
+            state.client, state.settings, policies=getattr(state, "policies", None)
+        )
+    return found
 
 
 def db(request: Request) -> asyncpg.Pool:

@@ -8,6 +8,8 @@
 - 401/403/404/409: ``{"error": <code>, "message": <reason>}``;
 - 405: the ``Allow`` header lists every method of the path (RFC 9110, 15.5.6),
   not only those of the first route FastAPI matched;
+- a case that did not give its answer (``cases.errors``): one status per error, below
+  (``case_error``);
 - anything unexpected: logged with its traceback, answered 500 with the
   request's correlation id (also sent back as ``X-Correlation-ID``).
 
@@ -32,6 +34,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 from temporalio.service import RPCError, RPCStatusCode
 
+from cases import errors as case_errors
 from domain.facts import shown_name
 from infra.logging import scrub
 
@@ -87,6 +90,28 @@ def not_found(case_id: str) -> ApiError:
 
 def conflict(reason: str, case_status: str | None = None) -> ApiError:
     return ApiError(409, "conflict", reason, case_status=case_status)
+
+
+def case_error(exc: case_errors.CaseError) -> ApiError:
+    """The HTTP answer to each of the case client's errors (cases/errors.py lists them)."""
+    match exc:
+        case case_errors.CaseNotFound():
+            return not_found(exc.case_id)
+        case case_errors.CaseEnded():
+            return conflict(exc.message, exc.status)
+        case case_errors.CaseRefused():
+            return conflict(exc.message)
+        case case_errors.InvalidCaseInput():
+            fields = [FieldError(field=f.field, message=f.message) for f in exc.fields]
+            return ApiError(422, "invalid", "the input is not valid", fields)
+        case case_errors.CaseTimeout():
+            return ApiError(504, "timeout", exc.message)
+        case case_errors.CaseQueryFailed():
+            return ApiError(502, "query_failed", exc.message)
+        case case_errors.TemporalUnavailable():
+            return ApiError(503, "unavailable", exc.message)
+        case _:
+            return ApiError(502, "temporal_error", exc.message)
 
 
 def field_path(loc: Iterable[Any], *, request_loc: bool = False) -> str:
@@ -219,6 +244,13 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(
             _body(request, err), status_code=exc.status_code, headers=headers or None
         )
+
+    @app.exception_handler(case_errors.CaseError)
+    async def _case(request: Request, exc: case_errors.CaseError) -> JSONResponse:
+        err = case_error(exc)
+        if err.status_code >= 500:
+            log.error("case call failed", path=request.url.path, error=type(exc).__name__)
+        return JSONResponse(_body(request, err), status_code=err.status_code)
 
     @app.exception_handler(RPCError)
     async def _temporal(request: Request, exc: RPCError) -> JSONResponse:

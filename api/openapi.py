@@ -40,7 +40,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
-from api.deps import CASE_PREFIX
+from domain.case_id import CASE_PREFIX
 from domain.request import PARequest
 
 #: No NUL (api/limits.py); an escape, so the document stays printable ASCII.

@@ -7,15 +7,16 @@ Every status a route can answer is documented with its body, so that a client
 - 401/403: api/auth.py, on every route behind a token (401 carries
   ``WWW-Authenticate: Bearer``, RFC 9110, 11.6.1); 503 there too when the
   identity provider's keys cannot be fetched (api/identity.py);
-- 404: a case id that is not a case (api/deps.py, api/case_gateway.py);
-- 409: the case refused the action, or has ended (api/case_gateway.py);
+- 404: a case id that is not a case (api/deps.py, cases/client.py);
+- 409: the case refused the action, or has ended (cases/client.py);
 - 413: api/limits.py, before any route runs: every route;
 - 422: a body or query parameter that is not valid, field by field; also
   api/limits.py's unstorable strings in any JSON body a route reads;
 - 500: a bug; the answer carries the correlation id of the log line;
 - 502/503: Temporal refused the call / is unreachable (api/errors.py); 503
   also for a read whose access-audit row cannot be written (api/audit.py);
-  504: the case did not answer an update or query in time (api/case_gateway.py).
+  504: the case did not answer an update or query in time, or a submission found no
+  case after waiting for its first decision (cases/client.py).
 
 The sets below name them per kind of route; a route lists its set in its decorator.
 """
@@ -56,7 +57,7 @@ BODY = (400, 422)
 #: Talks to Temporal.
 TEMPORAL = (502, 503)
 
-SUBMIT = (*ANY_ROUTE, *AUTHED, *BODY, *TEMPORAL)
+SUBMIT = (*ANY_ROUTE, *AUTHED, *BODY, *TEMPORAL, 504)
 SEARCH = (*ANY_ROUTE, *AUTHED, 422, *TEMPORAL)
 READ_CASE = (*ANY_ROUTE, *AUTHED, 404, *TEMPORAL, 504)
 UPDATE_CASE = (*ANY_ROUTE, *AUTHED, *BODY, 404, 409, *TEMPORAL, 504)

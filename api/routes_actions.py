@@ -13,9 +13,8 @@ from typing import TypeVar
 
 import structlog
 from fastapi import APIRouter, Depends
-from temporalio.client import Client
 
-from api import case_gateway, deps
+from api import deps
 from api.auth import Principal, Role, require
 from api.bodies import (
     AppealBody,
@@ -28,6 +27,7 @@ from api.bodies import (
 )
 from api.errors import ApiError
 from api.responses import UPDATE_CASE, errors
+from cases.client import CaseClient
 from workflows.messages import (
     AppealInput,
     AppealResult,
@@ -57,17 +57,12 @@ def refused(outcome: UpdateOutcome) -> ApiError:
     return ApiError(409, "refused", reason, case_status=outcome.status)
 
 
-async def _run(
-    client: Client, case_id: str, update: str, arg: object, result_type: type[R], who: Principal
-) -> R:
-    field = "facts" if update in ("provide_info", "request_renewal") else "body"
-    outcome = await case_gateway.update(
-        client, case_id, update, arg, result_type, input_field=field
-    )
+def _answer(case_id: str, action: str, outcome: R, who: Principal) -> R:
+    """The case's answer, or a 409 with its reason when it did not take the action."""
     log.info(
         "case action",
         case=case_id,
-        update=update,
+        update=action,
         accepted=outcome.accepted,
         status=outcome.status,
         subject=who.subject,
@@ -82,11 +77,11 @@ async def provide_info(
     body: ProvideInfoBody,
     who: Principal = Depends(require(Role.INTAKE)),
     case_id: str = Depends(deps.case_id),
-    client: Client = Depends(deps.temporal),
+    cases: CaseClient = Depends(deps.cases),
 ) -> ProvideInfoResult:
     """Add the facts a pended case is waiting for; the request is evaluated again."""
     arg = as_message(body, ProvideInfoInput, requested_by=who.subject)
-    return await _run(client, case_id, "provide_info", arg, ProvideInfoResult, who)
+    return _answer(case_id, "provide_info", await cases.provide_info(case_id, arg), who)
 
 
 @router.post("/{case_id}/review", response_model=ReviewDecisionResult, responses=REFUSALS)
@@ -94,21 +89,22 @@ async def decide_review(
     body: ReviewBody,
     who: Principal = Depends(require(Role.REVIEWER)),
     case_id: str = Depends(deps.case_id),
-    client: Client = Depends(deps.temporal),
+    cases: CaseClient = Depends(deps.cases),
 ) -> ReviewDecisionResult:
     """A clinical reviewer approves, denies or pends the case under review.
 
     The reviewer is the caller; an appeal is decided by another subject than the denial's."""
-    return await review_decision(client, case_id, body, who)
+    return await review_decision(cases, case_id, body, who)
 
 
 async def review_decision(
-    client: Client, case_id: str, body: ReviewBody, who: Principal
+    cases: CaseClient, case_id: str, body: ReviewBody, who: Principal
 ) -> ReviewDecisionResult:
     """The one path of a reviewer's decision, for this route and the reviewer workbench
-    (api/workbench/): the reviewer is ``who``; a refusal is an ``ApiError`` (409)."""
+    (api/workbench/): the reviewer is ``who``; a refusal is an ``ApiError`` (409), a
+    failure to reach the case a ``cases.errors.CaseError``."""
     arg = as_message(body, ReviewDecisionInput, reviewer_id=who.subject)
-    return await _run(client, case_id, "decide_review", arg, ReviewDecisionResult, who)
+    return _answer(case_id, "decide_review", await cases.decide_review(case_id, arg), who)
 
 
 @router.post("/{case_id}/appeal", response_model=AppealResult, responses=REFUSALS)
@@ -116,11 +112,11 @@ async def appeal(
     body: AppealBody,
     who: Principal = Depends(require(Role.INTAKE)),
     case_id: str = Depends(deps.case_id),
-    client: Client = Depends(deps.temporal),
+    cases: CaseClient = Depends(deps.cases),
 ) -> AppealResult:
     """Appeal a denial within the appeal window; another reviewer decides."""
     arg = as_message(body, AppealInput, requested_by=who.subject)
-    return await _run(client, case_id, "appeal", arg, AppealResult, who)
+    return _answer(case_id, "appeal", await cases.appeal(case_id, arg), who)
 
 
 @router.post("/{case_id}/withdraw", response_model=WithdrawResult, responses=REFUSALS)
@@ -128,11 +124,11 @@ async def withdraw(
     body: WithdrawBody | None = None,
     who: Principal = Depends(require(Role.INTAKE)),
     case_id: str = Depends(deps.case_id),
-    client: Client = Depends(deps.temporal),
+    cases: CaseClient = Depends(deps.cases),
 ) -> WithdrawResult:
     """The requester withdraws the case; it ends as `withdrawn`."""
     arg = as_message(body or WithdrawBody(), WithdrawInput, requested_by=who.subject)
-    return await _run(client, case_id, "withdraw", arg, WithdrawResult, who)
+    return _answer(case_id, "withdraw", await cases.withdraw(case_id, arg), who)
 
 
 @router.post("/{case_id}/renewals", response_model=RenewalResult, responses=REFUSALS)
@@ -140,11 +136,11 @@ async def request_renewal(
     body: RenewalBody | None = None,
     who: Principal = Depends(require(Role.INTAKE)),
     case_id: str = Depends(deps.case_id),
-    client: Client = Depends(deps.temporal),
+    cases: CaseClient = Depends(deps.cases),
 ) -> RenewalResult:
     """Ask for the next period (Section IV); only the facts that changed are sent."""
     arg = as_message(body or RenewalBody(), RenewalRequestInput, requested_by=who.subject)
-    return await _run(client, case_id, "request_renewal", arg, RenewalResult, who)
+    return _answer(case_id, "request_renewal", await cases.request_renewal(case_id, arg), who)
 
 
 @router.post("/{case_id}/extensions", response_model=ExtendPeriodResult, responses=REFUSALS)
@@ -152,8 +148,8 @@ async def extend_period(
     body: ExtensionBody,
     who: Principal = Depends(require(Role.REVIEWER)),
     case_id: str = Depends(deps.case_id),
-    client: Client = Depends(deps.temporal),
+    cases: CaseClient = Depends(deps.cases),
 ) -> ExtendPeriodResult:
     """A reviewer extends the current period when treatment was paused."""
     arg = as_message(body, ExtendPeriodInput, reviewer_id=who.subject)
-    return await _run(client, case_id, "extend_period", arg, ExtendPeriodResult, who)
+    return _answer(case_id, "extend_period", await cases.extend_period(case_id, arg), who)

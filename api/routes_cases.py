@@ -22,8 +22,9 @@ from api.case_view import CaseView
 from api.intake import SubmitResult
 from api.responses import READ_CASE, SEARCH, SUBMIT, errors
 from api.search import CaseFilter, CaseList, list_cases
+from cases.client import CaseClient
+from domain.case_id import case_id as case_id_of
 from domain.request import PARequest
-from infra.settings import Settings
 
 log = structlog.get_logger("api.cases")
 router = APIRouter(prefix="/cases", tags=["cases"])
@@ -40,14 +41,13 @@ async def submit(
     response: Response,
     http: Request,
     who: Principal = Depends(require(Role.INTAKE)),
-    client: Client = Depends(deps.temporal),
-    settings: Settings = Depends(deps.settings),
+    cases: CaseClient = Depends(deps.cases),
 ) -> SubmitResult:
     """Submit a prior-authorization request (CONTRACT.md); one case per request id."""
     record = audit_record(http)
     if record is not None:
-        record.case_id = intake.case_id_for(request.request_id)
-    result = await intake.submit(client, request, settings, submitted_by=who.subject)
+        record.case_id = case_id_of(request.request_id)
+    result = await intake.submit(cases, request, submitted_by=who.subject)
     if not result.created:
         response.status_code = 200
     log.info("request submitted", case=result.case_id, created=result.created, subject=who.subject)
@@ -74,8 +74,8 @@ async def search(
 async def read(
     _: Principal = Depends(require(*READERS)),
     case_id: str = Depends(deps.case_id),
-    client: Client = Depends(deps.temporal),
+    cases: CaseClient = Depends(deps.cases),
     pool: asyncpg.Pool = Depends(deps.db),
 ) -> CaseView:
     """One case: status, periods, cycles, units, status changes, decisions and notices."""
-    return await case_view.read_case(client, pool, case_id)
+    return await case_view.read_case(cases, pool, case_id)

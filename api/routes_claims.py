@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import structlog
 from fastapi import APIRouter, Depends
-from temporalio.client import Client
 
-from api import case_gateway, deps
+from api import deps
 from api.auth import Principal, Role, require
 from api.responses import UPDATE_CASE, errors
+from cases.client import CaseClient
 from domain.claim import ClaimAnswer, ClaimLine
-from workflows.messages import ClaimLineMessage
 
 log = structlog.get_logger("api.claims")
 router = APIRouter(prefix="/cases", tags=["claims"])
@@ -28,11 +27,10 @@ async def adjudicate_claim(
     line: ClaimLine,
     who: Principal = Depends(require(Role.CLAIMS)),
     case_id: str = Depends(deps.case_id),
-    client: Client = Depends(deps.temporal),
+    cases: CaseClient = Depends(deps.cases),
 ) -> ClaimAnswer:
     """Adjudicate one claim line (or its reversal) against the case's authorization."""
-    message = ClaimLineMessage.sent(line, who.subject)
-    answer = await case_gateway.update(client, case_id, "adjudicate_claim", message, ClaimAnswer)
+    answer = await cases.adjudicate_claim(case_id, line, sent_by=who.subject)
     log.info(
         "claim adjudicated",
         case=case_id,

@@ -20,13 +20,12 @@ from __future__ import annotations
 import structlog
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel
-from temporalio.client import Client
 
-from api import case_gateway, deps
+from api import deps
 from api.auth import Principal, Role, require
 from api.routes_actions import REFUSALS, refused
+from cases.client import CaseClient
 from domain.clinical_event import ClinicalEventBody
-from workflows.messages import ClinicalEventMessage, ClinicalEventResult
 
 log = structlog.get_logger("api.events")
 router = APIRouter(prefix="/cases", tags=["clinical events"])
@@ -60,13 +59,10 @@ async def clinical_event(
     event: ClinicalEventBody,
     who: Principal = Depends(require(Role.CLINICAL)),
     case_id: str = Depends(deps.case_id),
-    client: Client = Depends(deps.temporal),
+    cases: CaseClient = Depends(deps.cases),
 ) -> EventAccepted:
     """Deliver one clinical event to the case; it is recorded and applied, or refused."""
-    message = ClinicalEventMessage.sent(event.to_event(), who.subject)
-    outcome = await case_gateway.update(
-        client, case_id, "record_clinical_event", message, ClinicalEventResult
-    )
+    outcome = await cases.record_clinical_event(case_id, event.to_event(), sent_by=who.subject)
     log.info(
         "clinical event",
         case=case_id,

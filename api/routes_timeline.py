@@ -6,12 +6,12 @@ from datetime import date
 
 import asyncpg
 from fastapi import APIRouter, Depends, Response
-from temporalio.client import Client
 
 from api import case_view, deps
 from api.auth import READERS, Principal, require
 from api.responses import READ_CASE, errors
 from api.timeline_svg import render_timeline
+from cases.client import CaseClient
 from domain.policy_registry import PolicyRegistry
 
 router = APIRouter(prefix="/cases", tags=["cases"])
@@ -35,11 +35,11 @@ SVG_HEADERS = {
 async def timeline(
     _: Principal = Depends(require(*READERS)),
     case_id: str = Depends(deps.case_id),
-    client: Client = Depends(deps.temporal),
+    cases: CaseClient = Depends(deps.cases),
     pool: asyncpg.Pool = Depends(deps.db),
     policies: PolicyRegistry = Depends(deps.policies),
 ) -> Response:
     """Periods, cycles (treatment and rest days), claims, and units per rolling window of
     the case's policy (Blincyto: 42 days)."""
-    data = await case_view.read_timeline(client, pool, case_id, date.today(), policies)
+    data = await case_view.read_timeline(cases, pool, case_id, date.today(), policies)
     return Response(render_timeline(data), media_type="image/svg+xml", headers=SVG_HEADERS)

@@ -21,6 +21,7 @@ from pydantic import AfterValidator, BaseModel, Field, WithJsonSchema
 from pydantic_core import PydanticCustomError
 from temporalio.client import Client, WorkflowExecution, WorkflowExecutionStatus
 
+from domain.case.transitions import CaseStatus
 from domain.strict import IsoDate
 from infra.temporal import (
     AUTH_ESCALATED,
@@ -30,7 +31,6 @@ from infra.temporal import (
     AUTH_STATUS,
     AUTH_TRACK,
 )
-from workflows.case_state import CaseStatus
 
 WORKFLOW_TYPE = "AuthorizationWorkflow"
 

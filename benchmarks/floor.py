@@ -9,11 +9,16 @@ ratio (ours / floor) says how much of the cost is ours rather than the engine's:
   as many of each and in the order the real case runs them before its
   decision is known; then it marks itself decided and waits, as an open case
   waits in its timers;
-- the bench learns "decision known" from the history, exactly as for a case:
-  the completion of the last of those activities;
+- the bench learns "decision known" exactly as a submission does for a case:
+  an update-with-start on ``first_decision``, which answers once the plan has run;
 - the ``claim`` update runs the ``claim_plan`` the same way and returns (what
   the real case runs for a claim line before it answers: the ledger);
 - the ``finish`` signal ends it.
+
+Two floors run on it: the *same-plan floor* (``decision_plan``/``claim_plan`` as
+ours runs them, counted from a warm-up case's history) and the *minimal floor*
+(``MINIMAL_DECISION_PLAN``, ``MINIMAL_CLAIM_PLAN``: one local no-op each), the
+fewest engine steps Temporal allows for a decision and a claim answer.
 
 Registered only by the bench's own floor worker (``benchmarks.floor_worker``),
 never by the production worker.
@@ -28,6 +33,9 @@ from pydantic import BaseModel
 from temporalio import activity, workflow
 
 FLOOR_WORKFLOW = "BenchFloorWorkflow"
+#: The minimal floor: a decision is one local no-op, a claim answer one local no-op.
+MINIMAL_DECISION_PLAN = "l"
+MINIMAL_CLAIM_PLAN = "l"
 
 
 class FloorInput(BaseModel):
@@ -93,6 +101,12 @@ class FloorWorkflow:
             await workflow.wait_condition(
                 lambda: self._finished, timeout=timedelta(days=inp.hold_days)
             )
+        return FloorDecided()
+
+    @workflow.update
+    async def first_decision(self) -> FloorDecided:
+        """Answers once the decision plan has run (as ``AuthorizationWorkflow.first_decision``)."""
+        await workflow.wait_condition(lambda: self._decided)
         return FloorDecided()
 
     @workflow.update

@@ -1,10 +1,10 @@
-"""Measuring primitives: closed-loop load, latency percentiles, history markers.
+"""Measuring primitives: closed-loop load, latency percentiles, activity plans from a history.
 
-"Decision known" is read from the workflow's history, never by asking the
-worker: the bench long-polls the history (``wait_new_event``) and stops at the
-completion of a marker activity (``record_decision`` for a case, the last no-op
-for the floor). Long polls cost the server one call per batch of new events and
-the worker nothing, and ours and the floor are observed the same way.
+"Decision known" is the submission's own answer, for ours and the floors alike:
+an update-with-start on ``first_decision`` (``benchmarks/targets.py``). A
+history is read only to count what a case runs before its decision (up to its
+``decide_request`` marker) and before a claim line's answer: the plan the
+same-plan floor then runs as no-ops (``activity_steps``).
 """
 
 from __future__ import annotations
@@ -105,16 +105,6 @@ async def closed_loop(
     return result
 
 
-_CLOSED = {
-    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED,
-    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED,
-    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TIMED_OUT,
-    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED,
-    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED,
-    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW,
-}
-
-
 LOCAL_ACTIVITY_MARKER = "core_local_activity"
 
 
@@ -144,59 +134,6 @@ def activity_steps(events: list[Any]) -> list[tuple[str, str]]:
             if local is not None:
                 steps.append(("l", local))
     return steps
-
-
-async def wait_activity_completed(
-    handle: WorkflowHandle[Any, Any],
-    activity_type: str,
-    occurrence: int = 1,
-    *,
-    within_s: float = 120.0,
-) -> None:
-    """Return once the ``occurrence``-th ``activity_type`` activity of the run has completed.
-
-    Counts activities the server dispatches (done at their completion event) and
-    local activities (done at their marker). Long-polls the history; raises when
-    the run closes first or the activity fails.
-    """
-
-    async def watch() -> None:
-        seen = 0
-        wanted: int | None = None
-        async for event in handle.fetch_history_events(wait_new_event=True):
-            kind = event.event_type
-            if local_activity_type(event) == activity_type:
-                seen += 1
-                if seen == occurrence:
-                    return
-            elif kind == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
-                scheduled = event.activity_task_scheduled_event_attributes
-                if scheduled.activity_type.name == activity_type:
-                    seen += 1
-                    if seen == occurrence:
-                        wanted = event.event_id
-            elif kind == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
-                completed = event.activity_task_completed_event_attributes
-                if wanted is not None and completed.scheduled_event_id == wanted:
-                    return
-            elif kind in (
-                EventType.EVENT_TYPE_ACTIVITY_TASK_FAILED,
-                EventType.EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT,
-            ):
-                failed = (
-                    event.activity_task_failed_event_attributes.scheduled_event_id
-                    if kind == EventType.EVENT_TYPE_ACTIVITY_TASK_FAILED
-                    else event.activity_task_timed_out_event_attributes.scheduled_event_id
-                )
-                if wanted is not None and failed == wanted:
-                    raise RuntimeError(f"{activity_type} failed in {handle.id}")
-            elif kind in _CLOSED:
-                raise RuntimeError(
-                    f"{handle.id} closed ({EventType.Name(kind)}) before {activity_type} completed"
-                )
-        raise RuntimeError(f"history of {handle.id} ended before {activity_type} completed")
-
-    await asyncio.wait_for(watch(), within_s)
 
 
 async def history_events(handle: WorkflowHandle[Any, Any]) -> list[Any]:

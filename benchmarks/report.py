@@ -16,6 +16,8 @@ def _fmt(value: Any) -> str:
 
 
 def _row(rows: list[tuple[str, ...]], section: str, metric: str, *cells: Any) -> None:
+    """One row; cells left out (the minimal floor's, outside decisions and claims) are "-"."""
+    cells = cells + (None,) * (5 - len(cells))
     rows.append((section, metric, *(_fmt(c) for c in cells)))
 
 
@@ -23,24 +25,29 @@ def render_table(results: dict[str, Any]) -> str:
     meta = results.get("meta", {})
     s = meta.get("settings", {})
     host = meta.get("host", {})
-    rows: list[tuple[str, ...]] = [("section", "metric", "ours", "floor", "ratio")]
+    rows: list[tuple[str, ...]] = [
+        ("section", "metric", "ours", "floor", "ratio", "minimal floor", "ratio")
+    ]
 
     dec = results.get("decisions")
     if dec:
-        o, f = dec.get("ours", {}), dec.get("floor", {})
+        o, f, m = dec.get("ours", {}), dec.get("floor", {}), dec.get("minimal_floor", {})
         name = f"decisions N={dec['n']} C={dec['concurrency']}"
         _row(rows, name, "decisions/s", o.get("per_second"), f.get("per_second"),
-             dec.get("decisions_ratio"))  # fmt: skip
+             dec.get("decisions_ratio"), m.get("per_second"),
+             dec.get("minimal_floor_ratio"))  # fmt: skip
         for q in ("p50", "p95", "p99"):
             ratio = dec.get("p99_ratio") if q == "p99" else None
             _row(rows, "", f"{q} submit-to-decision ms", o.get(f"{q}_ms"), f.get(f"{q}_ms"),
-                 ratio)  # fmt: skip
+                 ratio, m.get(f"{q}_ms"), None)  # fmt: skip
         _row(rows, "", "to decision", dec.get("activities_before_decision"), "same, no-ops",
-             None)  # fmt: skip
+             None, dec.get("minimal_floor_plan"), None)  # fmt: skip
         _row(rows, "", "worker CPU ms / decision", o.get("worker_cpu_ms_per_op"),
-             f.get("worker_cpu_ms_per_op"), None)  # fmt: skip
+             f.get("worker_cpu_ms_per_op"), None, m.get("worker_cpu_ms_per_op"),
+             None)  # fmt: skip
         _row(rows, "", "server CPU ms / decision", o.get("server_cpu_ms_per_op"),
-             f.get("server_cpu_ms_per_op"), None)  # fmt: skip
+             f.get("server_cpu_ms_per_op"), None, m.get("server_cpu_ms_per_op"),
+             None)  # fmt: skip
         rec = o.get("recorded") or {}
         if rec:
             _row(rows, "", "decision rows / cases", f"{rec.get('rows')}/{rec.get('cases')}",
@@ -48,18 +55,23 @@ def render_table(results: dict[str, Any]) -> str:
 
     claims = results.get("claims")
     if claims:
-        o, f = claims.get("ours", {}), claims.get("floor", {})
+        o, f, m = claims.get("ours", {}), claims.get("floor", {}), claims.get("minimal_floor", {})
         name = f"claims {claims['lines']} lines, {claims['cases']} cases"
         _row(rows, name, "lines/s", o.get("per_second"), f.get("per_second"),
-             claims.get("claims_ratio"))  # fmt: skip
+             claims.get("claims_ratio"), m.get("per_second"),
+             claims.get("minimal_floor_ratio"))  # fmt: skip
         per_line = claims.get("activities_per_line") or {}
-        _row(rows, "", "to answer", per_line.get("before_answer"), "same, no-ops", None)
-        _row(rows, "", "p50 ms", o.get("p50_ms"), f.get("p50_ms"), None)
-        _row(rows, "", "p99 ms", o.get("p99_ms"), f.get("p99_ms"), claims.get("p99_ratio"))
+        _row(rows, "", "to answer", per_line.get("before_answer"), "same, no-ops", None,
+             claims.get("minimal_floor_plan"), None)  # fmt: skip
+        _row(rows, "", "p50 ms", o.get("p50_ms"), f.get("p50_ms"), None, m.get("p50_ms"), None)
+        _row(rows, "", "p99 ms", o.get("p99_ms"), f.get("p99_ms"), claims.get("p99_ratio"),
+             m.get("p99_ms"), None)  # fmt: skip
         _row(rows, "", "worker CPU ms / line", o.get("worker_cpu_ms_per_op"),
-             f.get("worker_cpu_ms_per_op"), None)  # fmt: skip
+             f.get("worker_cpu_ms_per_op"), None, m.get("worker_cpu_ms_per_op"),
+             None)  # fmt: skip
         _row(rows, "", "server CPU ms / line", o.get("server_cpu_ms_per_op"),
-             f.get("server_cpu_ms_per_op"), None)  # fmt: skip
+             f.get("server_cpu_ms_per_op"), None, m.get("server_cpu_ms_per_op"),
+             None)  # fmt: skip
         answers = o.get("answers") or {}
         if answers:
             _row(rows, "", "answers", ", ".join(f"{k} {v}" for k, v in sorted(answers.items())),

@@ -3,16 +3,21 @@
 Sections (issue #8):
 
 1. ``decisions``: N requests at concurrency C (closed loop: C in flight);
-   submit-to-decision latency is from ``start_case`` to the completion of the
-   case's ``record_decision`` activity (the decision is durably recorded),
-   read from the history by long poll. The floor runs as many no-op
-   activities as a case runs up to and including ``record_decision``
-   (counted from a warm-up case's history) and is timed to its last one.
-   ``decisions_ratio`` = our decisions/s ÷ the floor's.
+   submit-to-decision latency is the round trip of the submission itself,
+   ``CaseClient.submit``: an update-with-start on ``first_decision``, which
+   answers once the decision is durably recorded. Two floors are submitted
+   the same way (update-with-start on their ``first_decision``): the
+   *same-plan floor* runs as many no-op activities as a case runs up to and
+   including ``decide_request`` (counted from a warm-up case's history); the
+   *minimal floor* decides with one local no-op activity, the fewest engine
+   steps a decision can take. ``decisions_ratio`` = our decisions/s ÷ the
+   same-plan floor's, ``minimal_floor_ratio`` = ours ÷ the minimal floor's.
 2. ``claims``: claim lines sent as ``adjudicate_claim`` updates to live,
-   approved cases (lane i always writes to case i); the floor's ``claim``
-   update runs as many no-op activities as ours runs before answering.
-   ``claims_ratio`` = our lines/s ÷ the floor's.
+   approved cases (lane i always writes to case i); the same-plan floor's
+   ``claim`` update runs as many no-op activities as ours runs before
+   answering, the minimal floor's one local no-op. ``claims_ratio`` = our
+   lines/s ÷ the same-plan floor's, ``minimal_floor_ratio`` = ours ÷ the
+   minimal floor's.
 3. ``lifecycle``: the full relapsed/refractory scenario through
    ``priorauth simulate``'s machinery on the time-skipping test server.
 4. ``open_cases``: approved cases held open (they wait in timers) until
@@ -33,6 +38,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+from benchmarks.floor import MINIMAL_CLAIM_PLAN, MINIMAL_DECISION_PLAN, FloorWorkflow
 from benchmarks.measure import (
     LoadResult,
     ProcessSample,
@@ -114,6 +120,7 @@ class Bench:
         self.results: dict[str, Any] = {}
         self.ours_cases: list[OpenedCase] = []
         self.floor_cases: list[OpenedCase] = []
+        self.minimal_cases: list[OpenedCase] = []
         self.decision_plan = "rrr"
         self.claim_plan = "r"
 
@@ -131,6 +138,13 @@ class Bench:
                 self.stack = stack
                 self.ours = OursTarget(stack.client, stack.ours_queue, _member_ref_key())
                 self.floor = FloorTarget(stack.client, stack.floor_queue)
+                self.minimal = FloorTarget(
+                    stack.client,
+                    stack.floor_queue,
+                    decision_plan=MINIMAL_DECISION_PLAN,
+                    claim_plan=MINIMAL_CLAIM_PLAN,
+                    name="minimal_floor",
+                )
                 self.results["meta"]["idle_rss_mb"] = {
                     "worker": round(rss_bytes(stack.ours.pid) / MB, 1),
                     "floor_worker": round(rss_bytes(stack.floor.pid) / MB, 1),
@@ -191,6 +205,10 @@ class Bench:
         self.floor.decision_plan = self.decision_plan
         result = await self._open_many(self.floor, warm, min(cfg.concurrency, 10), self.floor_cases)
         self._raise_on_errors("warm-up (floor)", result)
+        result = await self._open_many(
+            self.minimal, warm, min(cfg.concurrency, 10), self.minimal_cases
+        )
+        self._raise_on_errors("warm-up (minimal floor)", result)
         self.say(
             f"a case runs {_describe(self.decision_plan)} up to its decision; in all: "
             f"{', '.join(self.activities_at_rest)}"
@@ -218,20 +236,22 @@ class Bench:
     async def _compare(
         self, total: int, run: Any, settle_s: float = 1.0
     ) -> dict[str, tuple[LoadResult, dict[str, float]]]:
-        """Run ``run(target, count)`` for the floor and ours in alternating rounds.
+        """Run ``run(target, count)`` for the floors and ours in alternating rounds.
 
-        ``total`` operations each, split over ``rounds`` turns (floor, ours, ours,
-        floor, ...), so a change in the machine's background load weighs on both
-        alike. Returns each target's pooled result and its CPU per operation (worker,
-        server and this process), measured from /proc around each turn.
+        ``total`` operations each, split over ``rounds`` turns (minimal floor, floor,
+        ours, then ours, floor, minimal floor, ...), so a change in the machine's
+        background load weighs on all alike. Returns each target's pooled result and
+        its CPU per operation (worker, server and this process), measured from /proc
+        around each turn.
         """
         stack = self.stack
         rounds = max(1, min(self.cfg.rounds, total))
         sizes = [total // rounds + (1 if i < total % rounds else 0) for i in range(rounds)]
-        pooled = {t.name: LoadResult() for t in (self.floor, self.ours)}
-        cpu = {t.name: [0.0, 0.0, 0.0] for t in (self.floor, self.ours)}
+        targets = (self.minimal, self.floor, self.ours)
+        pooled = {t.name: LoadResult() for t in targets}
+        cpu = {t.name: [0.0, 0.0, 0.0] for t in targets}
         for turn, size in enumerate(sizes):
-            order = (self.floor, self.ours) if turn % 2 == 0 else (self.ours, self.floor)
+            order = targets if turn % 2 == 0 else targets[::-1]
             for target in order:
                 worker_pid = stack.ours.pid if target is self.ours else stack.floor.pid
                 worker = ProcessSample.start(worker_pid)
@@ -270,20 +290,25 @@ class Bench:
             "concurrency": cfg.concurrency,
             "activities_before_decision": _describe(self.decision_plan),
             "activities_per_case": self.activities_at_rest,
-            "latency": "start_workflow -> the decision's record_decision activity completed "
-            "(floor: its last no-op activity), read from the history by long poll",
+            "minimal_floor_plan": _describe(MINIMAL_DECISION_PLAN),
+            "latency": "the submission's round trip: update-with-start on first_decision, "
+            "answered once the decision is recorded (floors: once their plan has run)",
         }
-        keeps = {self.floor.name: self.floor_cases, self.ours.name: self.ours_cases}
+        keeps = {
+            self.floor.name: self.floor_cases,
+            self.minimal.name: self.minimal_cases,
+            self.ours.name: self.ours_cases,
+        }
         first = len(self.ours_cases)
         self.say(
-            f"decisions: {cfg.decisions} each, ours and floor at concurrency "
+            f"decisions: {cfg.decisions} each, ours and both floors at concurrency "
             f"{cfg.concurrency}, in {cfg.rounds} alternating round(s)"
         )
         measured = await self._compare(
             cfg.decisions,
             lambda target, n: self._open_many(target, n, cfg.concurrency, keeps[target.name]),
         )
-        for target in (self.floor, self.ours):
+        for target in (self.minimal, self.floor, self.ours):
             result, cpu = measured[target.name]
             summary = result.summary()
             summary["per_second"] = round(result.per_second, 2)
@@ -299,6 +324,9 @@ class Bench:
             )
         out["decisions_ratio"] = _ratio(out["ours"]["per_second"], out["floor"]["per_second"])
         out["p99_ratio"] = _ratio(out["floor"]["p99_ms"], out["ours"]["p99_ms"])
+        out["minimal_floor_ratio"] = _ratio(
+            out["ours"]["per_second"], out["minimal_floor"]["per_second"]
+        )
         return out
 
     async def _recorded_decisions(self, cases: list[OpenedCase]) -> dict[str, Any]:
@@ -325,6 +353,7 @@ class Bench:
         self.say(f"claims: opening {lanes} live cases of each")
         ours_cases: list[OpenedCase] = []
         floor_cases: list[OpenedCase] = []
+        minimal_cases: list[OpenedCase] = []
         self._raise_on_errors(
             "claims setup (ours)", await self._open_many(self.ours, lanes, lanes, ours_cases)
         )
@@ -346,9 +375,10 @@ class Bench:
             "before_answer": _describe(during),
             "after_answer": _describe(after),
         }
+        out["minimal_floor_plan"] = _describe(MINIMAL_CLAIM_PLAN)
         out["latency"] = (
             "execute_update(adjudicate_claim) round trip (floor: a `claim` update running "
-            f"{_describe(during)}, no-ops)"
+            f"{_describe(during)}, no-ops; minimal floor: {_describe(MINIMAL_CLAIM_PLAN)})"
         )
 
         self._raise_on_errors(
@@ -358,9 +388,22 @@ class Bench:
         await _all_or_raise(
             "claims warm-up (floor)", [self.floor.claim(c, date.today()) for c in floor_cases]
         )
+        self._raise_on_errors(
+            "claims setup (minimal floor)",
+            await self._open_many(self.minimal, lanes, lanes, minimal_cases),
+        )
+        self.minimal_cases.extend(minimal_cases)
+        await _all_or_raise(
+            "claims warm-up (minimal floor)",
+            [self.minimal.claim(c, date.today()) for c in minimal_cases],
+        )
 
-        cases_of = {self.floor.name: floor_cases, self.ours.name: ours_cases}
-        answers: dict[str, Counter[str]] = {self.floor.name: Counter(), self.ours.name: Counter()}
+        cases_of = {
+            self.floor.name: floor_cases,
+            self.minimal.name: minimal_cases,
+            self.ours.name: ours_cases,
+        }
+        answers: dict[str, Counter[str]] = {name: Counter() for name in cases_of}
 
         async def lines(target: Any, n: int) -> LoadResult:
             cases, seen = cases_of[target.name], answers[target.name]
@@ -376,7 +419,7 @@ class Bench:
             "alternating round(s)"
         )
         measured = await self._compare(cfg.claim_lines, lines)
-        for target in (self.floor, self.ours):
+        for target in (self.minimal, self.floor, self.ours):
             result, cpu = measured[target.name]
             summary = result.summary()
             summary["per_second"] = round(result.per_second, 2)
@@ -391,6 +434,9 @@ class Bench:
             )
         out["claims_ratio"] = _ratio(out["ours"]["per_second"], out["floor"]["per_second"])
         out["p99_ratio"] = _ratio(out["floor"]["p99_ms"], out["ours"]["p99_ms"])
+        out["minimal_floor_ratio"] = _ratio(
+            out["ours"]["per_second"], out["minimal_floor"]["per_second"]
+        )
         return out
 
     async def _period_starts(self, cases: list[OpenedCase]) -> dict[str, date]:
@@ -412,6 +458,9 @@ class Bench:
         cfg = self.cfg
         stack = self.stack
         out: dict[str, Any] = {"target": cfg.open_cases}
+        # The minimal floor's cases end first: the floor worker holds only the floor's.
+        await asyncio.gather(*(c.handle.signal(FloorWorkflow.finish) for c in self.minimal_cases))
+        self.minimal_cases.clear()
         runs: list[tuple[OursTarget | FloorTarget, list[OpenedCase], WorkerProcess]] = [
             (self.ours, self.ours_cases, stack.ours),
             *([(self.floor, self.floor_cases, stack.floor)] if cfg.open_floor else []),
@@ -476,10 +525,9 @@ class Bench:
 
         async def op(i: int, _lane: int) -> float:
             started = time.perf_counter()
-            await chosen[i].handle.execute_update(
-                "withdraw",
+            await self.ours.cases.withdraw(
+                chosen[i].handle.id,
                 WithdrawInput(reason="bench: into run-out", requested_by="bench"),
-                result_type=dict,
             )
             return time.perf_counter() - started
 
@@ -566,6 +614,13 @@ def goals(results: dict[str, Any], cfg: BenchConfig) -> dict[str, Any]:
     # (goal names avoid the word "ratio": every key with it is a comparison)
     out["decisions/s ours/floor >= 0.8"] = _goal(dec.get("decisions_ratio"), lambda v: v >= 0.8)
     out["claim lines/s ours/floor >= 0.8"] = _goal(claims.get("claims_ratio"), lambda v: v >= 0.8)
+    # Issue #14: against the minimal floor (one local no-op per decision, per claim).
+    out["decisions/s ours/minimal floor >= 0.7"] = _goal(
+        dec.get("minimal_floor_ratio"), lambda v: v >= 0.7
+    )
+    out["claim lines/s ours/minimal floor >= 0.7"] = _goal(
+        claims.get("minimal_floor_ratio"), lambda v: v >= 0.7
+    )
     p99 = (dec.get("ours") or {}).get("p99_ms")
     out[f"p99 submit-to-decision < 1000 ms at C={cfg.concurrency}"] = _goal(p99, lambda v: v < 1000)
     if cfg.concurrency != 50:

@@ -1,8 +1,9 @@
-"""The two things the bench drives the same way: our case workflow and the engine floor.
+"""The things the bench drives the same way: our case workflow and the two engine floors.
 
-Each target knows how to open a case, how to tell that its decision is known
-(the completion of a marker activity in its history), and how to send it one
-claim line; the bench measures both with the same closed loop.
+Each target knows how to open a case and learn its decision in the same call
+(an update-with-start on ``first_decision``: for ours, ``CaseClient.submit``,
+the production submission path), and how to send it one claim line; the
+bench measures them all with the same closed loop.
 """
 
 from __future__ import annotations
@@ -12,16 +13,20 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
-from temporalio.client import Client, WorkflowHandle
+from temporalio.client import Client, WithStartWorkflowOperation, WorkflowHandle
+from temporalio.common import WorkflowIDConflictPolicy
 
 from benchmarks.floor import FloorClaim, FloorInput, FloorWorkflow
-from benchmarks.measure import wait_activity_completed
+from domain.claim import ClaimLine
+from domain.request import PARequest
 
-DECISION_MARKER = "record_decision"
-FLOOR_MARKER = "bench_noop"
+DECISION_MARKER = "decide_request"  # evaluates and records the decision (one local activity)
 UPDATE_WITHIN_S = 60.0  # a claim not answered by then counts as an error
+HCPCS = "J9039"
+NDC = "55513-0160-01"
+DAILY_UNITS = 28  # 28 mcg a day (J9039 is 1 mcg a unit): within 980 units per 42 days
 
 
 @dataclass
@@ -33,7 +38,7 @@ class OpenedCase:
 
 @dataclass
 class OursTarget:
-    """``AuthorizationWorkflow`` on the production worker, started through ``start_case``."""
+    """``AuthorizationWorkflow`` on the production worker, submitted through the case client."""
 
     client: Client
     task_queue: str
@@ -43,58 +48,58 @@ class OursTarget:
     started: int = 0
 
     def __post_init__(self) -> None:
+        from cases.client import CaseClient
         from infra.settings import Settings
-        from worker import case_config
 
-        self._config = case_config(Settings())
+        # Each case under its drug's policy and that policy's clocks, as the API starts them.
+        self.cases = CaseClient(
+            self.client,
+            self.task_queue,
+            member_ref_key=self.member_ref_key,
+            settings=Settings(),
+        )
 
     def prepare(self, index: int) -> Any:
         """Build (and validate) the request before the clock starts."""
-        from benchmarks.requests import bench_request
+        from examples.example_requests import parequest
         from infra.member_ref import member_ref
 
         # Received and started yesterday: a case the open-cases section withdraws today
         # has had a payable day, so it stays open in its claims run-out (POLICY.md).
         received = datetime.now(UTC) - timedelta(days=1)
-        request = bench_request(self.run, index, received, received.date())
+        request = parequest(
+            request_id=f"BENCH-{self.run}-{index}",
+            member_id=f"BM-{self.run}-{index}",
+            received_at=received,
+            requested_start=received.date(),
+        )
         return request, member_ref(request.member.member_id, self.member_ref_key)
 
     async def open(self, prepared: Any) -> OpenedCase:
-        from workflows.starter import start_case
-
+        """Submit the request; it returns with the case's first decision."""
         request, ref = prepared
-        started = await start_case(
-            self.client, request, self._config, self.task_queue, member_ref=ref
-        )
+        submitted = await self.cases.submit(request, member_ref=ref)
+        if submitted.view is None:
+            raise RuntimeError(f"{submitted.case_id}: no first decision in time")
         self.started += 1
-        return OpenedCase(handle=started.handle, key=request)
-
-    async def decided(self, case: OpenedCase, marker_occurrence: int = 1) -> None:
-        await wait_activity_completed(case.handle, DECISION_MARKER, marker_occurrence)
+        return OpenedCase(handle=self.cases.handle(submitted.case_id), key=request)
 
     async def claim(self, case: OpenedCase, period_start: date) -> str:
-        from benchmarks.requests import claim_line
-        from domain.claim import ClaimAnswer
-        from workflows.authorization import AuthorizationWorkflow
-        from workflows.messages import ClaimLineMessage
-
-        line = ClaimLineMessage.sent(claim_line(case.key, case.claims_sent, period_start), None)
+        line = claim_line(case.key, case.claims_sent, period_start)
         case.claims_sent += 1
-        # temporalio types an async method under @workflow.update(name=...) as returning its
-        # coroutine; the handle returns the update's result, a ClaimAnswer
-        answer = cast(
-            ClaimAnswer,
-            await asyncio.wait_for(
-                case.handle.execute_update(AuthorizationWorkflow.adjudicate_claim, line),
-                UPDATE_WITHIN_S,
-            ),
+        answer = await asyncio.wait_for(
+            self.cases.adjudicate_claim(case.handle.id, line), UPDATE_WITHIN_S
         )
         return answer.status
 
 
 @dataclass
 class FloorTarget:
-    """``FloorWorkflow`` on the floor worker: the same activities as ours, all no-ops."""
+    """``FloorWorkflow`` on the floor worker: no-op activities in the given plans.
+
+    The same-plan floor runs the activities ours runs (counted at warm-up); the
+    minimal floor one local no-op per decision and per claim.
+    """
 
     client: Client
     task_queue: str
@@ -107,20 +112,22 @@ class FloorTarget:
     def prepare(self, index: int) -> Any:
         return FloorInput(
             decision_plan=self.decision_plan, claim_plan=self.claim_plan
-        ), f"bench-floor-{self.run}-{index}"
+        ), f"bench-{self.name}-{self.run}-{index}"
 
     async def open(self, prepared: Any) -> OpenedCase:
         inp, workflow_id = prepared
-        handle = await self.client.start_workflow(
-            FloorWorkflow.run, inp, id=workflow_id, task_queue=self.task_queue
+        start = WithStartWorkflowOperation(
+            FloorWorkflow.run,
+            inp,
+            id=workflow_id,
+            task_queue=self.task_queue,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        )
+        await self.client.execute_update_with_start_workflow(
+            FloorWorkflow.first_decision, start_workflow_operation=start
         )
         self.started += 1
-        return OpenedCase(handle=handle, key=workflow_id)
-
-    async def decided(self, case: OpenedCase, marker_occurrence: int | None = None) -> None:
-        await wait_activity_completed(
-            case.handle, FLOOR_MARKER, marker_occurrence or len(self.decision_plan)
-        )
+        return OpenedCase(handle=await start.workflow_handle(), key=workflow_id)
 
     async def claim(self, case: OpenedCase, period_start: date) -> str:
         number = case.claims_sent
@@ -139,5 +146,19 @@ async def open_and_decide(target: Any, index: int) -> tuple[float, OpenedCase]:
     prepared = target.prepare(index)
     began = time.perf_counter()
     case = await target.open(prepared)
-    await target.decided(case)
     return time.perf_counter() - began, case
+
+
+def claim_line(request: PARequest, number: int, period_start: date) -> ClaimLine:
+    """The ``number``-th daily claim of a case: one line, one day of the first cycle."""
+    return ClaimLine(
+        claim_id=f"BC-{request.request_id}-{number}",
+        line=1,
+        member_id=request.member.member_id,
+        date_of_service=period_start + timedelta(days=number % 28),
+        hcpcs=HCPCS,
+        ndc=NDC,
+        units=DAILY_UNITS,
+        modifiers=["JZ"],
+        icd10_codes=list(request.diagnosis.icd10_codes or []),
+    )

@@ -30,16 +30,29 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import asyncpg
 import structlog
-from temporalio.client import Client, WorkflowHandle
+from temporalio.client import Client
 
-from domain.claim import ClaimAnswer, ClaimLine
+from domain.case_id import case_id as case_id_of
+from domain.claim import ClaimLine
 from domain.clinical_event import ClinicalEvent
 from domain.request import PARequest
 from infra.settings import Settings
+from workflows.messages import (
+    AppealInput,
+    ExtendPeriodInput,
+    ProvideInfoInput,
+    RenewalRequestInput,
+    ReviewDecisionInput,
+    UpdateOutcome,
+    WithdrawInput,
+)
+
+if TYPE_CHECKING:
+    from cases.client import CaseClient
 
 log = structlog.get_logger("demo")
 
@@ -57,7 +70,7 @@ DEMO_PEOPLE: dict[str, list[str]] = {
     CLINICAL_SYSTEM: ["clinical"],
     "auditor-demo": ["read-only"],
 }
-WAIT_FIRST_STATUS_S = 30.0
+WAIT_FIRST_S = 30.0
 
 # Daily doses (mcg) by day range, Section V, for patients of 45 kg or more.
 RR_CYCLE_1 = ((1, 7, 9), (8, 28, 28))
@@ -65,12 +78,17 @@ FLAT_28 = ((1, 28, 28),)
 FRONTLINE = ((1, 7, 9), (8, 28, 28))
 
 
-@dataclass
-class Step:
-    """One thing a person or system sends to the case, in order."""
-
-    kind: str  # claim | event | review | appeal | withdraw | info | renew | extend
-    body: Any
+#: One thing a person or system sends to the case, in order: the message itself.
+Step = (
+    ClaimLine
+    | ClinicalEvent
+    | ReviewDecisionInput
+    | AppealInput
+    | WithdrawInput
+    | ProvideInfoInput
+    | RenewalRequestInput
+    | ExtendPeriodInput
+)
 
 
 @dataclass
@@ -84,7 +102,7 @@ class DemoCase:
 
     @property
     def case_id(self) -> str:
-        return f"pa-{self.request.request_id}"
+        return case_id_of(self.request.request_id)
 
 
 @dataclass
@@ -112,58 +130,29 @@ def _request(
     therapy: dict[str, Any] | None = None,
     clinical: dict[str, Any] | None = None,
 ) -> PARequest:
-    """A realistic request received two days before its requested start (synthetic member)."""
+    """The CONTRACT.md example as a demo member's request (synthetic), received two days
+    before its requested start; not relapsed unless ``diagnosis`` says so."""
+    from examples.example_requests import parequest
+
     received = datetime.combine(start - timedelta(days=2), time(14, 30), tzinfo=UTC)
     dob = start - timedelta(days=round(age_years * 365.25))
-    dx = {
-        "icd10_codes": ["C91.00"],
-        "b_cell_precursor": True,
-        "infant_all": False,
-        "ph_status": "negative",
-        "mrd_percent": None,
-        "complete_remission": None,
-        "relapsed_or_refractory": False,
-        "tki_status": None,
-        **(diagnosis or {}),
-    }
-    th = {
-        "setting": "relapsed_refractory",
-        "combined_with": [],
-        "regimen": None,
-        "tki": None,
-        "prior_blinatumomab_cycles": 0,
-        **(therapy or {}),
-    }
-    cl = {
-        "weight_kg": 72.0,
-        "height_cm": 170.0,
-        "live_vaccine_within_2_weeks": False,
-        "live_vaccine_planned": False,
-        **(clinical or {}),
-    }
-    return PARequest.model_validate(
-        {
-            "request_id": f"DEMO-{n}",
-            "received_at": received.isoformat(),
-            "urgency": urgency,
-            "line_of_business": lob,
-            "member": {
-                "member_id": f"DM-{n}",
-                "first_name": "Demo",
-                "last_name": f"Member {n}",
-                "date_of_birth": dob.isoformat(),
-                "state": state,
-            },
-            "prescriber": {"npi": "1234567893", "name": "Dr. Demo Oncology"},
-            "service": {
-                "hcpcs": "J9039",
-                "ndc": "55513-0160-01",
-                "requested_start": start.isoformat(),
-            },
-            "diagnosis": dx,
-            "therapy": th,
-            "clinical": cl,
-        }
+    return parequest(
+        request_id=f"DEMO-{n}",
+        received_at=received,
+        requested_start=start,
+        member_id=f"DM-{n}",
+        urgency=urgency,
+        line_of_business=lob,
+        member={
+            "first_name": "Demo",
+            "last_name": f"Member {n}",
+            "date_of_birth": dob.isoformat(),
+            "state": state,
+        },
+        prescriber={"name": "Dr. Demo Oncology"},
+        diagnosis={"relapsed_or_refractory": False, **(diagnosis or {})},
+        therapy=therapy or {},
+        clinical=clinical or {},
     )
 
 
@@ -198,14 +187,14 @@ def _cycle_claims(
             modifiers=["JZ"],
             icd10_codes=req.diagnosis.icd10_codes or [],
         )
-        steps.append(Step("claim", line))
+        steps.append(line)
     return steps
 
 
 def _event(req: PARequest, n: int, day: date, kind: str, **payload: Any) -> Step:
     body: dict[str, Any] = {"event_id": f"EV-{req.request_id}-{n}", "type": kind, "date": day}
     body.update(payload)
-    return Step("event", ClinicalEvent.model_validate(body))
+    return ClinicalEvent.model_validate(body)
 
 
 def demo_cases(today: date) -> list[DemoCase]:
@@ -355,7 +344,7 @@ def demo_cases(today: date) -> list[DemoCase]:
             "response_assessment",
             response_assessment={"result": "complete_response", "method": "flow_cytometry"},
         ),
-        Step("renew", {"facts": {}, "requested_by": INTAKE}),
+        RenewalRequestInput(facts={}, requested_by=INTAKE),
     ]
     cases.append(
         DemoCase(
@@ -438,13 +427,10 @@ def demo_cases(today: date) -> list[DemoCase]:
             "denied",
             r,
             [
-                Step(
-                    "review",
-                    {
-                        "reviewer_id": REVIEWER,
-                        "determination": "deny",
-                        "rationale": "single-agent consolidation is not a listed use",
-                    },
+                ReviewDecisionInput(
+                    reviewer_id=REVIEWER,
+                    determination="deny",
+                    rationale="single-agent consolidation is not a listed use",
                 )
             ],
         )
@@ -460,20 +446,14 @@ def demo_cases(today: date) -> list[DemoCase]:
             "in_review",
             r,
             [
-                Step(
-                    "review",
-                    {
-                        "reviewer_id": REVIEWER,
-                        "determination": "deny",
-                        "rationale": "single-agent consolidation is not a listed use",
-                    },
+                ReviewDecisionInput(
+                    reviewer_id=REVIEWER,
+                    determination="deny",
+                    rationale="single-agent consolidation is not a listed use",
                 ),
-                Step(
-                    "appeal",
-                    {
-                        "reason": "treating team cites E1910 blocks; chemo intolerant",
-                        "requested_by": INTAKE,
-                    },
+                AppealInput(
+                    reason="treating team cites E1910 blocks; chemo intolerant",
+                    requested_by=INTAKE,
                 ),
             ],
         )
@@ -502,15 +482,7 @@ def demo_cases(today: date) -> list[DemoCase]:
             "pended, then withdrawn",
             "withdrawn",
             r,
-            [
-                Step(
-                    "withdraw",
-                    {
-                        "reason": "patient enrolled in a clinical trial",
-                        "requested_by": INTAKE,
-                    },
-                )
-            ],
+            [WithdrawInput(reason="patient enrolled in a clinical trial", requested_by=INTAKE)],
         )
     )
 
@@ -547,12 +519,8 @@ def demo_cases(today: date) -> list[DemoCase]:
             "active",
             r,
             [
-                Step(
-                    "info",
-                    {
-                        "facts": {"diagnosis.relapsed_or_refractory": True},
-                        "requested_by": INTAKE,
-                    },
+                ProvideInfoInput(
+                    facts={"diagnosis.relapsed_or_refractory": True}, requested_by=INTAKE
                 ),
                 *_cycle_claims(r, 1, s + timedelta(days=4), RR_CYCLE_1, today),
             ],
@@ -578,13 +546,8 @@ def demo_cases(today: date) -> list[DemoCase]:
                 _event(
                     r, 1, s + timedelta(days=50), "toxicity", toxicity={"kind": "crs", "grade": 3}
                 ),
-                Step(
-                    "extend",
-                    {
-                        "reviewer_id": REVIEWER,
-                        "days": 14,
-                        "rationale": "cycle 2 held 14 days for grade 3 CRS",
-                    },
+                ExtendPeriodInput(
+                    reviewer_id=REVIEWER, days=14, rationale="cycle 2 held 14 days for grade 3 CRS"
                 ),
             ],
         )
@@ -606,13 +569,10 @@ def demo_cases(today: date) -> list[DemoCase]:
             "active",
             r,
             [
-                Step(
-                    "review",
-                    {
-                        "reviewer_id": REVIEWER,
-                        "determination": "approve",
-                        "rationale": "AYA: adult protocol appropriate",
-                    },
+                ReviewDecisionInput(
+                    reviewer_id=REVIEWER,
+                    determination="approve",
+                    rationale="AYA: adult protocol appropriate",
                 ),
                 *_cycle_claims(r, 1, s + timedelta(days=1), FRONTLINE, today),
             ],
@@ -623,29 +583,9 @@ def demo_cases(today: date) -> list[DemoCase]:
 
 # --------------------------------------------------------------------------- loading
 
-_UPDATES = {
-    "review": ("decide_review", "ReviewDecisionInput", "ReviewDecisionResult"),
-    "appeal": ("appeal", "AppealInput", "AppealResult"),
-    "withdraw": ("withdraw", "WithdrawInput", "WithdrawResult"),
-    "info": ("provide_info", "ProvideInfoInput", "ProvideInfoResult"),
-    "renew": ("request_renewal", "RenewalRequestInput", "RenewalResult"),
-    "extend": ("extend_period", "ExtendPeriodInput", "ExtendPeriodResult"),
-}
 
-
-async def _status(handle: WorkflowHandle[Any, Any]) -> str:
-    from workflows.messages import CaseStatusView
-
-    view: CaseStatusView = await handle.query("status", result_type=CaseStatusView)
-    return view.status
-
-
-async def _settled(
-    handle: WorkflowHandle[Any, Any],
-    expected: str | None = None,
-    within_s: float = WAIT_FIRST_STATUS_S,
-) -> str:
-    """The status once intake is done (not ``received``), or ``expected`` once reached.
+async def _settled(cases: CaseClient, case_id: str, expected: str, within_s: float) -> str:
+    """The status once ``expected`` is reached (or as it is after ``within_s``).
 
     Timers that are already due (a renewal window that opened, a period that
     ended) run right after intake, so the expected status may take a moment.
@@ -653,60 +593,54 @@ async def _settled(
     loop = asyncio.get_running_loop()
     deadline = loop.time() + within_s
     while True:
-        status = await _status(handle)
-        if status == expected or (expected is None and status != "received"):
-            return status
-        if loop.time() >= deadline:
+        status = (await cases.status(case_id)).status
+        if status == expected or loop.time() >= deadline:
             return status
         await asyncio.sleep(0.2)
 
 
-async def _send(handle: WorkflowHandle[Any, Any], step: Step) -> str | None:
+async def _send(cases: CaseClient, case_id: str, step: Step) -> str | None:
     """Send one step; the refusal reason if the case refused it."""
-    from workflows import messages
+    outcome: UpdateOutcome
+    match step:
+        case ClaimLine():
+            answer = await cases.adjudicate_claim(case_id, step, sent_by=CLAIMS_SYSTEM)
+            if answer.status == "denied":
+                return f"claim {answer.claim_id}/{answer.line} denied {answer.carc_codes}"
+            return None
+        case ClinicalEvent():
+            outcome = await cases.record_clinical_event(case_id, step, sent_by=CLINICAL_SYSTEM)
+        case ReviewDecisionInput():
+            outcome = await cases.decide_review(case_id, step)
+        case AppealInput():
+            outcome = await cases.appeal(case_id, step)
+        case WithdrawInput():
+            outcome = await cases.withdraw(case_id, step)
+        case ProvideInfoInput():
+            outcome = await cases.provide_info(case_id, step)
+        case RenewalRequestInput():
+            outcome = await cases.request_renewal(case_id, step)
+        case ExtendPeriodInput():
+            outcome = await cases.extend_period(case_id, step)
+    return None if outcome.accepted else f"{type(step).__name__}: {outcome.reason}"
 
-    if step.kind == "claim":
-        line = messages.ClaimLineMessage.sent(step.body, CLAIMS_SYSTEM)
-        answer = await handle.execute_update("adjudicate_claim", line, result_type=ClaimAnswer)
-        if answer.status == "denied":
-            return f"claim {answer.claim_id}/{answer.line} denied {answer.carc_codes}"
-        return None
-    if step.kind == "event":
-        event = messages.ClinicalEventMessage.sent(step.body, CLINICAL_SYSTEM)
-        outcome = await handle.execute_update(
-            "record_clinical_event", event, result_type=messages.ClinicalEventResult
-        )
-        return None if outcome.accepted else f"clinical event: {outcome.reason}"
-    name, input_name, result_name = _UPDATES[step.kind]
-    arg = getattr(messages, input_name).model_validate(step.body)
-    result = await handle.execute_update(name, arg, result_type=getattr(messages, result_name))
-    return None if result.accepted else f"{name}: {result.reason}"
 
-
-async def _load_one(client: Client, settings: Settings, case: DemoCase) -> DemoResult:
-    from worker import case_config_for
-    from workflows.starter import start_case
-
-    config = case_config_for(settings, case.request).model_copy(update=case.config)
-    started = await start_case(
-        client,
-        case.request,
-        config,
-        settings.temporal_task_queue,
-        member_ref_key=settings.member_ref_key,
-        submitted_by=INTAKE,
+async def _load_one(cases: CaseClient, case: DemoCase) -> DemoResult:
+    # The clocks of the case's own policy (its drug's), with the demo case's changes.
+    config = cases.config_for(case.request).model_copy(update=case.config)
+    submitted = await cases.submit(
+        case.request, config=config, submitted_by=INTAKE, wait=timedelta(seconds=WAIT_FIRST_S)
     )
-    created = started.created
-    handle = client.get_workflow_handle(started.case_id)
     refused: list[str] = []
-    if created:
-        await _settled(handle)
+    if submitted.created:
         for step in case.steps:
-            reason = await _send(handle, step)
+            reason = await _send(cases, submitted.case_id, step)
             if reason:
                 refused.append(reason)
-    status = await _settled(handle, case.expect, within_s=10.0 if created else 0.0)
-    return DemoResult(case.case_id, case.title, created, status, case.expect, refused)
+    status = await _settled(
+        cases, submitted.case_id, case.expect, within_s=10.0 if submitted.created else 0.0
+    )
+    return DemoResult(case.case_id, case.title, submitted.created, status, case.expect, refused)
 
 
 async def load_demo(
@@ -720,19 +654,22 @@ async def load_demo(
     quiet: bool = False,
 ) -> list[DemoResult]:
     """Start the demo cases (those not started yet) and drive them to their statuses."""
+    from cases.client import CaseClient
+
     today = today or datetime.now(UTC).date()
-    cases = [c for c in demo_cases(today) if only is None or c.key in only]
+    chosen = [c for c in demo_cases(today) if only is None or c.key in only]
+    cases = CaseClient.from_settings(client, settings)
     gate = asyncio.Semaphore(concurrency)
 
     async def one(case: DemoCase) -> DemoResult:
         async with gate:
             try:
-                return await _load_one(client, settings, case)
+                return await _load_one(cases, case)
             except Exception as exc:  # one broken case must not stop the demo
                 log.warning("demo case failed", case=case.case_id, error=type(exc).__name__)
                 return DemoResult(case.case_id, case.title, False, "error", case.expect, [str(exc)])
 
-    results = await asyncio.gather(*(one(c) for c in cases))
+    results = await asyncio.gather(*(one(c) for c in chosen))
     if not quiet:
         _print(results)
     return list(results)

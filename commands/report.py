@@ -47,6 +47,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
+from domain.case_id import as_case_id
 from domain.pa_items import PaItem, items_requiring_pa
 from domain.policy import Policy
 from domain.policy_registry import default_registry
@@ -364,15 +365,11 @@ def _print_access(rows: list[dict[str, Any]], title: str) -> None:
         print("no access recorded for these filters")
 
 
-def _case_id(text: str) -> str:
-    return text if text.startswith("pa-") else f"pa-{text}"
-
-
 def access(args: argparse.Namespace) -> int:
     since = args.since
     if isinstance(since, date) and not isinstance(since, datetime):
         since = datetime.combine(since, time.min, UTC)
-    case_id = _case_id(args.case) if args.case else None
+    case_id = as_case_id(args.case) if args.case else None
 
     async def run() -> list[dict[str, Any]]:
         return await fetch_access(

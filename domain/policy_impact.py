@@ -36,7 +36,7 @@ from domain.terms import initial_authorization
 
 KINDS = ("determination", "track", "period", "cycles", "units", "renewability", "path")
 
-#: Case statuses after which a case decides nothing more (workflows.case_state).
+#: Case statuses after which a case decides nothing more (domain.case.state).
 CLOSED_STATUSES = ("expired", "completed", "withdrawn", "discontinued", "not_applicable")
 
 

@@ -21,10 +21,11 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field, ValidationError
 
+from cases.errors import CaseEnded, CaseRefused, InvalidCaseInput
 from domain.claim import ClaimAnswer, ClaimLine
 from domain.scenario import (
     CycleOut,
@@ -35,6 +36,10 @@ from domain.scenario import (
     ScenarioResult,
     StatusChangeOut,
 )
+
+if TYPE_CHECKING:
+    from cases.client import CaseClient
+    from workflows.messages import UpdateOutcome
 
 DEFAULT_REVIEWER = "scenario-reviewer"
 #: Wall seconds an event may take before the run is called stalled (an activity failing).
@@ -115,20 +120,15 @@ async def run_scenario(
     ``env`` is a time-skipping ``WorkflowEnvironment`` whose worker serves
     ``task_queue``.
     """
-    from worker import case_config_for
-    from workflows.starter import start_case
+    from cases.client import CaseClient, case_histories
 
     started_wall = time.perf_counter()
-    client = env.client
     anchor: datetime = await env.get_current_time()
-    started = await start_case(
-        client,
-        scenario.request,
-        case_config_for(settings, scenario.request, clock_anchor=anchor),
-        task_queue,
-        member_ref_key=settings.member_ref_key,
+    # The case runs under its drug's policy with that policy's clocks (the case client's).
+    cases = CaseClient.from_settings(
+        env.client, settings, task_queue=task_queue, clock_anchor=anchor
     )
-    handle = started.handle
+    case_id = (await cases.start(scenario.request)).case_id
     claims: list[ClaimAnswer] = []
     refusals: list[Refusal] = []
 
@@ -142,7 +142,7 @@ async def run_scenario(
         await to_day(event.day)
         try:
             async with asyncio.timeout(EVENT_TIMEOUT_S):
-                answer, refusal = await _send(handle, event)
+                answer, refusal = await _send(cases, case_id, event)
         except TimeoutError:
             raise SimulationStalled(
                 f"event {number} (day {event.day}, {event.action}) got no answer in "
@@ -154,25 +154,21 @@ async def run_scenario(
             refusals.append(Refusal(day=event.day, action=event.action, reason=refusal))
     last_day = max([scenario.until_day, *(e.day for e in scenario.events)])
     await to_day(last_day)
-    result = await _result(handle, claims, refusals)
+    result = await _result(cases, case_id, claims, refusals)
     wall = time.perf_counter() - started_wall
-    from workflows.starter import case_histories
-
-    histories = await case_histories(client, handle.id)
+    histories = await case_histories(env.client, case_id)
     return SimulationRun(
         result=result,
-        workflow_id=handle.id,
+        workflow_id=case_id,
         history_events=[len(h.events) for h in histories],
         wall_seconds=wall,
     )
 
 
-async def _send(handle: Any, event: ScenarioEvent) -> tuple[ClaimAnswer | None, str]:
+async def _send(
+    cases: CaseClient, case_id: str, event: ScenarioEvent
+) -> tuple[ClaimAnswer | None, str]:
     """Send one event; return the claim answer (claims) and the refusal reason, if any."""
-    from temporalio.client import WorkflowUpdateFailedError
-    from temporalio.service import RPCError
-
-    from workflows.authorization import AuthorizationWorkflow as W
     from workflows.messages import (
         AppealInput,
         ExtendPeriodInput,
@@ -182,13 +178,14 @@ async def _send(handle: Any, event: ScenarioEvent) -> tuple[ClaimAnswer | None, 
         WithdrawInput,
     )
 
+    outcome: UpdateOutcome
     try:
         if event.action == "claim":
             assert event.claim is not None
-            return await handle.execute_update(W.adjudicate_claim, event.claim), ""
+            return await cases.adjudicate_claim(case_id, event.claim), ""
         if event.action == "clinical_event":
             assert event.event is not None
-            outcome = await handle.execute_update(W.record_clinical_event, event.event.to_event())
+            outcome = await cases.record_clinical_event(case_id, event.event.to_event())
         elif event.action == "decide_review":
             # validated, not constructed: a scenario may hold a determination the
             # case refuses ("review"); that is a refusal of the run, not a crash
@@ -199,15 +196,13 @@ async def _send(handle: Any, event: ScenarioEvent) -> tuple[ClaimAnswer | None, 
                     "rationale": event.rationale or "",
                 }
             )
-            outcome = await handle.execute_update(W.decide_review, review)
+            outcome = await cases.decide_review(case_id, review)
         elif event.action == "renewal_request":
-            outcome = await handle.execute_update(
-                W.request_renewal, RenewalRequestInput(facts=event.request or {})
+            outcome = await cases.request_renewal(
+                case_id, RenewalRequestInput(facts=event.request or {})
             )
         elif event.action == "provide_info":
-            outcome = await handle.execute_update(
-                W.provide_info, ProvideInfoInput(facts=event.facts or {})
-            )
+            outcome = await cases.provide_info(case_id, ProvideInfoInput(facts=event.facts or {}))
         elif event.action == "extend_period":
             extension = ExtendPeriodInput.model_validate(
                 {
@@ -216,21 +211,18 @@ async def _send(handle: Any, event: ScenarioEvent) -> tuple[ClaimAnswer | None, 
                     "rationale": event.rationale or "treatment paused",
                 }
             )
-            outcome = await handle.execute_update(W.extend_period, extension)
+            outcome = await cases.extend_period(case_id, extension)
         elif event.action == "appeal":
-            outcome = await handle.execute_update(W.appeal, AppealInput(reason=event.reason or ""))
+            outcome = await cases.appeal(case_id, AppealInput(reason=event.reason or ""))
         else:
-            outcome = await handle.execute_update(
-                W.withdraw, WithdrawInput(reason=event.reason or "")
-            )
+            outcome = await cases.withdraw(case_id, WithdrawInput(reason=event.reason or ""))
     except ValidationError as err:
         return _refused_claim(event, "invalid"), "; ".join(e["msg"] for e in err.errors())
-    except WorkflowUpdateFailedError as err:
-        cause = err.cause
-        return _refused_claim(event, "rejected"), f"rejected: {getattr(cause, 'message', cause)}"
-    except RPCError:
-        status = await handle.query(W.status)
-        periods = (await handle.query(W.periods)).periods
+    except (CaseRefused, InvalidCaseInput) as err:
+        return _refused_claim(event, "rejected"), f"rejected: {err.message}"
+    except CaseEnded:
+        status = await cases.status(case_id)
+        periods = (await cases.periods(case_id)).periods
         reason = f"the case is closed ({status.status})"
         if status.run_out_until is not None:
             reason += f"; its claims run-out ended {status.run_out_until}"
@@ -287,19 +279,20 @@ def _denied(line: ClaimLine, carc: str, message: str) -> ClaimAnswer:
 
 
 async def _result(
-    handle: Any, claims: list[ClaimAnswer], refusals: list[Refusal]
+    cases: CaseClient, case_id: str, claims: list[ClaimAnswer], refusals: list[Refusal]
 ) -> SimulationResult:
-    from workflows.authorization import AuthorizationWorkflow as W
-
-    status = await handle.query(W.status)
-    periods = await handle.query(W.periods)
-    cycles = await handle.query(W.cycles)
-    history = await handle.query(W.history)
+    status = await cases.status(case_id)
+    periods = await cases.periods(case_id)
+    cycles = await cases.cycles(case_id)
+    history = await cases.history(case_id)
     return SimulationResult(
         request_id=status.request_id,
         status=status.status,
         track=status.track,
-        periods=[PeriodOut(start=p.start, end=p.end, kind=p.kind) for p in periods.periods],
+        periods=[
+            PeriodOut.model_validate({"start": p.start, "end": p.end, "kind": p.kind})
+            for p in periods.periods
+        ],
         renewals_used=status.renewals_used,
         cycles=[CycleOut(cycle=c.cycle, start=c.start, phase=c.phase) for c in cycles.cycles],
         units_paid=status.units_paid,

@@ -1,57 +1,80 @@
 """AuthorizationWorkflow: one case, from the request to its end (DESIGN.md, How data flows).
 
-Orchestration only. Decisions come from the domain engine through the
-evaluation activities; claims are decided by the claims ledger; every
-decision is recorded, every change projected, every notice sent through the
-outbox. The workflow keeps the clocks (pend deadline, decision clock and
-escalation, appeal window, cycle boundaries, renewal window and reminders,
-period end) and the case's state, which it carries across continue-as-new
-at each renewal.
+Orchestration only. The case is a pure aggregate (``domain/case/``): this
+class feeds it messages (updates, the signal) and due deadlines (one timer,
+armed for the earliest of the case's deadline list), and runs the effects it
+returns — decisions recorded, notices through the outbox, clinical events
+recorded, search attributes, the PostgreSQL projection, continue-as-new — as
+activities and commands. Where a status transition or a clock lives:
+``domain/case/transitions.py`` and ``domain/case/deadlines.py``.
 
-Statuses (fixed, CONTRACT.md): received -> pended | in_review | active |
-denied | not_applicable; active <-> renewal_window -> active (renewed) |
-expired | completed; denied -> appealed -> in_review; any live status ->
-withdrawn; active -> discontinued (kept open until the period's end). A case
-that ends with an approved period keeps answering claims, in its final
-status, until its claims run-out has passed (workflows/run_out.py).
-
-Who acts comes with each message (the API sets it from the caller's
-credential): the reviewer of a decision, the requester of an appeal, a
-renewal, facts or a withdrawal, the system that sent a claim line or a
-clinical event. While a message is handled that subject is the case's actor
-(``Recording._acting``): every decision row and notice it causes names it.
+A first decision is one local activity (``CaseDecisions.decide_request``: the
+member's history, the engine, the decision row), and so is a renewal's; a
+claim line is one local activity of the claims ledger. Notices go out after,
+from a task of their own, in order.
 """
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import json
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, time
 from typing import Any
 
 from temporalio import workflow
-from temporalio.exceptions import ApplicationError
+from temporalio.common import RetryPolicy, SearchAttributeUpdate
+from temporalio.exceptions import ActivityError, ApplicationError
 
-# The mixins are stateless code: passed through, they are imported once per
-# worker instead of once per workflow run in the sandbox (a quarter of the
-# worker's CPU per decision, and memory per cached case).
+# Stateless code: passed through, imported once per worker instead of once per
+# workflow run in the sandbox.
 with workflow.unsafe.imports_passed_through():
     from pydantic import ValidationError
 
     from activities.claims_ledger import ClaimsLedger
-    from activities.models import AdjudicateClaimInput, NotificationInput
-    from domain.claim import ClaimAnswer, ClaimLine
-    from domain.decision import Reason
+    from activities.decisions import CaseDecisions
+    from activities.evaluation import EvaluationActivities
+    from activities.models import (
+        AdjudicateClaimInput,
+        AuthorizationProjection,
+        ClinicalEventInput,
+        DecideRenewalInput,
+        DecideRequestInput,
+        DecisionRecordContext,
+        EvaluateRequestInput,
+        GrantTermsInput,
+        NotificationInput,
+        PeriodTerms,
+        RecordDecisionInput,
+    )
+    from activities.notifications import Notifier
+    from activities.store import CaseStore
+    from domain.case.aggregate import CaseAggregate
+    from domain.case.asks import TermsAsk
+    from domain.case.deadlines import Deadline
+    from domain.case.effects import (
+        ContinueAsNew,
+        Effect,
+        EndRun,
+        Notify,
+        Project,
+        RecordClinicalEvent,
+        RecordDecision,
+        SearchAttributes,
+    )
+    from domain.case.track_terms import TrackTerms
+    from domain.claim import ClaimAnswer
+    from domain.decision import Authorization
     from domain.facts import fact_problems, fixed_fact_problems, merge_facts
     from domain.request import PARequest
-    from infra.temporal import AUTH_PERIOD_END
-    from workflows.case_clock import CaseClock
-    from workflows.case_state import LIVE_STATUSES, CaseState, ClaimRecord
-    from workflows.cycles import Cycles
-    from workflows.deadlines import Deadlines
-    from workflows.events import ClinicalEvents
-    from workflows.intake import Intake
+    from infra.temporal import (
+        AUTH_ESCALATED,
+        AUTH_PERIOD_END,
+        AUTH_RENEWALS_USED,
+        AUTH_RUN_OUT_UNTIL,
+        AUTH_STATUS,
+        AUTH_TRACK,
+        MEMBER_REF,
+    )
+    from workflows import ui
     from workflows.messages import (
         AppealInput,
         AppealResult,
@@ -62,9 +85,9 @@ with workflow.unsafe.imports_passed_through():
         ClinicalEventMessage,
         ClinicalEventResult,
         CyclesView,
-        CycleView,
         ExtendPeriodInput,
         ExtendPeriodResult,
+        FirstDecisionResult,
         HistoryView,
         PeriodsView,
         ProvideInfoInput,
@@ -77,55 +100,27 @@ with workflow.unsafe.imports_passed_through():
         WithdrawInput,
         WithdrawResult,
     )
-    from workflows.notices import Notices
-    from workflows.options import RETRY, SHORT
-    from workflows.policy_refs import REF_CLOCKS, REF_EVENTS, REF_PERIOD, REF_RENEWAL
-    from workflows.recording import Recording
-    from workflows.renewals import Renewals
-    from workflows.run_out import RunOut
-    from workflows.timers import Timers
-    from workflows.transitions import Transitions
-
-# workflow.patched ids: command order that changed under running cases.
-PATCH_LEDGER_KEEPS_UNITS_PAID = "claim-line-without-projection"
-PATCH_WITHDRAWAL_RECORDED = "withdrawal-decision-row"
-# The clinical_event signal drops an event dated out of range or a bad retraction.
-PATCH_CLINICAL_EVENT_CHECKED = "clinical-event-checked"
-
-WITHDRAWABLE = frozenset(
-    {"received", "pended", "in_review", "appealed", "active", "renewal_window"}
-)
-INFO_STATUSES = frozenset({"pended", "in_review", "appealed"})
+    from workflows.options import (
+        LOCAL_RETRY_THRESHOLD,
+        NOTICE_HEARTBEAT,
+        NOTICE_TIMEOUT,
+        RETRY,
+        SHORT,
+    )
 
 
-def _fingerprint(line: ClaimLine) -> str:
-    text = json.dumps(line.model_dump(mode="json"), sort_keys=True)
-    return hashlib.sha256(text.encode()).hexdigest()[:24]
-
-
-def _claim_key(line: ClaimLine) -> str:
-    return f"{line.claim_id}:{line.line}:{'reversal' if line.reversal else 'original'}"
-
-
-def _check_facts(request: PARequest, facts: dict[str, Any]) -> None:
+def _refuse_facts(request: PARequest, facts: dict[str, Any]) -> None:
     """A validator's refusal of facts that do not fit the request: which field and why,
     never the value (it may be PHI, and the message reaches the caller's 422)."""
-    fixed = fixed_fact_problems(facts)
-    if fixed:
-        raise ApplicationError(
-            "; ".join(f"{p['field']}: {p['message']}" for p in fixed),
-            {"errors": fixed},
-            type="InvalidInput",
-            non_retryable=True,
-        )
-    try:
-        merge_facts(request, facts)
-    except ValidationError as exc:
-        # Only the facts are judged: what the case already holds was accepted by its rules.
+    problems = fixed_fact_problems(facts)
+    if not problems:
+        try:
+            merge_facts(request, facts)
+        except ValidationError as exc:
+            # Only the facts are judged: what the case already holds was accepted by its rules.
+            problems = fact_problems(exc, facts)
+    if problems:
         # from None: pydantic's own message (which quotes the input) is no cause to send on.
-        problems = fact_problems(exc, facts)
-        if not problems:
-            return
         raise ApplicationError(
             "; ".join(f"{p['field']}: {p['message']}" for p in problems),
             {"errors": problems},
@@ -135,71 +130,52 @@ def _check_facts(request: PARequest, facts: dict[str, Any]) -> None:
 
 
 @workflow.defn
-class AuthorizationWorkflow(
-    Intake,
-    Transitions,
-    Renewals,
-    Deadlines,
-    ClinicalEvents,
-    Cycles,
-    Recording,
-    Notices,
-    Timers,
-    CaseClock,
-    RunOut,
-):
-    """One prior-authorization case for Blincyto, as DESIGN.md describes it."""
+class AuthorizationWorkflow:
+    """One prior-authorization case, as DESIGN.md describes it."""
 
     @workflow.init
     def __init__(self, inp: CaseInput) -> None:
         self._input = inp
-        self._config = inp.config
-        request = inp.request
         if inp.state is not None:
-            self.s = inp.state
-            self.s.runs += 1
+            self.case = CaseAggregate.continued(inp.state, inp.config, inp.member_ref)
         else:
-            offset = 0.0
-            if inp.config.clock_anchor is not None:
-                offset = (request.received_at - inp.config.clock_anchor).total_seconds()
-            self.s = CaseState(
-                case_id=workflow.info().workflow_id,
-                request=request,
-                received_day=request.received_on,
-                clock_offset_seconds=offset,
+            self.case = CaseAggregate.new(
+                workflow.info().workflow_id,
+                inp.request,
+                inp.config,
+                inp.member_ref,
+                inp.policy_ref,
             )
         self._lock = asyncio.Lock()
         self._wake = False
-        self._finished = False
         self._continue = False
         self._project_pending = False
-        self._timer_task: asyncio.Task[None] | None = None
+        self._timer: asyncio.Task[None] | None = None
         self._armed: tuple[datetime, str] | None = None
         self._timer_fired = False
         self._outbox: list[NotificationInput] = []
         self._sender: asyncio.Task[None] | None = None
-        self._actor: str | None = None
+
+    def _at(self) -> CaseAggregate:
+        """The case, at the current business time."""
+        return self.case.at(workflow.now())
 
     # ------------------------------------------------------------------ run
 
     @workflow.run
     async def run(self, inp: CaseInput) -> CaseResult:
-        s = self.s
         if inp.state is None:
-            self._record_status_change("received", "request received")
-            self._log("received", f"request {s.request.request_id} received")
             async with self._lock:
-                with self._acting(inp.submitted_by):
-                    await self._intake()
+                await self._apply(self._at().receive(inp.submitted_by))
+                await self._evaluate("initial", inp.submitted_by)
         else:
-            self._log("continued", f"run {s.runs} continues the case")
-            self._refresh_ui()
+            await self._apply(self._at().resume())
         while True:
             async with self._lock:
-                await self._process_due()
+                await self._apply(self._at().on_due(), wake=False)
             if self._project_pending:
                 await self._project()
-            if self._finished:
+            if self.case.finished:
                 break
             if self._continue or self._history_is_long():
                 await self._continue_as_new()
@@ -207,6 +183,7 @@ class AuthorizationWorkflow(
         self._disarm()
         await workflow.wait_condition(self._quiet)
         await self._project()
+        s = self.case.s
         return CaseResult(
             case_id=s.case_id,
             request_id=s.request.request_id,
@@ -222,44 +199,349 @@ class AuthorizationWorkflow(
         info = workflow.info()
         return (
             info.is_continue_as_new_suggested()
-            or info.get_current_history_length() > self._config.continue_as_new_after_events
+            or info.get_current_history_length() > self._input.config.continue_as_new_after_events
         )
 
     async def _continue_as_new(self) -> None:
         self._disarm()
         await workflow.wait_condition(self._quiet)
-        if self._finished:
+        if self.case.finished:
             return
         if self._project_pending:
             await self._project()
         self._continue = False
-        workflow.continue_as_new(
-            CaseInput(
-                request=self._input.request,
-                member_ref=self._input.member_ref,
-                config=self._config,
-                state=self.s,
-                submitted_by=self._input.submitted_by,
-                policy_ref=self._input.policy_ref,
-            )
+        workflow.continue_as_new(self._input.model_copy(update={"state": self.case.s}))
+
+    # ------------------------------------------------------------------ the one timer
+
+    async def _wait(self) -> None:
+        """Wait for a message, the next deadline, the end or a continue-as-new; the timer
+        is re-armed only when the next deadline changes (one timer per case)."""
+        nxt = self.case.next_deadline()
+        armed = (nxt.at, nxt.label) if nxt else None
+        if armed != self._armed:
+            self._disarm()
+            if nxt is not None:
+                self._armed = armed
+                self._timer = asyncio.create_task(self._sleep_until(nxt))
+        await workflow.wait_condition(
+            lambda: self._wake or self._timer_fired or self.case.finished or self._continue
+        )
+        self._wake = False
+        if self._timer_fired:
+            self._timer_fired = False
+            self._armed = None
+            self._timer = None
+
+    async def _sleep_until(self, deadline: Deadline) -> None:
+        await workflow.sleep(self._at().timer_delay(deadline), summary=deadline.label)
+        self._timer_fired = True
+
+    def _disarm(self) -> None:
+        if self._timer is not None and not self._timer.done():
+            self._timer.cancel()
+        self._timer = None
+        self._armed = None
+        self._timer_fired = False
+
+    # ------------------------------------------------------------------ effects
+
+    async def _apply(self, effects: list[Effect], *, wake: bool = True) -> None:
+        """Run the case's effects in order; then show the case and (for a message: its
+        clocks may have changed) wake the run loop."""
+        for effect in effects:
+            if isinstance(effect, RecordDecision):
+                await self._record_decision(effect)
+            elif isinstance(effect, Notify):
+                self._queue_notice(effect)
+            elif isinstance(effect, RecordClinicalEvent):
+                await self._record_clinical_event(effect)
+            elif isinstance(effect, SearchAttributes):
+                self._upsert(effect)
+            elif isinstance(effect, Project):
+                self._project_pending = True
+            elif isinstance(effect, ContinueAsNew):
+                self._continue = True
+            elif isinstance(effect, EndRun):
+                pass  # the case says so (``finished``); the run loop ends the run
+        workflow.set_current_details(
+            ui.current_details(self.case.s, self.case.awaiting(), closed=self.case.finished)
+        )
+        self._wake = self._wake or wake
+
+    async def _record_decision(self, effect: RecordDecision) -> None:
+        s = self.case.s
+        # Local: keyed and append-only, so a retried attempt records nothing twice.
+        await workflow.execute_local_activity_method(
+            CaseStore.record_decision,
+            RecordDecisionInput(
+                decision_key=effect.decision_key,
+                case_id=s.case_id,
+                request_id=s.request.request_id,
+                kind=effect.kind,  # type: ignore[arg-type]  # the aggregate's kinds
+                determination=effect.determination,
+                automated=effect.automated,
+                reviewer_id=effect.reviewer_id,
+                actor=effect.actor,
+                rationale=effect.rationale,
+                decision=effect.decision,
+                reasons=effect.reasons,
+                trace=effect.trace,
+                trace_from_key=effect.trace_from_key,
+                policy_id=effect.policy_id,
+                policy_version=effect.policy_version,
+                urgency=s.request.urgency,
+                line_of_business=s.request.line_of_business,
+                received_at=s.request.received_at,
+                decided_at=effect.decided_at,
+                # The facts it was decided on (the row keeps them without the member's
+                # identity: domain.decision_facts); policy impact re-decides them.
+                request=s.request,
+                prior_cycles=s.prior_cycles,
+            ),
+            start_to_close_timeout=SHORT,
+            local_retry_threshold=LOCAL_RETRY_THRESHOLD,
+            retry_policy=RETRY,
+            summary=f"record {effect.kind} decision: {effect.determination}",
         )
 
-    # -------------------------------------------------------------- updates
+    async def _record_clinical_event(self, effect: RecordClinicalEvent) -> None:
+        event = effect.event
+        await workflow.execute_activity_method(
+            CaseStore.record_clinical_event,
+            ClinicalEventInput(
+                case_id=self.case.s.case_id,
+                member_ref=self._input.member_ref,
+                event=event,
+                received_at=effect.received_at,
+                sent_by=effect.sent_by,
+            ),
+            start_to_close_timeout=SHORT,
+            retry_policy=RETRY,
+            summary=f"clinical event {event.event_id} ({event.type})",
+        )
+
+    def _upsert(self, effect: SearchAttributes) -> None:
+        updates: list[SearchAttributeUpdate[Any]] = []
+        if effect.member_ref is not None:
+            updates.append(MEMBER_REF.value_set(effect.member_ref))
+        if effect.status is not None:
+            updates.append(AUTH_STATUS.value_set(effect.status))
+        if effect.escalated is not None:
+            updates.append(AUTH_ESCALATED.value_set(effect.escalated))
+        if effect.track is not None:
+            updates.append(AUTH_TRACK.value_set(effect.track))
+        if effect.period_end is not None:
+            updates.append(AUTH_PERIOD_END.value_set(effect.period_end))
+        if effect.renewals_used is not None:
+            updates.append(AUTH_RENEWALS_USED.value_set(effect.renewals_used))
+        if effect.run_out_until is not None:
+            # The day at 00:00 UTC: the attribute's date reads back as the run-out's last day.
+            at = datetime.combine(effect.run_out_until, time(), tzinfo=UTC)
+            updates.append(AUTH_RUN_OUT_UNTIL.value_set(at))
+        workflow.upsert_search_attributes(updates)
+
+    def _queue_notice(self, effect: Notify) -> None:
+        """Notices go out one after the other, in order, from a task of their own, so a
+        slow or lost delivery never holds claims or decisions; the queue is drained
+        before the run continues as new or ends. The outbox is unique on the key."""
+        self._outbox.append(
+            NotificationInput(
+                key=effect.key,
+                case_id=self.case.s.case_id,
+                kind=effect.kind,  # type: ignore[arg-type]  # the aggregate's kinds
+                recipient=effect.recipient,
+                payload=effect.payload,
+                actor=effect.actor,
+                policy_ref=self.case.s.policy_ref,
+            )
+        )
+        if self._sender is None or self._sender.done():
+            self._sender = asyncio.create_task(self._send_notices())
+
+    async def _send_notices(self) -> None:
+        while self._outbox:
+            notice = self._outbox[0]
+            await workflow.execute_activity_method(
+                Notifier.send_notification,
+                notice,
+                start_to_close_timeout=NOTICE_TIMEOUT,
+                # The notifier heartbeats between delivery attempts: a lost worker's
+                # attempt is retried within this, not after the whole timeout.
+                heartbeat_timeout=NOTICE_HEARTBEAT,
+                retry_policy=RETRY,
+                summary=f"notify {notice.kind}",
+            )
+            self._outbox.pop(0)
+
+    def _quiet(self) -> bool:
+        """No handler running and no notice waiting: the run may end or continue as new."""
+        return workflow.all_handlers_finished() and not self._outbox
+
+    def _period_terms(self) -> list[PeriodTerms]:
+        return [
+            PeriodTerms(
+                start=p.start,
+                end=p.end,
+                kind=p.kind,
+                cycles=p.cycles,
+                authorized_units=p.authorized_units,
+                first_cycle=p.first_cycle,
+            )
+            for p in self.case.s.periods
+        ]
+
+    async def _project(self) -> None:
+        s = self.case.s
+        self._project_pending = False
+        s.projection_version += 1
+        period = s.period
+        # Local, like claims: it follows every change; versioned, so a repeat is harmless.
+        await workflow.execute_local_activity_method(
+            CaseStore.project_authorization,
+            AuthorizationProjection(
+                case_id=s.case_id,
+                request_id=s.request.request_id,
+                member_ref=self._input.member_ref,
+                version=s.projection_version,
+                status=s.status,
+                track=s.track,
+                path=s.path,
+                line_of_business=s.request.line_of_business,
+                urgency=s.request.urgency,
+                periods=self._period_terms(),
+                renewals_used=s.renewals_used,
+                cycles_started=s.cycles_started,
+                units_authorized=s.units_authorized,
+                period_end=period.end if period else None,
+                escalated=s.escalated,
+                received_at=s.request.received_at,
+                updated_at=self.case.now,
+                policy_ref=s.policy_ref,
+            ),
+            start_to_close_timeout=SHORT,
+            local_retry_threshold=LOCAL_RETRY_THRESHOLD,
+            retry_policy=RETRY,
+            summary=f"project case (v{s.projection_version}, {s.status})",
+        )
+
+    # ------------------------------------------------------------------ asks
+
+    async def _evaluate(self, kind: str, actor: str | None) -> str:
+        """The engine's decision, evaluated and recorded in one local activity."""
+        ask = self._at().evaluation(kind, actor)
+        try:
+            result = await workflow.execute_local_activity_method(
+                CaseDecisions.decide_request,
+                DecideRequestInput(
+                    evaluation=EvaluateRequestInput(
+                        request=ask.request,
+                        as_of=ask.as_of,
+                        prior_cycles=ask.prior_cycles,
+                        allow_automatic_denial=ask.allow_automatic_denial,
+                        policy_ref=ask.policy_ref,
+                    ),
+                    record=DecisionRecordContext(
+                        decision_key=ask.decision_key,
+                        case_id=self.case.s.case_id,
+                        kind=kind,  # type: ignore[arg-type]  # "initial" or "info"
+                        actor=ask.actor,
+                        decided_at=ask.decided_at,
+                    ),
+                    member_ref=self._input.member_ref if ask.read_history else None,
+                ),
+                start_to_close_timeout=SHORT,
+                local_retry_threshold=LOCAL_RETRY_THRESHOLD,
+                retry_policy=RETRY,
+                summary=f"decide the request against the policy (Section III): {kind}",
+            )
+        except ActivityError as err:
+            det, effects = self._at().on_evaluation(ask, None, failure=str(err.cause or err))
+        else:
+            det, effects = self._at().on_evaluation(
+                ask, result.decision, result.terms, result.prior_cycles
+            )
+        await self._apply(effects)
+        return det
+
+    async def _renew(self, facts: dict[str, Any], actor: str | None) -> RenewalResult:
+        """Section IV: decided on the case's facts with the changed facts merged over them."""
+        ask = self._at().renewal(facts, actor)
+        if isinstance(ask, RenewalResult):
+            return ask
+        decision = await workflow.execute_local_activity_method(
+            CaseDecisions.decide_renewal,
+            DecideRenewalInput(
+                renewal=ask.renewal,
+                record=DecisionRecordContext(
+                    decision_key=ask.decision_key,
+                    case_id=self.case.s.case_id,
+                    kind="renewal",
+                    actor=ask.actor,
+                    decided_at=ask.decided_at,
+                ),
+                prior_cycles=self.case.s.prior_cycles,
+                policy_ref=ask.policy_ref,
+            ),
+            start_to_close_timeout=SHORT,
+            local_retry_threshold=LOCAL_RETRY_THRESHOLD,
+            retry_policy=RETRY,
+            summary=f"decide renewal {self.case.s.renewals_used + 1} (Section IV)",
+        )
+        result, effects = self._at().on_renewal_decision(ask, decision)
+        await self._apply(effects)
+        return result
+
+    async def _track_terms(self, ask: TermsAsk) -> tuple[str, Authorization, TrackTerms] | None:
+        """The period of the track a reviewer approves on (Section I); None if there is none."""
+        try:
+            grant = await workflow.execute_local_activity_method(
+                EvaluationActivities.grant_terms,
+                GrantTermsInput(
+                    request=ask.request,
+                    track=ask.track,
+                    as_of=ask.as_of,
+                    prior_cycles=ask.prior_cycles,
+                    policy_ref=ask.policy_ref,
+                ),
+                start_to_close_timeout=SHORT,
+                local_retry_threshold=LOCAL_RETRY_THRESHOLD,
+                retry_policy=RetryPolicy(maximum_attempts=3),
+                summary=f"terms of track {ask.track} (Section I)",
+            )
+        except ActivityError:
+            return None
+        return ask.track, grant.authorization, grant.terms
+
+    # ------------------------------------------------------------------ updates
+
+    @workflow.update(name="first_decision")
+    async def first_decision(self) -> FirstDecisionResult:
+        """The case's first determination, once known (the client's update-with-start),
+        and whether this is the first submission the case received.
+
+        Counted on entry, before the wait: the update that arrived with the start is
+        delivered first (the server hands a task's updates over in the order it
+        admitted them, and this SDK enters their handlers in that order), so it and
+        only it is answered as the first; the count is in the case's state, so a
+        repeat after a continue-as-new is still a repeat.
+        """
+        first = self.case.submission()
+        await workflow.wait_condition(lambda: self.case.s.status != "received")
+        return FirstDecisionResult(view=self.case.status_view(), first_submission=first)
 
     @workflow.update(name="adjudicate_claim")
     async def adjudicate_claim(self, message: ClaimLineMessage) -> ClaimAnswer:
         """Section II and POLICY.md, Claims: the ledger answers; idempotent on claim id + line."""
-        s = self.s
         line = message.claim_line()  # the sender is not part of the line's identity
-        key = _claim_key(line)
-        fingerprint = _fingerprint(line)
-        received_on = self._today()  # when the line arrives (timely filing), not when it is run
+        received_on = self._at().today  # when the line arrives (timely filing), not when run
         async with self._lock:
-            seen = s.claim_record(key)
-            if seen is not None and seen.fingerprint == fingerprint:
-                return seen.answer  # the same line again: the first answer, nothing counted
-            # A local activity: the hot path (hundreds of lines a case), one marker event
-            # instead of three and no extra task round trip; the ledger is idempotent.
+            earlier, seen = self.case.earlier_answer(line)
+            if earlier is not None:
+                return earlier  # the same line again: the first answer, nothing counted
+            s = self.case.s
+            # One local activity: the hot path (hundreds of lines a case); the ledger is
+            # idempotent and writes the case's units_paid in the line's own transaction.
             answer = await workflow.execute_local_activity_method(
                 ClaimsLedger.adjudicate_claim,
                 AdjudicateClaimInput(
@@ -272,322 +554,103 @@ class AuthorizationWorkflow(
                     withdrawn_on=s.withdrawn_on,
                     received_on=received_on,
                     line_of_business=s.request.line_of_business,
-                    timely_filing_days=self._timely_filing_days(),
+                    timely_filing_days=self.case.timely_filing_days(),
                     sent_by=message.sent_by,
-                    policy_ref=self._input.policy_ref,
+                    policy_ref=s.policy_ref,
                 ),
                 start_to_close_timeout=SHORT,
+                local_retry_threshold=LOCAL_RETRY_THRESHOLD,
                 retry_policy=RETRY,
                 summary=f"claim {line.claim_id}/{line.line}{' reversal' if line.reversal else ''}",
             )
-            if seen is not None:
-                return answer  # another content under a known claim id + line (CARC 16)
-            s.claims[key] = ClaimRecord(
-                fingerprint=fingerprint, answer=answer, date_of_service=line.date_of_service
-            )
-            if answer.allowed_units:
-                s.units_paid += answer.allowed_units
-                for period in s.periods:
-                    if period.covers(line.date_of_service):
-                        period.units_paid += answer.allowed_units
-                        break
-                if not line.reversal and answer.allowed_units > 0:
-                    self._claim_starts_cycle(line.date_of_service)
-                if workflow.patched(PATCH_LEDGER_KEEPS_UNITS_PAID):
-                    # The ledger wrote units_paid to the case's record in the line's own
-                    # transaction: no projection per line (a cycle it starts projects).
-                    # The run loop still wakes: a long history continues as new.
-                    self._refresh_ui()
-                    self._poke()
-                else:
-                    self._changed()
+            await self._apply(self._at().on_claim_answer(line, answer, repeated_id=seen))
             return answer
 
     @adjudicate_claim.validator
-    def _validate_claim(self, line: ClaimLineMessage) -> None:
-        if line.member_id.strip() != self.s.request.member.member_id.strip():
-            raise ValueError("the claim is for another member than this authorization's")
-        if self._finished:  # the run is ending: nothing more is adjudicated
-            until = self.s.run_out_until
-            raise ValueError(
-                f"the case has ended ({self.s.status})"
-                + (f": its claims run-out ended {until}" if until else "")
-            )
+    def _validate_claim(self, message: ClaimLineMessage) -> None:
+        problem = self.case.claim_problem(message)
+        if problem is not None:
+            raise ValueError(problem)
 
     @workflow.update(name="provide_info")
     async def provide_info(self, inp: ProvideInfoInput) -> ProvideInfoResult:
         """Facts that settle a pend (Section III, rule 3), or that a reviewer may use."""
-        s = self.s
         actor = inp.requested_by or inp.source
-        async with self._lock, self._acting(actor):
-            if s.renewal_pending_info is not None and s.status in LIVE_STATUSES:
-                facts = {**s.renewal_pending_info, **inp.facts}
-                s.renewal_pending_info = None
-                self._log("info", "facts received for the pended renewal", REF_RENEWAL, actor)
-                res = await self._renew(facts, actor)
-                return ProvideInfoResult(
-                    accepted=res.accepted,
-                    reason=res.reason,
-                    status=s.status,
-                    policy_ref=REF_RENEWAL,
-                    determination=res.determination,
-                    missing_facts=s.missing_facts,
-                )
-            review_kind = s.review.kind if s.review else None
-            if s.status not in INFO_STATUSES or review_kind == "renewal":
-                return ProvideInfoResult(
-                    accepted=False,
-                    status=s.status,
-                    reason=f"the case is {s.status}: facts are taken while it is pended "
-                    "or in review",
-                )
-            s.request = merge_facts(s.request, inp.facts, recorded=True)
-            self._log("info", f"facts received: {', '.join(sorted(inp.facts))}", "III", actor)
-            result = await self._evaluate()
-            det = await self._apply_evaluation(result, "info")
-            return ProvideInfoResult(
-                accepted=True,
-                status=s.status,
-                reason=f"re-evaluated: {det}",
-                policy_ref="III",
-                determination=det,
-                missing_facts=s.missing_facts,
-            )
+        async with self._lock:
+            route = self._at().info_route(inp)
+            if isinstance(route, ProvideInfoResult):
+                return route
+            if route == "renewal":
+                facts = self.case.facts_for_pended_renewal(inp)
+                return self.case.renewal_info_result(await self._renew(facts, actor))
+            self.case.take_facts(inp)
+            return self.case.info_result(await self._evaluate("info", actor))
 
     @provide_info.validator
     def _validate_info(self, inp: ProvideInfoInput) -> None:
-        _check_facts(self.s.request, inp.facts)
+        _refuse_facts(self.case.s.request, inp.facts)
 
     @workflow.update(name="decide_review")
     async def decide_review(self, inp: ReviewDecisionInput) -> ReviewDecisionResult:
-        """A reviewer decides the open review: initial, appeal (another reviewer) or renewal.
-
-        The appeal rule compares subjects exactly: the API's reviewer is the caller's
-        credential, so no spelling of a name makes the denying reviewer another one.
-        """
-        s = self.s
-        async with self._lock, self._acting(inp.reviewer_id):
-            review = s.review
-            if review is None:
-                return ReviewDecisionResult(
-                    accepted=False,
-                    status=s.status,
-                    reason=f"no review is open: the case is {s.status}",
-                )
-            if review.exclude_reviewer and review.exclude_reviewer == inp.reviewer_id:
-                return ReviewDecisionResult(
-                    accepted=False,
-                    status=s.status,
-                    review_kind=review.kind,
-                    policy_ref=REF_CLOCKS,
-                    reason="the appeal is decided by a reviewer other than the one who denied",
-                )
-            if review.kind == "renewal":
-                return await self._decide_renewal_review(review, inp)
-            kind = "appeal" if review.kind == "appeal" else "review"
-            reasons = [
-                Reason(
-                    code=f"reviewer_{inp.determination}",
-                    policy_ref="III",
-                    text=inp.rationale or f"reviewer {inp.determination}",
-                )
-            ]
-            grant = None
-            if inp.determination == "approve":
-                grant = await self._terms_for_approval(inp.track)
-                if grant is None:
-                    return ReviewDecisionResult(
-                        accepted=False,
-                        status=s.status,
-                        review_kind=review.kind,
-                        reason="no track to approve on: name one (track)",
-                    )
-            await self._record_decision(
-                kind,
-                inp.determination,
-                False,
-                reviewer=inp.reviewer_id,
-                rationale=inp.rationale,
-                decision=s.decision,
-                trace_from_key=s.decision_key,
-            )
-            if grant is not None:
-                auth, s.terms = grant
-                await self._grant(auth, s.decision if not inp.track else None, reasons)
-            elif inp.determination == "deny":
-                base = s.decision.reasons if s.decision else []
-                await self._deny(inp.reviewer_id, [*reasons, *base], inp.rationale)
-            else:
-                await self._pend(list(s.decision.missing_facts if s.decision else []), reasons)
-            return ReviewDecisionResult(
-                accepted=True,
-                status=s.status,
-                reason=f"{review.kind} review decided: {inp.determination}",
-                determination=inp.determination,
-                review_kind=review.kind,
-            )
+        """A reviewer decides the open review: initial, appeal (another reviewer) or renewal."""
+        async with self._lock:
+            ask = self._at().review_terms(inp)
+            granted = await self._track_terms(ask) if isinstance(ask, TermsAsk) else None
+            result, effects = self._at().decide_review(inp, granted)
+            await self._apply(effects)
+            return result
 
     @workflow.update(name="request_renewal")
     async def request_renewal(self, inp: RenewalRequestInput) -> RenewalResult:
         """Section IV: decided on the case's facts with the changed facts merged over them."""
-        async with self._lock, self._acting(inp.requested_by):
+        async with self._lock:
             return await self._renew(inp.facts, inp.requested_by)
 
     @request_renewal.validator
     def _validate_renewal(self, inp: RenewalRequestInput) -> None:
-        _check_facts(self.s.request, inp.facts)
+        _refuse_facts(self.case.s.request, inp.facts)
 
     @workflow.update(name="extend_period")
     async def extend_period(self, inp: ExtendPeriodInput) -> ExtendPeriodResult:
         """A reviewer extends the current period when treatment was paused (X12 extension)."""
-        s = self.s
-        async with self._lock, self._acting(inp.reviewer_id):
-            period = s.period
-            if s.status not in LIVE_STATUSES or period is None:
-                return ExtendPeriodResult(
-                    accepted=False,
-                    status=s.status,
-                    reason=f"only an active period can be extended; the case is {s.status}",
-                )
-            delta = timedelta(days=inp.days)
-            period.end += delta
-            period.extended_days += inp.days
-            for later in s.periods[s.period_index + 1 :]:
-                later.start += delta
-                later.end += delta
-            await self._record_decision(
-                "extension", "approve", False, reviewer=inp.reviewer_id, rationale=inp.rationale
-            )
-            workflow.upsert_search_attributes(
-                [AUTH_PERIOD_END.value_set(self._midnight(s.periods[-1].end))]
-            )
-            self._log(
-                "extended",
-                f"period {s.period_index + 1} extended by {inp.days} d to {period.end}",
-                REF_PERIOD,
-                inp.reviewer_id,
-            )
-            self._notify(
-                "period_extended",
-                {
-                    "days": inp.days,
-                    "period_end": period.end.isoformat(),
-                    "rationale": inp.rationale,
-                    "reviewer_id": inp.reviewer_id,
-                },
-                n=len([e for e in s.log if e.kind == "extended"]),
-            )
-            await self._renewal_clock(self._now())
-            self._changed()
-            return ExtendPeriodResult(
-                accepted=True, status=s.status, reason="period extended", period_end=period.end
-            )
+        async with self._lock:
+            result, effects = self._at().extend_period(inp)
+            await self._apply(effects)
+            return result
 
     @workflow.update(name="appeal")
     async def appeal(self, inp: AppealInput) -> AppealResult:
         """An appeal of a denial, inside the window by line of business; another reviewer."""
-        s = self.s
-        async with self._lock, self._acting(inp.requested_by):
-            if s.status != "denied" or s.appeal_deadline is None:
-                return AppealResult(
-                    accepted=False,
-                    status=s.status,
-                    reason=f"only a denied case with an open appeal window can be appealed; "
-                    f"the case is {s.status}",
-                )
-            deadline = s.appeal_deadline
-            s.appeal_deadline = None
-            s.appeals_used += 1
-            self._log(
-                "appeal",
-                f"appeal received: {inp.reason or 'no reason given'}",
-                REF_CLOCKS,
-                inp.requested_by,
-            )
-            await self._set_status("appealed", inp.reason or "appeal received")
-            clock = self._config.decision_clock(s.request.line_of_business, s.request.urgency)
-            self._notify(
-                "appeal_received",
-                {"reason": inp.reason, "due_by": (self._now() + clock).isoformat()},
-            )
-            reasons = s.decision.reasons if s.decision else []
-            await self._open_review("appeal", "deny", reasons, exclude=s.denied_by)
-            return AppealResult(
-                accepted=True,
-                status=s.status,
-                reason="appeal taken; another reviewer decides",
-                appeal_deadline=deadline,
-            )
+        async with self._lock:
+            result, effects = self._at().appeal(inp)
+            await self._apply(effects)
+            return result
 
     @workflow.update(name="withdraw")
     async def withdraw(self, inp: WithdrawInput) -> WithdrawResult:
         """The requester withdraws the case; the withdrawal is a decision row naming them."""
-        s = self.s
-        async with self._lock, self._acting(inp.requested_by):
-            if s.status not in WITHDRAWABLE or self._finished:
-                return WithdrawResult(
-                    accepted=False,
-                    status=s.status,
-                    reason=f"the case is {s.status}: nothing to withdraw",
-                )
-            if workflow.patched(PATCH_WITHDRAWAL_RECORDED):
-                await self._record_decision(
-                    "withdrawal", "withdrawn", False, rationale=inp.reason or None
-                )
-            self._log("withdrawn", inp.reason or "withdrawn by the requester", "", inp.requested_by)
-            self._close_review()
-            if s.periods:
-                s.withdrawn_on = self._today()  # claims run-out: dates of service before it
-            await self._set_status("withdrawn", inp.reason or "withdrawn by the requester")
-            self._notify("withdrawn", {"date": self._today().isoformat(), "reason": inp.reason})
-            self._finish(s.last_reason)
-            return WithdrawResult(accepted=True, status=s.status, reason="case withdrawn")
+        async with self._lock:
+            result, effects = self._at().withdraw(inp)
+            await self._apply(effects)
+            return result
 
     @workflow.update(name="record_clinical_event")
     async def record_clinical_event(self, message: ClinicalEventMessage) -> ClinicalEventResult:
-        """A clinical event (CONTRACT.md); a repeated event id is answered and ignored.
-
-        The case keeps the event; its row and the case's log name the sender.
-        """
-        s = self.s
-        event = message.clinical_event()
-        if event.event_id in s.events_seen:
-            return ClinicalEventResult(
-                accepted=True,
-                duplicate=True,
-                status=s.status,
-                event_id=event.event_id,
-                reason="repeated event id: ignored",
-                policy_ref=REF_EVENTS,
-            )
-        s.events_seen.append(event.event_id)
-        async with self._lock, self._acting(message.sent_by):
-            problem = self._event_problem(event)
-            if problem is not None:  # e.g. a retraction raced by another of the same event
-                s.events_seen.remove(event.event_id)
-                return ClinicalEventResult(
-                    accepted=False,
-                    status=s.status,
-                    event_id=event.event_id,
-                    reason=problem.message,
-                    policy_ref=REF_EVENTS,
-                )
-            s.clinical_events.append(event)
-            await self._apply_event(event, message.sent_by)
-            return ClinicalEventResult(
-                accepted=True,
-                status=s.status,
-                event_id=event.event_id,
-                reason=f"{event.type} event recorded",
-                policy_ref=REF_EVENTS,
-            )
+        """A clinical event (CONTRACT.md); a repeated event id is answered and ignored."""
+        duplicate = self._at().duplicate_event(message.clinical_event())
+        if duplicate is not None:
+            return duplicate
+        async with self._lock:
+            result, effects = self._at().record_event(message)
+            await self._apply(effects)
+            return result
 
     @record_clinical_event.validator
     def _validate_clinical_event(self, message: ClinicalEventMessage) -> None:
         """Refused before it reaches history: a date out of range, a bad retraction."""
-        if message.event_id in self.s.events_seen:
+        if message.event_id in self.case.s.events_seen:
             return
-        problem = self._event_problem(message.clinical_event())
+        problem = self._at().event_problem(message.clinical_event())
         if problem is not None:
             raise ApplicationError(
                 problem.message,
@@ -596,7 +659,7 @@ class AuthorizationWorkflow(
                 non_retryable=True,
             )
 
-    # --------------------------------------------------------------- signal
+    # ------------------------------------------------------------------ signal
 
     @workflow.signal(name="clinical_event")
     async def clinical_event(self, message: ClinicalEventMessage) -> None:
@@ -605,108 +668,45 @@ class AuthorizationWorkflow(
         Repeated event ids are ignored; an event the update would refuse is
         dropped with a log line (a signal has no one to answer).
         """
-        s = self.s
-        event = message.clinical_event()  # the case keeps the event; its row names the sender
-        if event.event_id in s.events_seen:
-            return
-        if workflow.patched(PATCH_CLINICAL_EVENT_CHECKED):
-            problem = self._event_problem(event)
+        async with self._lock:
+            problem, effects = self._at().signalled_event(message)
             if problem is not None:
                 workflow.logger.warning(
                     "clinical event dropped: %s (%s)",
                     problem.message,
                     problem.field,
-                    extra={"case": s.case_id, "event_id": event.event_id},
+                    extra={"case": self.case.s.case_id, "event_id": message.event_id},
                 )
-                return
-        s.events_seen.append(event.event_id)
-        s.clinical_events.append(event)
-        async with self._lock, self._acting(message.sent_by):
-            await self._apply_event(event, message.sent_by)
+            await self._apply(effects)
 
-    # -------------------------------------------------------------- queries
+    # ------------------------------------------------------------------ queries
 
     @workflow.query(name="status")
     def status(self) -> CaseStatusView:
-        s = self.s
-        period = s.period
-        return CaseStatusView(
-            case_id=s.case_id,
-            request_id=s.request.request_id,
-            status=s.status,
-            track=s.track,
-            path=s.path,
-            determination=s.determination,
-            line_of_business=s.request.line_of_business,
-            urgency=s.request.urgency,
-            awaiting=self._awaiting(),
-            missing_facts=s.missing_facts,
-            pend_deadline=s.pend_deadline,
-            review_kind=s.review.kind if s.review else None,
-            review_due=s.review.due_at if s.review else None,
-            escalated=s.escalated,
-            appeal_deadline=s.appeal_deadline,
-            period_index=s.period_index if period else None,
-            period_start=period.start if period else None,
-            period_end=period.end if period else None,
-            renewal_window_opens=self._window_opens(period) if period else None,
-            renewals_used=s.renewals_used,
-            max_renewals=self._max_renewals,
-            cycles_started=s.cycles_started,
-            total_cycles=self._terms.total_cycles if self._terms else 0,
-            units_paid=s.units_paid,
-            units_authorized=s.units_authorized,
-            last_reason=s.last_reason,
-            run=s.runs,
-            run_out_until=s.run_out_until,
-            run_out_service_through=s.claims_through() if s.run_out_until else None,
-            policy_ref=self._input.policy_ref,
-        )
+        return self.case.status_view()
 
     @workflow.query(name="periods")
     def periods(self) -> PeriodsView:
-        return PeriodsView(
-            periods=self._period_views(), current=self.s.period_index if self.s.periods else None
-        )
+        return self.case.periods_view()
 
     @workflow.query(name="cycles")
     def cycles(self) -> CyclesView:
-        s = self.s
-        return CyclesView(
-            cycles=[
-                CycleView(
-                    cycle=c.cycle,
-                    start=c.start,
-                    phase=c.phase,
-                    cycle_days=c.cycle_days,
-                    started_by=c.started_by,
-                )
-                for c in s.cycles
-            ],
-            total_cycles=self._terms.total_cycles if self._terms else 0,
-            prior_cycles=s.prior_cycles,
-        )
+        return self.case.cycles_view()
 
     @workflow.query(name="units")
     def units(self) -> UnitsView:
-        s = self.s
-        return UnitsView(
-            units_paid=s.units_paid,
-            units_authorized=s.units_authorized,
-            by_period=self._period_views(),
-            claims=s.claim_answers(),
-        )
+        return self.case.units_view()
 
     @workflow.query(name="history")
     def history(self) -> HistoryView:
-        s = self.s
-        return HistoryView(
-            status_changes=s.status_changes, notifications=s.notifications, entries=s.log
-        )
+        return self.case.history_view()
 
     @workflow.query(name="request")
     def request_facts(self) -> PARequest:
         """The request as the case holds it now (facts received since merged in).
 
         PHI: the reviewer workbench shows it to the roles that may see PHI only."""
-        return self.s.request
+        return self.case.s.request
+
+
+__all__ = ["AuthorizationWorkflow"]

@@ -2,117 +2,27 @@
 
 The API, the CLI and ``priorauth simulate`` import these; the names are
 stable and new fields always get defaults (old histories must still decode).
+The workflow's own input and result are here; the messages of its updates,
+signal and queries are the case's (``domain/case/messages.py``, re-exported),
+and its clocks are ``domain/case/config.py``'s ``CaseConfig``.
 
 Workflow: ``CaseInput`` -> ``CaseResult``.
-
-Updates (the caller needs an answer; a call in the wrong state gets
-``accepted=False`` with the reason, a malformed one is rejected by the
-validator before it reaches history):
-
-- ``adjudicate_claim``: ``ClaimLineMessage`` -> ``ClaimAnswer`` (POLICY.md, Claims)
-- ``provide_info``: ``ProvideInfoInput`` -> ``ProvideInfoResult``
-- ``decide_review``: ``ReviewDecisionInput`` -> ``ReviewDecisionResult``
-- ``request_renewal``: ``RenewalRequestInput`` -> ``RenewalResult`` (Section IV)
-- ``extend_period``: ``ExtendPeriodInput`` -> ``ExtendPeriodResult``
-- ``appeal``: ``AppealInput`` -> ``AppealResult``
-- ``withdraw``: ``WithdrawInput`` -> ``WithdrawResult``
-- ``record_clinical_event``: ``ClinicalEventMessage`` -> ``ClinicalEventResult``; its
-  validator refuses an event dated outside the case's day of receipt .. today
-  and a retraction of an unknown, unretractable or already retracted event
-  (CONTRACT.md, "Clinical event"); repeated event ids are answered, ignored.
-
-Signal: ``clinical_event`` (``ClinicalEventMessage``), kept for cases that recorded
-it: repeated event ids are ignored, and an event the update would refuse is
-dropped with a log line.
-
-Who acts is never what a caller writes: each action's input is what the
-caller states (``ReviewDecision``, ``ProvideInfo`` …: the API's request
-bodies) plus who did it (``reviewer_id``, ``requested_by``, ``sent_by``),
-which the API sets from the credential's subject (README, Security) and
-``priorauth simulate`` from the scenario. Those fields keep their old names
-and get defaults where they are new, so old histories still decode.
-
-Queries: ``status`` -> ``CaseStatusView``, ``periods`` -> ``PeriodsView``,
-``cycles`` -> ``CyclesView``, ``units`` -> ``UnitsView``, ``history`` ->
-``HistoryView``, ``request`` -> ``PARequest`` (the request with the facts received
-since merged in: PHI, read by the reviewer workbench only).
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
-from typing import Any, Literal
+from pydantic import BaseModel
 
-from pydantic import BaseModel, Field
-
-from domain.claim import ClaimAnswer, ClaimLine
-from domain.clinical_event import ClinicalEvent
-from domain.decision import Reason
+from domain.case.config import (
+    LINES_OF_BUSINESS,
+    TIMELY_FILING_FALLBACK_DAYS,
+    CaseConfig,
+    DecisionClock,
+)
+from domain.case.messages import *  # noqa: F403 (the case's messages, re-exported)
+from domain.case.messages import __all__ as _case_messages
+from domain.case.state import CaseState
 from domain.request import PARequest
-from domain.strict import JsonInt
-from workflows.case_state import CaseState, LogEntry, NoticeRecord, StatusChange
-
-LINES_OF_BUSINESS = ("commercial", "medicaid", "medicare_advantage", "medicare_part_b")
-#: POLICY.md's timely-filing defaults, for cases whose terms predate the policy data's.
-TIMELY_FILING_FALLBACK_DAYS = {"commercial": 180, "medicaid": 365, "medicare_advantage": 365}
-
-# ---------------------------------------------------------------------------
-# Starting a case
-
-
-class DecisionClock(BaseModel):
-    """Hours a reviewer has for a decision, by urgency (POLICY.md, Decision clocks)."""
-
-    standard_hours: int
-    expedited_hours: int
-
-
-class CaseConfig(BaseModel):
-    """The case clocks and windows, from the case's policy data and Settings overrides
-    (workflows cannot read files or the environment).
-
-    Built by ``worker.case_config(settings, policy)``; no defaults of its
-    own for what the policy states. Policy terms (periods, cycles, units, the renewal
-    window) come from the policy data through the activities, not from here.
-    """
-
-    pend_deadline_days: int
-    decision_clocks: dict[str, DecisionClock]
-    escalate_before_hours: int = 12
-    appeal_window_days: dict[str, int]
-    # Timely filing by line of business (POLICY.md, Claims run-out): overrides of the
-    # policy data's limits (the case's TrackTerms); empty unless a setting is set.
-    timely_filing_days: dict[str, int] = Field(default_factory=dict)
-    renewal_reminder_days: list[int]
-    auto_deny_lines_of_business: list[str] = Field(default_factory=list)
-    max_appeals: int = 1
-    notification_recipient: str = "prescriber"
-    # Continue as new past this many events even without a renewal (a run stays small).
-    continue_as_new_after_events: int = 5000
-    # The server time that stands for ``request.received_at`` (simulations and
-    # time-skipping tests); None: the workflow clock is the business clock.
-    clock_anchor: datetime | None = None
-
-    def decision_clock(self, line_of_business: str, urgency: str) -> timedelta:
-        clock = self.decision_clocks.get(line_of_business) or min(
-            self.decision_clocks.values(), key=lambda c: c.standard_hours
-        )
-        hours = clock.expedited_hours if urgency == "expedited" else clock.standard_hours
-        return timedelta(hours=hours)
-
-    def timely_filing(self, line_of_business: str, policy_days: int | None) -> int:
-        """The timely-filing limit in days: the setting's, else the policy data's, else (terms
-        granted before the data carried it) POLICY.md's default for the line of business."""
-        days = self.timely_filing_days.get(line_of_business, policy_days)
-        if days is None:
-            days = TIMELY_FILING_FALLBACK_DAYS.get(line_of_business, 365)
-        return days
-
-    def appeal_window(self, line_of_business: str) -> timedelta:
-        days = self.appeal_window_days.get(line_of_business)
-        if days is None:
-            days = min(self.appeal_window_days.values(), default=60)
-        return timedelta(days=days)
 
 
 class CaseInput(BaseModel):
@@ -124,8 +34,9 @@ class CaseInput(BaseModel):
     state: CaseState | None = None
     # Who submitted the request (the credential's subject); None before identities.
     submitted_by: str | None = None
-    # The case's policy, "policy_id@version" (domain.policy_registry), set by the starter
-    # from the request's drug; None in cases started before: the Blincyto policy.
+    # The case's policy, "policy_id@version" (domain.policy_registry), set by the case
+    # client from the request's drug and day of receipt; None in cases started before:
+    # the policy of the request's drug, else the Blincyto policy.
     policy_ref: str | None = None
 
 
@@ -140,278 +51,12 @@ class CaseResult(BaseModel):
     reason: str = ""
 
 
-# ---------------------------------------------------------------------------
-# Updates
-
-
-class UpdateOutcome(BaseModel):
-    """What every update but ``adjudicate_claim`` returns: accepted or refused, and why."""
-
-    accepted: bool
-    reason: str = ""
-    status: str
-    policy_ref: str = ""
-
-
-class ClaimLineMessage(ClaimLine):
-    """A claim line (CONTRACT.md) and the system that sent it (the credential's subject)."""
-
-    sent_by: str | None = None
-
-    def claim_line(self) -> ClaimLine:
-        """The claim line alone, as CONTRACT.md has it (what is fingerprinted and stored)."""
-        return ClaimLine.model_construct(
-            _fields_set=self.model_fields_set - {"sent_by"},
-            **{name: getattr(self, name) for name in ClaimLine.model_fields},
-        )
-
-    @classmethod
-    def sent(cls, line: ClaimLine, sent_by: str | None) -> ClaimLineMessage:
-        return cls.model_construct(
-            _fields_set={*line.model_fields_set, "sent_by"}, **dict(line), sent_by=sent_by
-        )
-
-
-class ClinicalEventMessage(ClinicalEvent):
-    """A clinical event (CONTRACT.md) and the system that sent it (the credential's subject)."""
-
-    sent_by: str | None = None
-
-    def clinical_event(self) -> ClinicalEvent:
-        """The event alone, as CONTRACT.md has it (what the case keeps and the engine reads)."""
-        return ClinicalEvent.model_construct(
-            _fields_set=self.model_fields_set - {"sent_by"},
-            **{name: getattr(self, name) for name in ClinicalEvent.model_fields},
-        )
-
-    @classmethod
-    def sent(cls, event: ClinicalEvent, sent_by: str | None) -> ClinicalEventMessage:
-        return cls.model_construct(
-            _fields_set={*event.model_fields_set, "sent_by"}, **dict(event), sent_by=sent_by
-        )
-
-
-class ProvideInfo(BaseModel):
-    """Facts that settle a pend: dotted paths or a nested partial request."""
-
-    facts: dict[str, Any] = Field(min_length=1)
-
-
-class ProvideInfoInput(ProvideInfo):
-    # Written by callers before identities came from credentials; read from old histories.
-    source: str | None = None
-    requested_by: str | None = None
-
-
-class ProvideInfoResult(UpdateOutcome):
-    determination: str | None = None
-    missing_facts: list[str] = Field(default_factory=list)
-
-
-class ReviewDecision(BaseModel):
-    """A clinical reviewer's decision on the review the case waits for."""
-
-    determination: Literal["approve", "deny", "pend"]
-    rationale: str = ""
-    track: str | None = None
-
-
-class ReviewDecisionInput(ReviewDecision):
-    reviewer_id: str = Field(min_length=1)
-
-
-class ReviewDecisionResult(UpdateOutcome):
-    determination: str | None = None
-    review_kind: str | None = None
-
-
-class RenewalRequest(BaseModel):
-    """A renewal (Section IV): only the facts that changed since the case's request."""
-
-    facts: dict[str, Any] = Field(default_factory=dict)
-
-
-class RenewalRequestInput(RenewalRequest):
-    requested_by: str | None = None
-
-
-class PeriodView(BaseModel):
-    index: int
-    start: date
-    end: date
-    kind: str
-    cycles: int
-    first_cycle: int
-    authorized_units: int
-    units_paid: int = 0
-    extended_days: int = 0
-
-
-class RenewalResult(UpdateOutcome):
-    determination: str | None = None
-    window_opens: date | None = None
-    period: PeriodView | None = None
-    reasons: list[Reason] = Field(default_factory=list)
-
-
-class ExtendPeriod(BaseModel):
-    """A reviewer extends the current period (X12 extension) when treatment was paused."""
-
-    days: JsonInt = Field(ge=1, le=365)
-    rationale: str = Field(min_length=1)
-
-
-class ExtendPeriodInput(ExtendPeriod):
-    reviewer_id: str = Field(min_length=1)
-
-
-class ExtendPeriodResult(UpdateOutcome):
-    period_end: date | None = None
-
-
-class Appeal(BaseModel):
-    """An appeal of a denial, within the line of business's appeal window."""
-
-    reason: str = ""
-
-
-class AppealInput(Appeal):
-    requested_by: str | None = None
-
-
-class AppealResult(UpdateOutcome):
-    appeal_deadline: datetime | None = None
-
-
-class Withdraw(BaseModel):
-    """The requester withdraws the case."""
-
-    reason: str = ""
-
-
-class WithdrawInput(Withdraw):
-    requested_by: str | None = None
-
-
-class WithdrawResult(UpdateOutcome):
-    pass
-
-
-class ClinicalEventResult(UpdateOutcome):
-    """``record_clinical_event``: the event recorded (or a repeat, ignored)."""
-
-    event_id: str
-    duplicate: bool = False
-
-
-# ---------------------------------------------------------------------------
-# Queries
-
-
-class CaseStatusView(BaseModel):
-    case_id: str
-    request_id: str
-    status: str
-    track: str | None = None
-    path: str | None = None
-    determination: str | None = None
-    line_of_business: str
-    urgency: str
-    awaiting: str | None = None
-    missing_facts: list[str] = Field(default_factory=list)
-    pend_deadline: datetime | None = None
-    review_kind: str | None = None
-    review_due: datetime | None = None
-    escalated: bool = False
-    appeal_deadline: datetime | None = None
-    period_index: int | None = None
-    period_start: date | None = None
-    period_end: date | None = None
-    renewal_window_opens: date | None = None
-    renewals_used: int = 0
-    max_renewals: int = 0
-    cycles_started: int = 0
-    total_cycles: int = 0
-    units_paid: int = 0
-    units_authorized: int = 0
-    last_reason: str = ""
-    run: int = 1
-    # Claims run-out (POLICY.md): the last day the ended case takes claims, and the last
-    # date of service it can still pay; None for a case without an approved period.
-    run_out_until: date | None = None
-    run_out_service_through: date | None = None
-    # The case's policy, "policy_id@version" (None: a case started before cases named it,
-    # the Blincyto policy).
-    policy_ref: str | None = None
-
-
-class PeriodsView(BaseModel):
-    periods: list[PeriodView] = Field(default_factory=list)
-    current: int | None = None
-
-
-class CycleView(BaseModel):
-    cycle: int
-    start: date
-    phase: str
-    cycle_days: int
-    started_by: str
-
-
-class CyclesView(BaseModel):
-    cycles: list[CycleView] = Field(default_factory=list)
-    total_cycles: int = 0
-    prior_cycles: int = 0
-
-
-class UnitsView(BaseModel):
-    units_paid: int = 0
-    units_authorized: int = 0
-    by_period: list[PeriodView] = Field(default_factory=list)
-    claims: list[ClaimAnswer] = Field(default_factory=list)
-
-
-class HistoryView(BaseModel):
-    status_changes: list[StatusChange] = Field(default_factory=list)
-    notifications: list[NoticeRecord] = Field(default_factory=list)
-    entries: list[LogEntry] = Field(default_factory=list)
-
-
 __all__ = [
-    "Appeal",
-    "AppealInput",
-    "AppealResult",
+    *_case_messages,
+    "LINES_OF_BUSINESS",
+    "TIMELY_FILING_FALLBACK_DAYS",
     "CaseConfig",
     "CaseInput",
     "CaseResult",
-    "CaseStatusView",
-    "ClaimAnswer",
-    "ClaimLine",
-    "ClaimLineMessage",
-    "ClinicalEvent",
-    "ClinicalEventMessage",
-    "ClinicalEventResult",
-    "CycleView",
-    "CyclesView",
     "DecisionClock",
-    "ExtendPeriod",
-    "ExtendPeriodInput",
-    "ExtendPeriodResult",
-    "HistoryView",
-    "PeriodView",
-    "PeriodsView",
-    "ProvideInfo",
-    "ProvideInfoInput",
-    "ProvideInfoResult",
-    "RenewalRequest",
-    "RenewalRequestInput",
-    "RenewalResult",
-    "ReviewDecision",
-    "ReviewDecisionInput",
-    "ReviewDecisionResult",
-    "UnitsView",
-    "UpdateOutcome",
-    "Withdraw",
-    "WithdrawInput",
-    "WithdrawResult",
 ]

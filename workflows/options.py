@@ -14,3 +14,6 @@ RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=time
 SHORT = timedelta(seconds=30)
 NOTICE_TIMEOUT = timedelta(minutes=5)
 NOTICE_HEARTBEAT = timedelta(seconds=60)
+# A local activity retried past this backs off on a timer instead of holding the workflow
+# task open: while PostgreSQL is away, the case still answers queries (its status).
+LOCAL_RETRY_THRESHOLD = timedelta(milliseconds=500)

@@ -2,16 +2,16 @@
 
 No PHI: no names, member ids or dates of birth, only the request id, the
 member's keyed hash (MemberRef), the line of business and the case's terms.
-The drug and the policy are named from the case's policy data (the starter has
-it; the workflow does not need it). Pure functions, used by the starter and
-inside the workflow.
+The drug and the policy are named from the case's policy data (the case client
+has it; the workflow does not need it). Pure functions, used by the case client
+(cases/client.py) and inside the workflow.
 """
 
 from __future__ import annotations
 
+from domain.case.state import CaseState
 from domain.policy import Policy
 from domain.request import PARequest
-from workflows.case_state import CaseState
 
 STATUS_WORDS = {
     "received": "received, being evaluated",

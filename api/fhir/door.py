@@ -1,54 +1,66 @@
 """The FHIR door's one way into the cases: every call the FHIR routes make on a case
-goes through here, and here only (issue #15: when the typed case client of #14
-lands, this module is the one place that changes).
+goes through here, and here only.
 
-Today it calls what the JSON routes call: ``api.intake.submit`` (POST /cases),
-``api.case_gateway.query`` / ``update`` (GET /cases/{id}, /info, /withdraw) and
-``api.case_records`` (the decisions audit), plus one read of the ``authorizations``
-projection for CRD, and the FHIR door's own rows: ``fhir_claims`` (what a later
-notification echoes of a PAS Claim) and ``fhir_subscriptions``.
+It calls what the JSON routes call, through the same typed case client
+(``cases.client.CaseClient``, one path for the API, the workbench and FHIR):
+``api.intake.submit`` (POST /cases: update-with-start, the first decision),
+the client's ``status`` / ``periods`` queries and ``provide_info`` / ``withdraw``
+updates (GET /cases/{id}, /info, /withdraw), ``api.case_records`` (the decisions
+audit), plus one read of the ``authorizations`` projection for CRD, and the FHIR
+door's own rows: ``fhir_claims`` (what a later notification echoes of a PAS
+Claim) and ``fhir_subscriptions``. The client's errors come out as the API's
+(``api.errors.case_error``), so the FHIR routes answer them as OperationOutcomes.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import asyncpg
-from temporalio.client import Client
 
-from api import case_gateway, case_records, intake
+from api import case_records, intake
+from api.errors import case_error
 from api.intake import SubmitResult
+from cases.client import CaseClient
+from cases.errors import CaseError
 from domain import policy_registry
+from domain.case_id import case_id as case_id_of
 from domain.policy import Policy
 from domain.request import PARequest
-from infra.settings import Settings
 from interop.fhir.claim_response import CaseAnswer
 from workflows.messages import (
-    CaseStatusView,
-    PeriodsView,
     ProvideInfoInput,
     ProvideInfoResult,
     WithdrawInput,
     WithdrawResult,
 )
 
+T = TypeVar("T")
+
+
+async def _answer(call: Awaitable[T]) -> T:
+    """The case client's answer; its errors as the API's (``ApiError``)."""
+    try:
+        return await call
+    except CaseError as exc:
+        raise case_error(exc) from None
+
 
 def case_id_for(identifier: str) -> str:
-    return intake.case_id_for(identifier)
+    return case_id_of(identifier)
 
 
-async def submit(
-    client: Client, settings: Settings, request: PARequest, subject: str
-) -> SubmitResult:
-    return await intake.submit(client, request, settings, submitted_by=subject)
+async def submit(cases: CaseClient, request: PARequest, subject: str) -> SubmitResult:
+    return await _answer(intake.submit(cases, request, submitted_by=subject))
 
 
-async def case_answer(client: Client, pool: asyncpg.Pool, case_id: str) -> CaseAnswer:
+async def case_answer(cases: CaseClient, pool: asyncpg.Pool, case_id: str) -> CaseAnswer:
     """The case now: its status, its current (or last) period, its latest decision's reasons."""
-    status = await case_gateway.query(client, case_id, "status", CaseStatusView)
-    periods = await case_gateway.query(client, case_id, "periods", PeriodsView)
+    status = await _answer(cases.status(case_id))
+    periods = await _answer(cases.periods(case_id))
     decisions = await case_records.decisions(pool, case_id)
     period = None
     if periods.periods:
@@ -115,17 +127,15 @@ def _usual_units(policy: Policy, track: str | None, kind: str) -> int | None:
 
 
 async def provide_info(
-    client: Client, case_id: str, facts: dict[str, Any], subject: str
+    cases: CaseClient, case_id: str, facts: dict[str, Any], subject: str
 ) -> ProvideInfoResult:
     arg = ProvideInfoInput(facts=facts, requested_by=subject)
-    return await case_gateway.update(
-        client, case_id, "provide_info", arg, ProvideInfoResult, input_field="facts"
-    )
+    return await _answer(cases.provide_info(case_id, arg))
 
 
-async def withdraw(client: Client, case_id: str, reason: str, subject: str) -> WithdrawResult:
+async def withdraw(cases: CaseClient, case_id: str, reason: str, subject: str) -> WithdrawResult:
     arg = WithdrawInput(reason=reason, requested_by=subject)
-    return await case_gateway.update(client, case_id, "withdraw", arg, WithdrawResult)
+    return await _answer(cases.withdraw(case_id, arg))
 
 
 async def active_authorization(

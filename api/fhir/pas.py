@@ -21,11 +21,10 @@ from typing import Any
 
 import asyncpg
 import structlog
-from temporalio.client import Client
 
 from api.errors import ApiError
 from api.fhir import door
-from infra.settings import Settings
+from cases.client import CaseClient
 from interop.fhir.bundle import CLAIM, ParsedBundle, parse_bundle
 from interop.fhir.claim_response import (
     CaseAnswer,
@@ -101,7 +100,7 @@ def answer(
 
 
 async def submit(
-    data: Any, client: Client, pool: asyncpg.Pool, settings: Settings, subject: str, audit: Any
+    data: Any, cases: CaseClient, pool: asyncpg.Pool, subject: str, audit: Any
 ) -> dict[str, Any]:
     parsed = parse_bundle(data)
     mapped = map_bundle(parsed, datetime.now(UTC))
@@ -111,7 +110,7 @@ async def submit(
         return answer(parsed, ctx, None)
     try:
         if mapped.prior_identifier is not None or mapped.cancelled:
-            case = await _update(mapped, client, pool, subject, audit)
+            case = await _update(mapped, cases, pool, subject, audit)
         else:
             assert mapped.request is not None
             case_id = door.case_id_for(mapped.request.request_id)
@@ -121,23 +120,23 @@ async def submit(
             await door.remember_claim(
                 pool, case_id, subject, provider_identifiers(parsed), context_dict(ctx)
             )
-            result = await door.submit(client, settings, mapped.request, subject)
+            result = await door.submit(cases, mapped.request, subject)
             log.info("fhir claim submitted", case=case_id, created=result.created, subject=subject)
-            case = await door.case_answer(client, pool, case_id)
+            case = await door.case_answer(cases, pool, case_id)
     except ApiError as exc:
         raise gateway_error(exc) from None
     return answer(parsed, ctx, case)
 
 
 async def _update(
-    mapped: Mapped, client: Client, pool: asyncpg.Pool, subject: str, audit: Any
+    mapped: Mapped, cases: CaseClient, pool: asyncpg.Pool, subject: str, audit: Any
 ) -> CaseAnswer:
     where = f"{CLAIM}.related[0].claim" if mapped.prior_identifier else f"{CLAIM}.identifier[0]"
     case_id = door.case_id_for(mapped.prior_identifier or mapped.identifier)
     if audit is not None:
         audit.case_id = case_id
     try:
-        case = await door.case_answer(client, pool, case_id)
+        case = await door.case_answer(cases, pool, case_id)
     except ApiError as exc:
         if exc.status_code == 404:
             raise FhirError(
@@ -146,14 +145,14 @@ async def _update(
             ) from None
         raise
     if mapped.cancelled:
-        outcome = await door.withdraw(client, case_id, "cancelled by a PAS claim update", subject)
+        outcome = await door.withdraw(cases, case_id, "cancelled by a PAS claim update", subject)
         log.info("fhir claim cancelled", case=case_id, accepted=outcome.accepted, subject=subject)
         if not outcome.accepted:
             raise FhirError(
                 [Issue(CLAIM, outcome.reason or "the case cannot be cancelled now", "conflict")],
                 409,
             )
-        return await door.case_answer(client, pool, case_id)
+        return await door.case_answer(cases, pool, case_id)
     if mapped.facts:
         if case.status != "pended":
             raise FhirError(
@@ -166,16 +165,16 @@ async def _update(
                 ],
                 409,
             )
-        provided = await door.provide_info(client, case_id, mapped.facts, subject)
+        provided = await door.provide_info(cases, case_id, mapped.facts, subject)
         log.info("fhir facts provided", case=case_id, accepted=provided.accepted, subject=subject)
         if not provided.accepted:
             raise FhirError([Issue(CLAIM, provided.reason or "refused", "conflict")], 409)
-        return await door.case_answer(client, pool, case_id)
+        return await door.case_answer(cases, pool, case_id)
     return case
 
 
 async def inquire(
-    data: Any, client: Client, pool: asyncpg.Pool, subject: str, audit: Any
+    data: Any, cases: CaseClient, pool: asyncpg.Pool, subject: str, audit: Any
 ) -> dict[str, Any]:
     parsed = parse_bundle(data, inquiry=True)
     mapped = _inquiry_mapping(parsed)
@@ -186,7 +185,7 @@ async def inquire(
     if audit is not None:
         audit.case_id = case_id
     try:
-        case = await door.case_answer(client, pool, case_id)
+        case = await door.case_answer(cases, pool, case_id)
     except ApiError as exc:
         if exc.status_code == 404:
             raise FhirError(

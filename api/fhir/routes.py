@@ -16,13 +16,13 @@ import asyncpg
 import structlog
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
-from temporalio.client import Client
 
 from api import deps
 from api.audit import audit_record
 from api.auth import READERS, Principal, Role, require
 from api.fhir import door, pas
 from api.fhir.responses import error_response, fhir_response
+from cases.client import CaseClient
 from domain.policy import Policy
 from domain.policy_registry import PolicyRegistry
 from infra.member_ref import member_ref
@@ -55,14 +55,13 @@ async def fhir_metadata(policies: PolicyRegistry = Depends(deps.policies)) -> JS
 async def fhir_submit(
     http: Request,
     who: Principal = Depends(require(Role.INTAKE)),
-    client: Client = Depends(deps.temporal),
+    cases: CaseClient = Depends(deps.cases),
     pool: asyncpg.Pool = Depends(deps.db),
-    settings: Settings = Depends(deps.settings),
 ) -> JSONResponse:
     """PAS ``$submit``: a PAS request Bundle -> a PAS response Bundle, ClaimResponse first."""
     try:
         data = await read_json(http)
-        body = await pas.submit(data, client, pool, settings, who.subject, audit_record(http))
+        body = await pas.submit(data, cases, pool, who.subject, audit_record(http))
     except FhirError as exc:
         return error_response(exc)
     return fhir_response(body)
@@ -72,13 +71,13 @@ async def fhir_submit(
 async def fhir_inquire(
     http: Request,
     who: Principal = Depends(require(Role.INTAKE)),
-    client: Client = Depends(deps.temporal),
+    cases: CaseClient = Depends(deps.cases),
     pool: asyncpg.Pool = Depends(deps.db),
 ) -> JSONResponse:
     """PAS ``$inquire``: the case's current ClaimResponse."""
     try:
         data = await read_json(http)
-        body = await pas.inquire(data, client, pool, who.subject, audit_record(http))
+        body = await pas.inquire(data, cases, pool, who.subject, audit_record(http))
     except FhirError as exc:
         return error_response(exc)
     return fhir_response(body)

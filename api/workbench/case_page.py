@@ -25,18 +25,17 @@ from typing import Any
 
 import asyncpg
 from pydantic import ValidationError
-from temporalio.client import Client
 
-from api import case_gateway, case_records, case_view
+from api import case_records, case_view
 from api.case_records import ClaimRecord
 from api.case_view import CaseView
-from api.errors import ApiError
 from api.timeline_svg import render_timeline
+from cases.client import CaseClient
+from cases.errors import CaseError
 from domain.decision import Decision, TraceNode
 from domain.policy import Policy
 from domain.policy_registry import PolicyRegistry
 from domain.request import PARequest
-from workflows.messages import CaseStatusView
 
 _ENGINE_DECISION = """
 SELECT kind, decision, decided_at FROM decisions
@@ -80,15 +79,15 @@ def policy_tracks(policy: Policy) -> list[tuple[str, str]]:
 
 
 async def case_tracks(
-    client: Client, case_id: str, policies: PolicyRegistry
+    cases: CaseClient, case_id: str, policies: PolicyRegistry
 ) -> list[tuple[str, str]]:
     """The tracks of the case's own policy (its ``policy_ref``), read from the case."""
-    status = await case_gateway.query(client, case_id, "status", CaseStatusView)
+    status = await cases.status(case_id)
     return policy_tracks(policies.resolve(status.policy_ref))
 
 
 async def read_page(
-    client: Client,
+    cases: CaseClient,
     pool: asyncpg.Pool,
     case_id: str,
     *,
@@ -96,12 +95,12 @@ async def read_page(
     today: date,
     policies: PolicyRegistry,
 ) -> CasePage:
-    view = await case_view.read_case(client, pool, case_id)
+    view = await case_view.read_case(cases, pool, case_id)
     page = CasePage(view=view, tracks=policy_tracks(policies.resolve(view.summary.policy_ref)))
     if with_phi:
         try:
-            page.request = await case_gateway.query(client, case_id, "request", PARequest)
-        except ApiError:
+            page.request = await cases.request(case_id)
+        except CaseError:
             page.request_note = "the case did not answer with its request (an older worker?)"
     else:
         page.request_note = "the request's facts are shown to reviewers only"
@@ -122,10 +121,10 @@ async def read_page(
     page.excluded_reviewer = await pool.fetchval(_DENIER, case_id)
     page.claims = await case_records.claims(pool, case_id)
     try:
-        data = await case_view.read_timeline(client, pool, case_id, today, policies)
+        data = await case_view.read_timeline(cases, pool, case_id, today, policies)
         svg = render_timeline(data).encode()
         page.timeline_data_uri = "data:image/svg+xml;base64," + base64.b64encode(svg).decode()
-    except ApiError:
+    except CaseError:
         page.timeline_data_uri = None
     return page
 

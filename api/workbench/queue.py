@@ -1,6 +1,6 @@
 """The review queue: every case waiting for a clinical reviewer, most urgent first.
 
-A case waits for a reviewer while its ``review`` is open (workflows/case_state.py):
+A case waits for a reviewer while its ``review`` is open (domain/case/state.py):
 an initial review (the engine's recommendation, or a pend whose deadline ran
 out), an appeal, or a renewal review. Candidates come from two places, then
 each candidate's own ``status`` query (the live truth) says whether a review is
@@ -30,9 +30,9 @@ import asyncpg
 from pydantic import BaseModel, ConfigDict
 from temporalio.client import Client
 
-from api import case_gateway
-from api.errors import ApiError
 from api.search import WORKFLOW_TYPE
+from cases.client import CaseClient
+from cases.errors import CaseError
 from infra.temporal import AUTH_STATUS
 from workflows.messages import CaseStatusView
 
@@ -184,16 +184,16 @@ async def engine_and_denier(
     return engine, denier
 
 
-async def load_queue(client: Client, pool: asyncpg.Pool, f: QueueFilter) -> Queue:
-    ids, query = await candidates(client, pool)
+async def load_queue(cases: CaseClient, pool: asyncpg.Pool, f: QueueFilter) -> Queue:
+    ids, query = await candidates(cases.client, pool)
     gate = asyncio.Semaphore(QUERY_CONCURRENCY)
 
     async def ask(case_id: str) -> CaseStatusView | None:
         async with gate:
             try:
                 async with asyncio.timeout(QUERY_TIMEOUT_S):
-                    return await case_gateway.query(client, case_id, "status", CaseStatusView)
-            except (ApiError, TimeoutError):
+                    return await cases.status(case_id)
+            except (CaseError, TimeoutError):
                 return None
 
     views = await asyncio.gather(*(ask(i) for i in ids))

@@ -32,7 +32,7 @@ from pydantic import ValidationError
 from api import deps, routes_actions
 from api.audit import audit_record
 from api.bodies import ReviewBody
-from api.errors import ApiError
+from api.errors import ApiError, case_error
 from api.identity import Authenticator, CredentialError, IdentityProviderUnavailable
 from api.workbench import case_page, queue
 from api.workbench.session import (
@@ -52,9 +52,16 @@ from api.workbench.session import (
     set_login_cookie,
     set_session_cookie,
 )
+from cases.errors import CaseError
 from infra.settings import Settings
 
 log = structlog.get_logger("api.workbench")
+
+
+def as_api_error(err: ApiError | CaseError) -> ApiError:
+    """The API's answer to a failure: the case client's errors mapped as the API maps them."""
+    return case_error(err) if isinstance(err, CaseError) else err
+
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 
@@ -216,7 +223,7 @@ async def workbench_queue(request: Request) -> Response:
         return problem(
             request, 422, "Unknown filter: kind and escalated take the listed values.", session
         )
-    found = await queue.load_queue(deps.temporal(request), deps.db(request), f)
+    found = await queue.load_queue(deps.cases(request), deps.db(request), f)
     record = audit_record(request)
     if record is not None:
         record.query = found.query
@@ -253,14 +260,15 @@ async def _case_page(
     try:
         case_id = deps.case_id(case_id)
         data = await case_page.read_page(
-            deps.temporal(request),
+            deps.cases(request),
             deps.db(request),
             case_id,
             with_phi=sees_phi(session.principal),
             today=datetime.now(UTC).date(),
             policies=deps.policies(request),
         )
-    except ApiError as exc:
+    except (ApiError, CaseError) as err:
+        exc = as_api_error(err)
         return problem(request, exc.status_code, exc.message, session)
     settings: Settings = request.app.state.settings
     ui = settings.temporal_ui_url.rstrip("/")
@@ -350,10 +358,9 @@ async def workbench_decide(request: Request, case_id: str) -> Response:
     form = {k: v for k, v in raw.items() if isinstance(v, str)}
     try:
         case_id = deps.case_id(case_id)
-        tracks = await case_page.case_tracks(
-            deps.temporal(request), case_id, deps.policies(request)
-        )
-    except ApiError as exc:
+        tracks = await case_page.case_tracks(deps.cases(request), case_id, deps.policies(request))
+    except (ApiError, CaseError) as err:
+        exc = as_api_error(err)
         return problem(request, exc.status_code, exc.message, session)
     body, errors = decision_form(form, {t for t, _ in tracks})
     shown = {k: form.get(k, "") for k in ("determination", "rationale", "track")}
@@ -368,8 +375,9 @@ async def workbench_decide(request: Request, case_id: str) -> Response:
             shown,
         )
     try:
-        result = await routes_actions.review_decision(deps.temporal(request), case_id, body, who)
-    except ApiError as exc:
+        result = await routes_actions.review_decision(deps.cases(request), case_id, body, who)
+    except (ApiError, CaseError) as err:
+        exc = as_api_error(err)
         if exc.status_code in (404,) or exc.status_code >= 500:
             return problem(request, exc.status_code, exc.message, session)
         return await _case_page(

@@ -10,13 +10,10 @@ is the owner's, for the tests' own reads.
 from __future__ import annotations
 
 import asyncio
-import copy
-import json
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -25,15 +22,10 @@ import pytest
 import pytest_asyncio
 from temporalio.client import Client
 
+from examples import example_requests
 from infra.settings import Settings
 from tests.api_tokens import API_TOKENS, auth
 from tests.served_api import served_api
-
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "requests"
-
-
-def example(name: str) -> dict[str, Any]:
-    return json.loads((EXAMPLES / name).read_text())
 
 
 def today() -> date:
@@ -47,25 +39,21 @@ def make_request(
     base: str = "request-approve.json",
     **changes: Any,
 ) -> dict[str, Any]:
-    """An example request with a unique id and member, starting ``start`` (default today).
+    """An example request (examples/example_requests.py) with a unique id and member,
+    received at 09:00 UTC on ``start`` (default today) and starting then.
 
     ``changes`` are dotted paths (``diagnosis__mrd_percent`` for ``diagnosis.mrd_percent``).
     """
-    body = copy.deepcopy(example(base))
     rid = request_id or f"E2E-{uuid.uuid4().hex[:10]}"
     start = start or today()
-    body["request_id"] = rid
-    body["member"]["member_id"] = f"M-{rid}"
-    received = datetime.combine(start, datetime.min.time(), tzinfo=UTC) + timedelta(hours=9)
-    body["received_at"] = received.isoformat()
-    body["service"]["requested_start"] = start.isoformat()
-    for dotted, value in changes.items():
-        *parents, leaf = dotted.split("__")
-        node = body
-        for part in parents:
-            node = node[part]
-        node[leaf] = value
-    return body
+    return example_requests.request(
+        example_file=base,
+        request_id=rid,
+        member_id=f"M-{rid}",
+        received_at=datetime.combine(start, datetime.min.time(), tzinfo=UTC) + timedelta(hours=9),
+        requested_start=start,
+        paths={dotted.replace("__", "."): value for dotted, value in changes.items()},
+    )
 
 
 def claim_for(request: dict[str, Any], line: int = 1, **changes: Any) -> dict[str, Any]:

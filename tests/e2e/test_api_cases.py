@@ -32,6 +32,45 @@ async def test_submitting_the_same_request_id_again_starts_nothing(stack):
     assert await stack.workflow_count(query, within_s=5) == 1
 
 
+async def test_concurrent_submissions_of_one_request_id_make_one_case_and_one_201(stack):
+    """Update-with-start races: the submission whose start made the case is new, no other."""
+    request = make_request()
+    answers = await asyncio.gather(
+        *(stack.http.post("/cases", json=request, headers=auth("intake")) for _ in range(4))
+    )
+    assert sorted(r.status_code for r in answers) == [200, 200, 200, 201], [r.text for r in answers]
+    bodies = [r.json() for r in answers]
+    assert [b["created"] for b in bodies].count(True) == 1
+    assert {(b["case_id"], b["status"]) for b in bodies} == {
+        (f"pa-{request['request_id']}", "active")
+    }
+    query = f"WorkflowId = 'pa-{request['request_id']}'"
+    assert await stack.workflow_count(query, within_s=5) == 1
+
+
+async def test_the_submission_answers_with_the_first_decision_whatever_it_is(stack):
+    """No polling: the update-with-start returns once the case has left ``received``."""
+    pended = await stack.submit(make_request(base="request-pend.json"), expect=201)
+    review = await stack.submit(make_request(base="request-review.json"), expect=201)
+    assert (pended["status"], review["status"]) == ("pended", "in_review")
+
+
+async def test_a_repeated_submission_of_an_ended_case_answers_it_as_it_ended(stack):
+    """Medicare Part B is answered "not applicable" and the case ends; its id is not reused."""
+    request = make_request(line_of_business="medicare_part_b")
+    first = await stack.submit(request, expect=201)
+    assert first["status"] == "not_applicable" and first["created"] is True
+    case_id = first["case_id"]
+    handle = stack.client.get_workflow_handle(case_id)
+    for _ in range(100):
+        if (await handle.describe()).status.name == "COMPLETED":
+            break
+        await asyncio.sleep(0.1)
+    again = await stack.submit(request, expect=200)
+    assert again == {**first, "created": False}
+    assert await stack.workflow_count(f"WorkflowId = '{case_id}'", within_s=5) == 1
+
+
 async def test_an_invalid_request_is_422_field_by_field_and_starts_nothing(stack):
     request = make_request()
     request["member"]["date_of_birth"] = "1980-13-45"

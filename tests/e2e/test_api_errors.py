@@ -6,6 +6,7 @@ import httpx
 
 from api.app import create_app
 from tests.api_tokens import auth
+from tests.e2e.conftest import make_request
 
 
 class _BrokenClient:
@@ -59,5 +60,8 @@ async def test_temporal_being_down_is_503_not_a_traceback(settings, runtime_pool
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://api.test") as http:
         r = await http.get("/cases", headers=auth("reviewer"))
-    assert r.status_code == 503, r.text
-    assert r.json()["error"] == "unavailable" and r.json()["correlation_id"]
+        assert r.status_code == 503, r.text
+        assert r.json()["error"] == "unavailable" and r.json()["correlation_id"]
+        submitted = await http.post("/cases", json=make_request(), headers=auth("intake"))
+    assert submitted.status_code == 503, submitted.text
+    assert submitted.json()["error"] == "unavailable" and "Traceback" not in submitted.text

@@ -33,7 +33,7 @@ from tests.served_api import served_api
 DEFAULT_MAX_EXAMPLES = 30
 CONFIG = Path(__file__).with_name("schemathesis.toml")
 PHASES = ("examples", "coverage", "fuzzing", "stateful")
-#: The longest the API itself waits for a case (api/case_gateway.py), and some.
+#: The longest the API itself waits for a case (cases/client.py), and some.
 REQUEST_TIMEOUT_S = 45
 #: A run that takes longer is stuck (a healthy one takes well under a minute at the default).
 RUN_TIMEOUT_S = int(os.environ.get("SCHEMATHESIS_TIMEOUT_S", "900"))

@@ -27,7 +27,6 @@ from temporalio.client import Client
 from benchmarks.stack import WorkerProcess, wait_for_pollers, worker_env
 from infra.settings import PROJECT_ROOT, Settings
 from tests.e2e.conftest import make_request
-from worker import case_config
 
 pytestmark = pytest.mark.slow
 
@@ -93,19 +92,17 @@ async def wait_until(predicate, within_s: float, every_s: float = 0.25) -> bool:
 async def test_two_workers_share_the_cases_and_one_survives_the_others_death(
     dev_client: Client, db_pool: asyncpg.Pool, task_queue: str, workers: list[WorkerProcess]
 ):
+    from cases.client import CaseClient
     from domain.request import PARequest
-    from workflows.starter import start_case
 
     for proc in workers:
         await wait_for_pollers(dev_client, task_queue, within_s=60, watch=proc)
     await wait_for_pollers(dev_client, task_queue, within_s=60, count=2)
 
-    config = case_config(Settings())
+    cases = CaseClient.from_settings(dev_client, Settings(), task_queue=task_queue)
     batch = uuid.uuid4().hex[:6]
     requests = [PARequest.model_validate(make_request(f"SCALE-{batch}-{n}")) for n in range(BATCH)]
-    started = await asyncio.gather(
-        *(start_case(dev_client, r, config, task_queue) for r in requests)
-    )
+    started = await asyncio.gather(*(cases.start(r) for r in requests))
     case_ids = [s.case_id for s in started]
 
     # One worker is killed mid-batch, once the first decisions are recorded ...

@@ -4,25 +4,18 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from cases.client import CaseClient
 from domain.claim import ClaimLine
 from domain.request import PARequest
 from examples import example_requests
 from infra.settings import Settings
-from tests.case_status import wait_for_status
-from worker import build_worker, case_config
-from workflows.authorization import AuthorizationWorkflow
-from workflows.starter import start_case
+from worker import build_worker
 
 
 def _request(request_id: str, today: datetime) -> PARequest:
     """The CONTRACT.md example request, received and starting ``today``."""
-    return PARequest.model_validate(
-        example_requests.request(
-            request_id=request_id,
-            received_at=today,
-            requested_start=today.date(),
-            member_id="M-SMOKE",
-        )
+    return example_requests.parequest(
+        request_id=request_id, received_at=today, requested_start=today.date(), member_id="M-SMOKE"
     )
 
 
@@ -33,15 +26,14 @@ async def test_an_approvable_request_becomes_an_active_case_recorded_in_postgres
     now = datetime.now(UTC)
     request = _request(f"SMOKE-{task_queue}", now)
 
+    cases = CaseClient.from_settings(dev_client, settings)
     async with build_worker(dev_client, db_pool, settings, task_queue=task_queue):
-        started = await start_case(
-            dev_client, request, case_config(settings), task_queue, member_ref_key="k"
-        )
-        assert started.created
-        assert await wait_for_status(started.handle, "active") == "active"
+        submitted = await cases.submit(request)
+        assert submitted.created
+        assert submitted.status == "active"  # the first decision, in the submission's answer
 
-        answer = await started.handle.execute_update(
-            AuthorizationWorkflow.adjudicate_claim,
+        answer = await cases.adjudicate_claim(
+            submitted.case_id,
             ClaimLine(
                 claim_id="CLM-SMOKE", line=1, member_id="M-SMOKE",
                 date_of_service=(now + timedelta(days=1)).date(), hcpcs="J9039",
@@ -50,7 +42,7 @@ async def test_an_approvable_request_becomes_an_active_case_recorded_in_postgres
         )  # fmt: skip
         assert answer.status == "paid" and answer.allowed_units == 35
 
-    case_id = started.case_id
+    case_id = submitted.case_id
     async with db_pool.acquire() as conn:
         decision = await conn.fetchrow(
             "SELECT determination, policy_id FROM decisions WHERE case_id = $1", case_id

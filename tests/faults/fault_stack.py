@@ -33,6 +33,7 @@ import asyncpg
 from domain.claim import ClaimLine
 from domain.clinical_event import ClinicalEvent
 from domain.request import PARequest
+from examples import example_requests
 
 ROOT = Path(__file__).resolve().parents[2]
 T = TypeVar("T")
@@ -235,30 +236,15 @@ def request(
     requested_start: date | None = None,
     **changes: Any,
 ) -> PARequest:
-    """An adult Ph- relapsed/refractory request (approved) with ``changes`` merged over it."""
-    data: dict[str, Any] = {
-        "request_id": request_id,
-        "received_at": received_at.isoformat(),
-        "urgency": "standard",
-        "line_of_business": "commercial",
-        "member": {"member_id": member_id, "first_name": "Test", "last_name": "Member",
-                   "date_of_birth": "1980-01-01", "state": "OR"},
-        "prescriber": {"npi": "1234567893", "name": "Test Prescriber"},
-        "service": {"hcpcs": "J9039", "ndc": "55513-0160-01",
-                    "requested_start": (requested_start or received_at.date()).isoformat()},
-        "diagnosis": {"icd10_codes": ["C91.00"], "b_cell_precursor": True, "infant_all": False,
-                      "ph_status": "negative", "relapsed_or_refractory": True},
-        "therapy": {"setting": "relapsed_refractory", "combined_with": [],
-                    "prior_blinatumomab_cycles": 0},
-        "clinical": {"weight_kg": 72.0, "height_cm": 170.0,
-                     "live_vaccine_within_2_weeks": False, "live_vaccine_planned": False},
-    }  # fmt: skip
-    for section, values in changes.items():
-        if isinstance(values, dict):
-            data[section] = {**data[section], **values}
-        else:
-            data[section] = values
-    return PARequest.model_validate(data)
+    """The CONTRACT.md example (an adult Ph- relapsed/refractory request, approved) with
+    ``changes`` merged over it (examples/example_requests.py)."""
+    return example_requests.parequest(
+        request_id=request_id,
+        member_id=member_id,
+        received_at=received_at,
+        requested_start=requested_start or received_at.date(),
+        **changes,
+    )
 
 
 #: What each kind of case changes in the approvable request, and where it settles.

@@ -17,6 +17,8 @@ from datetime import UTC, datetime
 
 from temporalio.client import Client, WorkflowHandle
 
+from cases.client import CaseClient
+from cases.config import case_config
 from domain.claim import ClaimAnswer
 from infra.devserver import free_port
 from tests.faults.fault_stack import (
@@ -32,9 +34,7 @@ from tests.faults.fault_stack import (
     toxicity_event,
     until_answered,
 )
-from worker import case_config
 from workflows.authorization import AuthorizationWorkflow
-from workflows.starter import start_case
 
 UNITS = 35
 CLAIMS_PER_CASE = 2
@@ -60,13 +60,9 @@ async def test_database_outage_delays_cases_and_loses_nothing(
 
         async def submit(name: str, **changes) -> tuple[WorkflowHandle, str]:
             member_id = f"M-{tag}-{name}"
-            started = await start_case(
-                dev_client,
-                request(f"PG-{tag}-{name}", member_id, received_at=now, **changes),
-                config,
-                task_queue,
-                member_ref_key=fault_settings.member_ref_key,
-            )
+            started = await CaseClient(
+                dev_client, task_queue, config, member_ref_key=fault_settings.member_ref_key
+            ).start(request(f"PG-{tag}-{name}", member_id, received_at=now, **changes))
             assert started.created
             return started.handle, member_id
 

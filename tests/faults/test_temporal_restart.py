@@ -19,14 +19,14 @@ from pathlib import Path
 
 from temporalio.client import WorkflowHandle
 
+from cases.client import CaseClient
+from cases.config import case_config
 from domain.clinical_event import ClinicalEvent
 from infra.devserver import DevServer, free_port
 from infra.temporal import connect
 from tests.faults.fault_stack import PEND, claim, eventually, request, table_counts
-from worker import case_config
 from workflows.authorization import AuthorizationWorkflow
 from workflows.messages import ProvideInfoInput
-from workflows.starter import start_case
 
 #: Business seconds between the cases' start and the midnight their boundary timer waits for.
 BEFORE_MIDNIGHT_S = 22
@@ -64,12 +64,13 @@ async def test_temporal_restart_keeps_live_cases_and_their_timers(
             """A case received ``back`` days before ``received``, its business clock as all."""
             member_id = f"M-{tag}-{name}"
             shift = timedelta(days=back)
-            started = await start_case(
+            started = await CaseClient(
                 client,
-                request(f"TMP-{tag}-{name}", member_id, received_at=received - shift, **changes),
-                config.model_copy(update={"clock_anchor": anchor - shift}),
                 task_queue,
+                config.model_copy(update={"clock_anchor": anchor - shift}),
                 member_ref_key=fault_settings.member_ref_key,
+            ).start(
+                request(f"TMP-{tag}-{name}", member_id, received_at=received - shift, **changes)
             )
             return started.handle, member_id
 

@@ -19,6 +19,8 @@ from datetime import UTC, datetime
 
 from temporalio.client import Client, WorkflowHandle
 
+from cases.client import CaseClient
+from cases.config import case_config
 from domain.claim import ClaimAnswer, ClaimLine
 from tests.faults.fault_stack import (
     NOT_APPLICABLE,
@@ -33,10 +35,8 @@ from tests.faults.fault_stack import (
     toxicity_event,
     until_answered,
 )
-from worker import case_config
 from workflows.authorization import AuthorizationWorkflow
 from workflows.messages import WithdrawInput
-from workflows.starter import start_case
 
 CLAIMS_PER_CASE = 3
 UNITS = 35
@@ -126,9 +126,9 @@ async def test_worker_killed_mid_batch_loses_and_duplicates_nothing(
     async def submit(kind: str, n: int, wave: str) -> Case:
         member_id = f"M-{tag}-{wave}-{kind[:3]}{n}"
         req = request(f"KILL-{tag}-{wave}-{kind}-{n}", member_id, received_at=now, **CHANGES[kind])
-        started = await start_case(
-            dev_client, req, config, task_queue, member_ref_key=fault_settings.member_ref_key
-        )
+        started = await CaseClient(
+            dev_client, task_queue, config, member_ref_key=fault_settings.member_ref_key
+        ).start(req)
         assert started.created
         case = Case(kind=kind, member_id=member_id, handle=started.handle)
         if kind == "approved":
@@ -278,13 +278,9 @@ async def test_worker_killed_delivering_a_notice_holds_no_claim_and_the_notice_s
         now = datetime.now(UTC)
         tag = task_queue.removeprefix("tq-")
         member_id = f"M-{tag}"
-        started = await start_case(
-            dev_client,
-            request(f"NOTICE-{tag}", member_id, received_at=now),
-            case_config(fault_settings),
-            task_queue,
-            member_ref_key=fault_settings.member_ref_key,
-        )
+        started = await CaseClient.from_settings(
+            dev_client, fault_settings, task_queue=task_queue
+        ).start(request(f"NOTICE-{tag}", member_id, received_at=now))
         async with asyncio.timeout(60):
             await receiver.arrived.wait()
         key = receiver.keys[0]

@@ -33,6 +33,7 @@ from api.errors import field_errors
 from domain.claim import ClaimLine
 from domain.clinical_event import ClinicalEventBody
 from domain.request import PARequest
+from examples import example_requests
 
 TEXT = st.text(
     alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"),
@@ -61,24 +62,8 @@ JSON = st.recursive(
 
 
 def request_body(request_id: str = "FUZZ-1", member_id: str = "M-FUZZ") -> dict[str, Any]:
-    return {
-        "request_id": request_id,
-        "received_at": "2026-12-01T09:00:00Z",
-        "urgency": "standard",
-        "line_of_business": "commercial",
-        "member": {"member_id": member_id, "first_name": "Test", "last_name": "Member",
-                   "date_of_birth": "1980-01-01", "state": "OR"},
-        "prescriber": {"npi": "1234567893", "name": "Test Prescriber"},
-        "service": {"hcpcs": "J9039", "ndc": "55513-0160-01", "requested_start": "2026-12-03",
-                    "site_state": None, "site_county": None},
-        "diagnosis": {"icd10_codes": ["C91.00"], "b_cell_precursor": True, "infant_all": False,
-                      "ph_status": "negative", "mrd_percent": None, "complete_remission": None,
-                      "relapsed_or_refractory": True, "tki_status": None},
-        "therapy": {"setting": "relapsed_refractory", "combined_with": [], "regimen": None,
-                    "tki": None, "prior_blinatumomab_cycles": 0},
-        "clinical": {"weight_kg": 72.0, "height_cm": 170.0, "live_vaccine_within_2_weeks": False,
-                     "live_vaccine_planned": False},
-    }  # fmt: skip
+    """The CONTRACT.md example (examples/example_requests.py), every field present."""
+    return example_requests.request(request_id=request_id, member_id=member_id)
 
 
 def claim_body(member_id: str = "M-FUZZ", day: str = "2026-12-04") -> dict[str, Any]:

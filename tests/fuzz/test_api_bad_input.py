@@ -138,9 +138,9 @@ async def test_claims_with_odd_values_get_an_answer_or_a_refusal_never_a_5xx(
     retry and the case unable to answer: the API waits ANSWER_TIMEOUT (cut to
     8 s here) and answers 504. No shrinking: the first such line fails the test.
     """
-    from api import case_gateway
+    from cases import client as case_client
 
-    monkeypatch.setattr(case_gateway, "ANSWER_TIMEOUT", timedelta(seconds=8))
+    monkeypatch.setattr(case_client, "ANSWER_TIMEOUT", timedelta(seconds=8))
     api = live_case.api
     base = f"/cases/{live_case.case_id}/claims"
 

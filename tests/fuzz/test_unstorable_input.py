@@ -82,9 +82,9 @@ async def test_a_claim_line_beyond_what_the_ledger_stores_is_refused_and_the_cas
 ):
     """claim_lines.line and .units are SQL integers (at most 2**31 - 1)."""
     changes = {"line": 2**31, "units": 2**63}
-    from api import case_gateway
+    from cases import client as case_client
 
-    monkeypatch.setattr(case_gateway, "ANSWER_TIMEOUT", timedelta(seconds=8))
+    monkeypatch.setattr(case_client, "ANSWER_TIMEOUT", timedelta(seconds=8))
     api, path = live_case.api, f"/cases/{live_case.case_id}/claims"
     response = await api.apost(path, live_case.claim(claim_id="CLM-HUGE", **changes), "claims")
     assert response.status_code == 422, response.text

@@ -25,6 +25,7 @@ from temporalio.worker import Worker
 
 from activities.channels import Notice
 from activities.claims_ledger import ClaimsLedger
+from activities.decisions import CaseDecisions
 from activities.evaluation import EvaluationActivities
 from activities.notifications import Notifier
 from activities.store import CaseStore
@@ -157,13 +158,15 @@ async def test_after_a_case_with_every_write_retried_postgres_alone_tells_it_onc
     policy = load_policy()
     channel = CountingChannel()
     injected: Counter = Counter()
+    evaluation = EvaluationActivities(default_registry())
     stored = [
+        *CaseDecisions(evaluation, CaseStore(db_pool, default_registry())).activities(),
         *CaseStore(db_pool, default_registry()).activities(),
         *ClaimsLedger(db_pool, default_registry()).activities(),
         *Notifier(db_pool, channel, default_registry(), backoff_base=0.01).activities(),
     ]
     activities = [
-        *EvaluationActivities(default_registry()).activities(),
+        *evaluation.activities(),
         *(retried_after_success(a, injected) for a in stored),
     ]
     scenario = _scenario()
@@ -187,6 +190,7 @@ async def test_after_a_case_with_every_write_retried_postgres_alone_tells_it_onc
 
     # The retries really happened, for every kind of write.
     assert set(injected) >= {
+        "decide_request",
         "record_decision",
         "project_authorization",
         "adjudicate_claim",

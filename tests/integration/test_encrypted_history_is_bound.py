@@ -24,16 +24,15 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.worker import Replayer
 
 import worker
+from cases.client import CaseClient
 from domain.clinical_event import ClinicalEvent
 from domain.request import PARequest
 from examples import example_requests
 from infra.codec import ENCODING, WORKFLOW_ID_METADATA, format_key, generate_key
 from infra.settings import Settings
 from tests.case_status import wait_for_status
-from worker import case_config
 from workflows import WORKFLOWS
 from workflows.authorization import AuthorizationWorkflow
-from workflows.starter import start_case
 
 pytestmark = pytest.mark.slow
 
@@ -100,10 +99,8 @@ async def test_a_history_is_bound_to_its_case_and_replays_under_the_strict_codec
     now = datetime.now(UTC)
 
     async with worker.build_worker(client, db_pool, settings, task_queue=task_queue):
-        case = await start_case(
-            client, _request(f"BIND-{task_queue}", now), case_config(settings), task_queue,
-            member_ref_key=settings.member_ref_key,
-        )  # fmt: skip
+        cases = CaseClient.from_settings(client, settings, task_queue=task_queue)
+        case = await cases.start(_request(f"BIND-{task_queue}", now))
         try:
             assert await wait_for_status(case.handle, "active") == "active"
             await case.handle.signal(AuthorizationWorkflow.clinical_event, _event("EV-1", now))
@@ -133,21 +130,12 @@ async def test_a_ciphertext_moved_to_another_case_and_a_plain_signal_are_refused
     settings = _keyed_settings(dev_server, task_queue)
     client = await worker.connect_client(settings)
     now = datetime.now(UTC)
-    config = case_config(settings)
+    cases = CaseClient.from_settings(client, settings, task_queue=task_queue)
 
     async with worker.build_worker(client, db_pool, settings, task_queue=task_queue):
-        a = await start_case(
-            client, _request(f"A-{task_queue}", now), config, task_queue,
-            member_ref_key=settings.member_ref_key,
-        )  # fmt: skip
-        b = await start_case(
-            client, _request(f"B-{task_queue}", now), config, task_queue,
-            member_ref_key=settings.member_ref_key,
-        )  # fmt: skip
-        c = await start_case(
-            client, _request(f"C-{task_queue}", now), config, task_queue,
-            member_ref_key=settings.member_ref_key,
-        )  # fmt: skip
+        a = await cases.start(_request(f"A-{task_queue}", now))
+        b = await cases.start(_request(f"B-{task_queue}", now))
+        c = await cases.start(_request(f"C-{task_queue}", now))
         try:
             for case in (a, b, c):
                 assert await wait_for_status(case.handle, "active") == "active"

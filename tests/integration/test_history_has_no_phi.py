@@ -15,13 +15,13 @@ vacuous); and a client with the codec reads the case normally.
 from __future__ import annotations
 
 import asyncio
-import json
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionResponse
 
 import worker
+from cases.client import CaseClient
 from domain.claim import ClaimLine
 from domain.clinical_event import ClinicalEvent
 from domain.request import PARequest
@@ -31,14 +31,8 @@ from infra.member_ref import member_ref
 from infra.settings import Settings
 from tests.case_status import wait_for_status
 from tests.raw_temporal import payloads, raw_case
-from worker import case_config
-from workflows.authorization import (
-    PATCH_CLINICAL_EVENT_CHECKED,
-    PATCH_LEDGER_KEEPS_UNITS_PAID,
-    AuthorizationWorkflow,
-)
+from workflows.authorization import AuthorizationWorkflow
 from workflows.messages import CaseInput
-from workflows.starter import start_case
 
 pytestmark = pytest.mark.slow
 
@@ -84,10 +78,8 @@ async def test_raw_temporal_records_of_a_case_hold_no_member_phi(
     request = _request(f"PHI-{task_queue}", now)
 
     async with worker.build_worker(client, db_pool, settings, task_queue=task_queue):
-        started = await start_case(
-            client, request, case_config(settings), task_queue,
-            member_ref_key=settings.member_ref_key,
-        )  # fmt: skip
+        cases = CaseClient.from_settings(client, settings, task_queue=task_queue)
+        started = await cases.start(request)
         handle = started.handle
         try:
             assert await wait_for_status(handle, "active") == "active"
@@ -129,25 +121,16 @@ async def test_raw_temporal_records_of_a_case_hold_no_member_phi(
 
     # 2. Every payload is encrypted, but the search attributes (which Temporal must read),
     #    the SDK's own local-activity marker bookkeeping (sequence number, attempt,
-    #    activity type, times: no user data; the result beside it is encrypted) and its
-    #    workflow.patched markers (the patch id, a constant of the code).
+    #    activity type, times: no user data; the result beside it is encrypted). The
+    #    workflow has no workflow.patched markers (its histories were re-recorded, #14).
     found = [(path, p) for message in raw for path, p in payloads(message)]
-    patches = [
-        json.loads(p.data)
-        for path, p in found
-        if "marker_recorded_event_attributes.details[patch-data]" in path
-    ]
-    assert {patch["id"] for patch in patches} <= {
-        PATCH_LEDGER_KEEPS_UNITS_PAID,
-        PATCH_CLINICAL_EVENT_CHECKED,
-    }
+    assert not [path for path, _ in found if "details[patch-data]" in path]
     clear = [
         path
         for path, p in found
         if p.metadata.get("encoding") != ENCODING
         and "search_attributes" not in path
         and "marker_recorded_event_attributes.details[data]" not in path
-        and "marker_recorded_event_attributes.details[patch-data]" not in path
     ]
     assert clear == []
     paths = " ".join(path for path, _ in found)

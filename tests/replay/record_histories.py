@@ -22,6 +22,8 @@ The committed files are what running cases look like to the workflow code:
 a change that cannot replay them would break live cases, so it goes behind
 ``workflow.patched``. Record again only when the old histories are truly
 obsolete (no case anywhere still runs on them), and commit the new files.
+They were last recorded for the case aggregate of issue #14 (no deployment
+ran cases then), which dropped every earlier ``workflow.patched`` branch.
 ``--only TAG`` records just those cases (a new one) and leaves the others' files
 as they are.
 
@@ -111,13 +113,13 @@ EXPECTED = {
 
 
 async def record(out: Path, only: set[str] | None = None) -> list[Path]:
+    from cases.client import case_histories
     from domain.scenario import Scenario
     from infra.devserver import start_time_skipping_env
     from infra.postgres import create_pool, scratch_database
     from infra.settings import Settings
     from simulation.runner import run_scenario
     from worker import build_worker
-    from workflows.starter import case_histories
 
     settings = Settings(
         notify_channel="log", member_ref_key=MEMBER_REF_KEY, database_url=None, codec_keys=""

@@ -1,5 +1,9 @@
 """Requests for the unit tests: one valid base per path of POLICY.md, changed by dotted paths.
 
+Built by the one request builder (examples/example_requests.py) from the CONTRACT.md
+example pinned to RECEIVED and START, with a member exactly 46 on START (ages count
+from here).
+
 ``request(base, **changes)`` takes dotted keys written with ``__`` (``diagnosis__ph_status``)
 or a ``changes`` dict with real dotted paths. Ages: ``born(years=..., months=..., days=...)``
 counts back from the period start of the base request (2026-12-03).
@@ -7,7 +11,6 @@ counts back from the period start of the base request (2026-12-03).
 
 from __future__ import annotations
 
-import copy
 from datetime import date, timedelta
 from typing import Any
 
@@ -31,12 +34,6 @@ def born(years: int = 0, months: int = 0, days: int = 0, on: date = START) -> st
 ADULT = born(46)
 CHILD = born(10)
 INFANT = born(0, 3)
-
-# The CONTRACT.md example request (examples/requests/request-approve.json), pinned to
-# RECEIVED and START, with a member exactly 46 on START: ages count from here.
-_DEFAULT: dict[str, Any] = example_requests.request(
-    received_at=RECEIVED, requested_start=START, member={"date_of_birth": ADULT}
-)
 
 _NOT_RELAPSED = {"diagnosis.relapsed_or_refractory": False}
 
@@ -173,14 +170,12 @@ BASES: dict[str, dict[str, Any]] = {
 
 def request_dict(base: str = "adult_rr", changes: dict[str, Any] | None = None) -> dict[str, Any]:
     """The JSON-like dict of a base request with dotted ``changes`` applied."""
-    data = copy.deepcopy(_DEFAULT)
-    for path, value in {**BASES[base], **(changes or {})}.items():
-        node = data
-        *parents, last = path.split(".")
-        for part in parents:
-            node = node[part]
-        node[last] = value
-    return data
+    return example_requests.request(
+        received_at=RECEIVED,
+        requested_start=START,
+        member={"date_of_birth": ADULT},
+        paths={**BASES[base], **(changes or {})},
+    )
 
 
 def request(base: str = "adult_rr", changes: dict[str, Any] | None = None, **kw: Any) -> PARequest:

@@ -7,9 +7,9 @@ from datetime import date
 
 from activities.evaluation import track_terms
 from api.timeline_svg import TimelineCycle, TimelineData, TimelinePeriod, render_timeline
+from domain.case.state import CaseState, CycleState, PeriodState
 from domain.terms import initial_authorization, renewal_authorization
 from tests.unit.factories import request
-from workflows.case_state import CaseState, CycleState, PeriodState
 from workflows.ui import current_details
 
 

@@ -46,9 +46,15 @@ def test_the_contracts_of_issue_14_are_configured() -> None:
         for source in contract["source_modules"]
         for target in contract["forbidden_modules"]
     }
-    for layer in ("infra", "activities", "workflows", "api", "commands", "benchmarks"):
+    for layer in ("infra", "activities", "workflows", "cases", "api", "commands", "benchmarks"):
         assert ("domain", layer) in forbidden
     assert ("infra", "workflows") in forbidden
+    # The case client sits above the workflow and below its callers (API, CLI, bench).
+    assert ("infra", "cases") in forbidden
+    assert ("activities", "cases") in forbidden
+    assert ("cases", "worker") in forbidden
+    layers = next(c["layers"] for c in contracts() if c["type"] == "layers")
+    assert layers.index("simulation | api") < layers.index("cases") < layers.index("workflows")
     assert ("activities", "api") in forbidden
     assert ("activities", "commands") in forbidden
     assert ("benchmarks", "commands") in forbidden

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from cases.config import case_config, case_config_for
 from domain.policy import POLICY_DIR
 from domain.policy_registry import (
     LEGACY_POLICY_REF,
@@ -34,7 +35,6 @@ from tests.synthetic_policy import (
     serving,
     two_drugs,
 )
-from worker import case_config, case_config_for
 
 BLINCYTO_REF = "OHSU-HEALTHSERVICES-0382@2025-09-04"
 

@@ -15,13 +15,13 @@ import json
 import pytest
 from pydantic import ValidationError
 
+from cases.config import case_config
 from domain.claim import ClaimLine
 from domain.facts import fact_problems, merge_facts
 from domain.request import PARequest
 from infra.settings import Settings
 from infra.temporal import data_converter
 from tests.unit.factories import request_dict
-from worker import case_config
 from workflows.messages import CaseInput
 
 

@@ -12,13 +12,13 @@ from pathlib import Path
 import pytest
 import yaml
 
+from cases.config import case_config_for
 from domain.policy_registry import PolicyRegistry
 from domain.policy_versions import EffectiveRangeError, NoVersionInEffect, select_version
 from domain.request import PARequest
 from examples import example_requests
 from infra.settings import Settings
 from tests.synthetic_policy import SYNTHETIC_DIR, TESTOMAB, as_testomab, serving
-from worker import case_config_for
 
 
 def _version(directory: Path, source: Path, version: str, **policy: object) -> None:

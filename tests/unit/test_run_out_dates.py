@@ -13,11 +13,11 @@ from datetime import date
 import pytest
 
 from activities.evaluation import track_terms
+from cases.config import case_config
+from domain.case.state import CaseState, ClaimRecord, PeriodState
 from domain.claim import ClaimAnswer
 from infra.settings import Settings
 from tests.unit.factories import request
-from worker import case_config
-from workflows.case_state import CaseState, ClaimRecord, PeriodState
 from workflows.ui import current_details
 
 INITIAL = PeriodState(

@@ -11,32 +11,28 @@
 from __future__ import annotations
 
 import contextlib
-import sys
 import uuid
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest_asyncio
+from temporalio.client import Client, WorkflowHandle
+from temporalio.service import RPCError
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Replayer
+
+from cases.client import CaseClient, case_histories
+from domain.claim import ClaimLine
+from domain.scenario import Scenario
+from examples import example_requests
+from infra.settings import Settings
+from infra.temporal import data_converter
+from simulation.runner import SimulationRun, run_scenario
+from workflows import WORKFLOWS
+
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "examples"))  # example_requests: the sample request per track
-
-import example_requests  # noqa: E402
-import pytest_asyncio  # noqa: E402
-from temporalio.client import Client, WorkflowHandle  # noqa: E402
-from temporalio.service import RPCError  # noqa: E402
-from temporalio.testing import WorkflowEnvironment  # noqa: E402
-from temporalio.worker import Replayer  # noqa: E402
-
-from domain.claim import ClaimLine  # noqa: E402
-from domain.request import PARequest  # noqa: E402
-from domain.scenario import Scenario  # noqa: E402
-from infra.settings import Settings  # noqa: E402
-from infra.temporal import data_converter  # noqa: E402
-from simulation.runner import SimulationRun, run_scenario  # noqa: E402
-from worker import case_config_for  # noqa: E402
-from workflows import WORKFLOWS  # noqa: E402
-from workflows.starter import case_histories, start_case  # noqa: E402
 
 SCENARIOS = ROOT / "examples" / "scenarios"
 
@@ -74,16 +70,14 @@ class Cases:
         ``changes`` are merged over the request, ``config`` over the CaseConfig.
         """
         changes.setdefault("request_id", f"REQ-{uuid.uuid4().hex[:10]}")  # one server, many tests
-        request = PARequest.model_validate(example_requests.request(track, **changes))
+        request = example_requests.parequest(track, **changes)
         self.anchor = await self.env.get_current_time()
-        case = case_config_for(self.settings, request, clock_anchor=self.anchor)
-        started = await start_case(
-            self.env.client,
-            request,
-            case.model_copy(update=config or {}),
-            self.task_queue,
-            member_ref_key=self.settings.member_ref_key,
+        cases = CaseClient.from_settings(
+            self.env.client, self.settings, task_queue=self.task_queue, clock_anchor=self.anchor
         )
+        # The clocks of the request's drug's policy, with the test's changes.
+        config = cases.config_for(request).model_copy(update=config or {})
+        started = await cases.start(request, config=config)
         self.workflow_ids.append(started.case_id)
         return started.handle
 

@@ -151,7 +151,7 @@ async def test_a_paid_line_updates_the_record_through_the_ledger_without_a_proje
 
 
 async def test_a_case_carries_its_decision_into_later_runs_without_the_trace(cases, db_pool):
-    handle = await cases.start("consolidation", config={"continue_as_new_after_events": 40})
+    handle = await cases.start("consolidation", config={"continue_as_new_after_events": 20})
     for day in range(2, 6):
         await cases.to_day(day)
         await claim(handle, cases.claim(f"T-{day}", f"2026-12-{day + 1:02d}", units=35))

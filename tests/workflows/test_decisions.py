@@ -7,6 +7,7 @@ ending unappealed; Medicare Part B; withdrawal; refusals in the wrong state.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date
 
 import pytest
@@ -229,3 +230,91 @@ async def test_starting_the_same_request_twice_is_one_case(cases):
     assert first.id == second.id == "pa-REQ-TWICE"
     await cases.to_day(0.5)
     assert (await second.query(W.status)).status == "active"
+
+
+async def test_first_decision_answers_an_update_with_start_once_the_case_has_decided(
+    cases, db_pool
+):
+    """/work/interfaces.md: update-with-start on ``first_decision``; a repeat, the same case."""
+    import uuid
+
+    from temporalio.client import WithStartWorkflowOperation
+    from temporalio.common import WorkflowIDConflictPolicy
+
+    from cases.config import case_config
+    from domain.request import PARequest
+    from examples import example_requests
+    from workflows.messages import CaseInput
+
+    request = PARequest.model_validate(
+        example_requests.request(request_id=f"REQ-{uuid.uuid4().hex[:10]}")
+    )
+    config = case_config(cases.settings, clock_anchor=await cases.env.get_current_time())
+    workflow_id = f"pa-{request.request_id}"
+    cases.workflow_ids.append(workflow_id)
+
+    async def submit():
+        return await cases.env.client.execute_update_with_start_workflow(
+            W.first_decision,
+            start_workflow_operation=WithStartWorkflowOperation(
+                W.run,
+                CaseInput(request=request, member_ref="m_first", config=config),
+                id=workflow_id,
+                id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+                task_queue=cases.task_queue,
+            ),
+        )
+
+    first = await submit()
+    assert first.first_submission  # the update that came with the start
+    assert first.view.status == "active" and first.view.case_id == workflow_id
+    assert first.view.track == "relapsed_refractory" and first.view.period_end == date(2027, 6, 30)
+    again = await submit()
+    assert not again.first_submission
+    assert again.view.case_id == workflow_id and again.view.run == first.view.run == 1
+    recorded = await db_pool.fetchval(
+        "SELECT count(*) FROM decisions WHERE case_id = $1", workflow_id
+    )
+    assert recorded == 1  # decided and recorded once, in one local activity
+
+
+async def test_of_concurrent_submissions_of_one_request_exactly_one_is_the_first(cases):
+    """Update-with-start races: the one whose start made the case is first, no other."""
+    import uuid
+
+    from cases.client import CaseClient
+    from domain.request import PARequest
+    from examples import example_requests
+
+    request = PARequest.model_validate(
+        example_requests.request(request_id=f"REQ-{uuid.uuid4().hex[:10]}")
+    )
+    client = CaseClient.from_settings(
+        cases.env.client,
+        cases.settings,
+        task_queue=cases.task_queue,
+        clock_anchor=await cases.env.get_current_time(),
+    )
+    cases.workflow_ids.append(f"pa-{request.request_id}")
+    answers = await asyncio.gather(*(client.submit(request) for _ in range(4)))
+    assert [a.created for a in answers].count(True) == 1
+    assert {(a.case_id, a.status) for a in answers} == {(f"pa-{request.request_id}", "active")}
+
+
+async def test_a_decision_is_one_local_activity_before_its_notice(cases):
+    """The hot path: no activity the server dispatches before the decision is known."""
+    from temporalio.api.enums.v1 import EventType
+
+    handle = await cases.start()
+    assert (await handle.query(W.status)).status in ("received", "active")
+    await cases.to_day(0.1)
+    events = [e async for e in handle.fetch_history_events()]
+    scheduled = [
+        e.activity_task_scheduled_event_attributes.activity_type.name
+        for e in events
+        if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
+    ]
+    markers = [e for e in events if e.event_type == EventType.EVENT_TYPE_MARKER_RECORDED]
+    assert scheduled[:1] == ["send_notification"]  # the approval notice, after
+    assert len(markers) >= 1  # decide_request (and the projection): local activities
+    assert (await handle.query(W.status)).status == "active"

@@ -13,14 +13,14 @@ import uuid
 import pytest
 from temporalio.client import WorkflowUpdateFailedError
 
+from cases.config import case_config
+from domain.case_id import case_id
 from domain.clinical_event import ClinicalEvent
 from domain.request import PARequest
 from domain.strict import RECORDED
 from examples import example_requests
-from worker import case_config
 from workflows.authorization import AuthorizationWorkflow as W
 from workflows.messages import CaseInput, ProvideInfoInput
-from workflows.starter import case_workflow_id
 
 
 async def test_a_case_accepted_under_the_old_rules_still_runs(cases, time_skipping_env):
@@ -30,8 +30,8 @@ async def test_a_case_accepted_under_the_old_rules_still_runs(cases, time_skippi
     data["service"]["hcpcs"] = "J9999"
     request = PARequest.model_validate(data, context=RECORDED)
     cases.anchor = await time_skipping_env.get_current_time()
-    # Started as cases were then: no policy_ref (the starter now refuses a drug no policy
-    # covers), so the case is Blincyto's, the one policy served then.
+    # Started as cases were then: no policy_ref (the case client now refuses a drug no
+    # policy covers), so the case is Blincyto's, the one policy served then.
     handle = await time_skipping_env.client.start_workflow(
         W.run,
         CaseInput(
@@ -39,7 +39,7 @@ async def test_a_case_accepted_under_the_old_rules_still_runs(cases, time_skippi
             member_ref="m-old",
             config=case_config(cases.settings, clock_anchor=cases.anchor),
         ),
-        id=case_workflow_id(request.request_id),
+        id=case_id(request.request_id),
         task_queue=cases.task_queue,
     )
     cases.workflow_ids.append(handle.id)  # replayed at teardown

@@ -10,16 +10,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from temporalio import workflow
-
-with workflow.unsafe.imports_passed_through():
-    from domain.decision import Reason
+from domain.decision import Reason
 
 REF_PERIOD = "I"
 REF_RENEWAL = "IV"
 REF_CLOCKS = "Decision clocks and appeals"
 REF_RUN_OUT = "Claims against an authorization (claims run-out)"
 REF_EVENTS = "CONTRACT.md, Clinical event"
+REF_CRITERIA = "III"
+REF_MEDICARE = "Appendix 2"
+REF_STATUS = "CONTRACT.md, Case status"
 
 
 def reason_payloads(reasons: list[Reason]) -> list[dict[str, Any]]:

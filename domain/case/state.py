@@ -9,32 +9,18 @@ that feed Section IV, the open clocks, and the log the queries and
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from activities.models import TrackTerms
+from domain.case.track_terms import TrackTerms
+from domain.case.transitions import LIVE_STATUSES, CaseStatus
 from domain.claim import ClaimAnswer
 from domain.clinical_event import ClinicalEvent
 from domain.decision import Authorization, Decision, Reason
 from domain.request import PARequest
 
-CaseStatus = Literal[
-    "received",
-    "pended",
-    "in_review",
-    "active",
-    "renewal_window",
-    "denied",
-    "appealed",
-    "expired",
-    "completed",
-    "withdrawn",
-    "discontinued",
-    "not_applicable",
-]
-LIVE_STATUSES: frozenset[str] = frozenset({"active", "renewal_window"})
 ReviewKind = Literal["initial", "appeal", "renewal"]
 
 
@@ -158,6 +144,8 @@ class CaseState(BaseModel):
     received_day: date
     clock_offset_seconds: float = 0.0
     runs: int = 1
+    # The policy the case runs under ("policy_id@version"); None: the request's drug's.
+    policy_ref: str | None = None
 
     # The engine's latest decision, without its trace once recorded (the trace is in
     # PostgreSQL under decision_key; a cached case need not hold it).
@@ -209,7 +197,62 @@ class CaseState(BaseModel):
     log: list[LogEntry] = Field(default_factory=list)
     decision_seq: int = 0
     projection_version: int = 0
+    # Submissions of the request the case has received (``first_decision`` calls): the
+    # first is the one that started it, so a repeat is told from it without asking.
+    submissions: int = 0
     last_reason: str = ""
+
+    # ------------------------------------------------------------ business calendar
+    # Business time is the workflow's time shifted by ``clock_offset_seconds``, read in
+    # the request's time zone; day 0 is the day the request was received.
+
+    @property
+    def tz(self) -> tzinfo | None:
+        return self.request.received_at.tzinfo
+
+    def midnight(self, day: date) -> datetime:
+        return datetime.combine(day, time(), tzinfo=self.tz)
+
+    def day_number(self, at: datetime) -> int:
+        return (at.astimezone(self.tz).date() - self.received_day).days
+
+    def period_end_at(self, period: PeriodState) -> datetime:
+        """A period covers its last day whole: it ends at the midnight after it (Section I)."""
+        return self.midnight(period.end + timedelta(days=1))
+
+    # ------------------------------------------------------------ terms of the grant
+
+    @property
+    def allowed_renewals(self) -> int:
+        """Section I: the renewals this case may have in all (its latest grant says, after
+        prior cycles; a case granted before grants said so has the track's maximum)."""
+        if self.max_renewals is not None:
+            return self.max_renewals
+        return self.terms.max_renewals if self.terms else 0
+
+    def renewal_possible(self) -> bool:
+        """Section IV.1 and I: renewable, renewals left and cycles left after the last period."""
+        terms = self.terms
+        if terms is None or not terms.renewable or not self.periods:
+            return False
+        return (
+            self.renewals_used < self.allowed_renewals
+            and self.periods[-1].last_cycle < terms.total_cycles
+        )
+
+    def window_opens(self, period: PeriodState) -> date | None:
+        """Section IV.2: ``end - N`` days (N from the policy data), when a renewal is possible."""
+        if self.terms is None or not self.renewal_possible():
+            return None
+        return period.end - timedelta(days=self.terms.renewal_window_days)
+
+    def notice_key(self, kind: str, n: int) -> str:
+        """A notice's outbox key: ``case:kind:period:n`` (the outbox is unique on it)."""
+        return f"{self.case_id}:{kind}:{self.period_index}:{n}"
+
+    @property
+    def live(self) -> bool:
+        return self.status in LIVE_STATUSES
 
     @property
     def period(self) -> PeriodState | None:
