@@ -22,8 +22,11 @@ The committed files are what running cases look like to the workflow code:
 a change that cannot replay them would break live cases, so it goes behind
 ``workflow.patched``. Record again only when the old histories are truly
 obsolete (no case anywhere still runs on them), and commit the new files.
-They were last recorded for the case aggregate of issue #14 (no deployment
-ran cases then), which dropped every earlier ``workflow.patched`` branch.
+They were recorded for the case aggregate of issue #14 (no deployment ran
+cases then), which dropped every earlier ``workflow.patched`` branch, and last
+once more when it met the policy registry: a case now starts with its
+``policy_ref`` and its policy's clocks, and its decision rows carry the facts
+they were decided on (still no deployment running cases).
 ``--only TAG`` records just those cases (a new one) and leaves the others' files
 as they are.
 
