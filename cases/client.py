@@ -71,6 +71,7 @@ from infra.temporal import AUTH_RUN_OUT_UNTIL, AUTH_STATUS, MEMBER_REF
 from workflows import ui
 from workflows.authorization import AuthorizationWorkflow
 from workflows.messages import (
+    ALREADY_DECIDED,
     AppealInput,
     AppealResult,
     CaseConfig,
@@ -335,6 +336,9 @@ class CaseClient:
         except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError):
             log.warning("no first decision in time", case=case_id)
         except WorkflowUpdateFailedError as exc:
+            if errors.failure_message(exc.cause)[1] == ALREADY_DECIDED:
+                # A repeat of a decided case: refused unwritten, answered as it stands.
+                return Submission(case_id, False, await self.status(case_id))
             raise errors.update_failed(exc, "body") from None
         created = await self._started_by(case_id, token)
         if created is None:

@@ -76,6 +76,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from workflows import ui
     from workflows.messages import (
+        ALREADY_DECIDED,
         AppealInput,
         AppealResult,
         CaseInput,
@@ -529,6 +530,17 @@ class AuthorizationWorkflow:
         first = self.case.submission()
         await workflow.wait_condition(lambda: self.case.s.status != "received")
         return FirstDecisionResult(view=self.case.status_view(), first_submission=first)
+
+    @first_decision.validator
+    def _validate_first_decision(self) -> None:
+        """A repeat of a case already decided is refused before it is written: a refused
+        update leaves no event, so repeats never grow the case's history (the client then
+        answers the repeat from the status query). A repeat while the first decision is
+        still being taken is accepted and waits for it like the first."""
+        if self.case.s.submissions > 0 and self.case.s.status != "received":
+            raise ApplicationError(
+                "the case has already decided", type=ALREADY_DECIDED, non_retryable=True
+            )
 
     @workflow.update(name="adjudicate_claim")
     async def adjudicate_claim(self, message: ClaimLineMessage) -> ClaimAnswer:

@@ -291,6 +291,11 @@ class HistoryView(BaseModel):
     entries: list[LogEntry] = Field(default_factory=list)
 
 
+# The refusal type of ``first_decision`` for a repeat of a case already decided: the
+# client answers that repeat from the status query (the refusal leaves no event).
+ALREADY_DECIDED = "AlreadyDecided"
+
+
 class FirstDecisionResult(BaseModel):
     """``first_decision``'s answer: the case once decided, and whether this submission
     was the first the case received (the one that started it: 201, not 200)."""
@@ -300,6 +305,7 @@ class FirstDecisionResult(BaseModel):
 
 
 __all__ = [
+    "ALREADY_DECIDED",
     "Appeal",
     "AppealInput",
     "AppealResult",

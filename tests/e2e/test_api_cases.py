@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
+from temporalio.api.enums.v1 import EventType
+
 from tests.api_tokens import auth
 from tests.e2e.conftest import make_request, today
 
@@ -26,8 +28,16 @@ async def test_submitting_a_request_starts_one_case_and_answers_its_status(stack
 async def test_submitting_the_same_request_id_again_starts_nothing(stack):
     request = make_request()
     first = await stack.submit(request, expect=201)
+    handle = stack.client.get_workflow_handle(first["case_id"])
     again = await stack.submit(request, expect=200)
     assert again["case_id"] == first["case_id"] and again["created"] is False
+    for _ in range(5):
+        await stack.submit(request, expect=200)
+    # A repeat of a decided case is refused unwritten: the only update in the case's
+    # history is the first submission's (accepted and completed).
+    history = (await handle.fetch_history()).events
+    updates = [e for e in history if "UPDATE" in EventType.Name(e.event_type)]
+    assert len(updates) == 2, [EventType.Name(e.event_type) for e in updates]
     query = f"WorkflowId = '{first['case_id']}'"
     assert await stack.workflow_count(query, within_s=5) == 1
 

@@ -11,12 +11,16 @@ import asyncio
 from datetime import date
 
 import pytest
+from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
 
+from cases.client import CaseClient
 from infra.settings import Settings
 from infra.temporal import AUTH_ESCALATED, AUTH_PERIOD_END, AUTH_STATUS, AUTH_TRACK, MEMBER_REF
 from workflows.authorization import AuthorizationWorkflow as W
 from workflows.messages import (
+    ALREADY_DECIDED,
     AppealInput,
     ProvideInfoInput,
     ReviewDecisionInput,
@@ -269,9 +273,20 @@ async def test_first_decision_answers_an_update_with_start_once_the_case_has_dec
     assert first.first_submission  # the update that came with the start
     assert first.view.status == "active" and first.view.case_id == workflow_id
     assert first.view.track == "relapsed_refractory" and first.view.period_end == date(2027, 6, 30)
-    again = await submit()
-    assert not again.first_submission
-    assert again.view.case_id == workflow_id and again.view.run == first.view.run == 1
+    handle = cases.env.client.get_workflow_handle(workflow_id)
+    events_before = len((await handle.fetch_history()).events)
+    with pytest.raises(WorkflowUpdateFailedError) as refused:
+        await submit()  # a repeat of a decided case: refused by the validator, unwritten
+    assert isinstance(refused.value.cause, ApplicationError)
+    assert refused.value.cause.type == ALREADY_DECIDED
+    grown = (await handle.fetch_history()).events[events_before:]
+    # No update is written (the time-skipping server records the task that refused it;
+    # the real server's speculative task leaves nothing: tests/e2e/test_api_cases.py).
+    assert not [e for e in grown if "UPDATE" in EventType.Name(e.event_type)]
+    client = CaseClient.from_settings(cases.env.client, cases.settings, task_queue=cases.task_queue)
+    again = await client.submit(request, config=config, member_ref="m_first")
+    assert not again.created  # the typed client answers the repeat from the status query
+    assert again.view is not None and again.view.case_id == workflow_id
     recorded = await db_pool.fetchval(
         "SELECT count(*) FROM decisions WHERE case_id = $1", workflow_id
     )
