@@ -15,6 +15,7 @@ business outcomes are results.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 from pydantic import ValidationError
@@ -123,13 +124,26 @@ class EvaluationActivities:
             terms=track_terms(policy, inp.track, inp.request.line_of_business),
         )
 
+    def renewal_policy(self, case_policy: Policy, request: PARequest, day: date) -> Policy:
+        """The version a renewal is decided under: the one of the case's drug in effect on
+        the renewal request's ``day`` (issue #17, ``PolicyRegistry.for_drug``); the case's
+        own version when none is (a day after a last version's stated end) or its drug
+        has no policy of its own (a case accepted before drugs were checked)."""
+        try:
+            policy = self._policies.for_drug(request.service.hcpcs or "", day)
+        except LookupError:  # UnknownDrug, NoVersionInEffect
+            return case_policy
+        return policy if policy.id == case_policy.id else case_policy
+
     def evaluate_renewal(self, inp: RenewalInput, policy_ref: str | None = None) -> RenewalDecision:
         """Section IV: approve, review, pend, deny, too early or not renewable, under the
-        case's policy (its ref; else the policy id its first decision named; else its drug)."""
+        version of the case's policy in effect on the renewal request's day (``as_of``);
+        the case's policy: its ref, else the policy id its first decision named, else its
+        drug's. The decision names the version it used (``RenewalDecision.policy``)."""
         ref = policy_ref or inp.policy_ref
         if ref is None and inp.policy_id is not None:
             ref = inp.policy_id  # an id alone: that policy's newest version
-        policy = self.policy_for(ref, inp.request)
+        policy = self.renewal_policy(self.policy_for(ref, inp.request), inp.request, inp.as_of)
         try:
             return decide_renewal(inp, policy)
         except (ValidationError, ValueError, KeyError) as err:

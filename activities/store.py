@@ -54,6 +54,7 @@ from activities.models import (
     RecordResult,
 )
 from domain.decision_facts import facts_of
+from domain.policy import Policy
 from domain.policy_registry import PolicyRegistry
 
 log = structlog.get_logger(__name__)
@@ -77,11 +78,11 @@ _UPSERT_AUTHORIZATION = """
 INSERT INTO authorizations (
     case_id, request_id, member_ref, version, status, track, path, line_of_business,
     urgency, periods, renewals_used, cycles_started, units_authorized, units_paid,
-    period_end, escalated, received_at, updated_at, policy_id
+    period_end, escalated, received_at, updated_at, policy_id, policy_version
 ) VALUES (
     $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13,
     (SELECT COALESCE(sum(allowed_units), 0)::int FROM claim_lines WHERE case_id = $1),
-    $14, $15, $16, $17, $18
+    $14, $15, $16, $17, $18, $19
 )
 ON CONFLICT (case_id) DO UPDATE SET
     request_id = EXCLUDED.request_id,
@@ -102,6 +103,7 @@ ON CONFLICT (case_id) DO UPDATE SET
     received_at = EXCLUDED.received_at,
     updated_at = EXCLUDED.updated_at,
     policy_id = EXCLUDED.policy_id,
+    policy_version = EXCLUDED.policy_version,
     recorded_at = now()
 WHERE authorizations.version < EXCLUDED.version
 RETURNING case_id
@@ -125,8 +127,11 @@ class CaseStore:
         self._policies = policies
 
     def _policy_id(self, ref: str | None) -> str:
+        return self._policy(ref).id
+
+    def _policy(self, ref: str | None) -> Policy:
         try:
-            return self._policies.resolve(ref).id
+            return self._policies.resolve(ref)
         except LookupError as err:
             raise ApplicationError(
                 f"no policy for this case: {err}", type="UnknownPolicy", non_retryable=True
@@ -206,7 +211,9 @@ class CaseStore:
 
     @activity.defn
     async def project_authorization(self, inp: AuthorizationProjection) -> RecordResult:
-        """Keep ``authorizations`` current; a stale or repeated version changes nothing."""
+        """Keep ``authorizations`` current; a stale or repeated version changes nothing.
+        The row names the case's policy and the version it runs under (``policy_ref``)."""
+        policy = self._policy(inp.policy_ref)
         async with self._pool.acquire() as conn, conn.transaction():
             # The ledger's lock: no paid line commits between the sum and the write.
             await conn.execute(
@@ -231,7 +238,8 @@ class CaseStore:
                 inp.escalated,
                 inp.received_at,
                 inp.updated_at,
-                self._policy_id(inp.policy_ref),
+                policy.id,
+                policy.version,  # the version the case runs under now (migration 0009)
             )
         log.debug(
             "authorization projected" if written else "authorization projection not newer",

@@ -29,7 +29,7 @@ from datetime import date
 from typing import Any
 
 from domain.decision import TraceNode
-from domain.operators import EvalContext, Test, age_on, build_test
+from domain.operators import EvalContext, Test, age_on, age_seen, build_test
 from domain.policy import Criterion, Policy
 from domain.verdict import MET, NAMES, NOT_MET, UNKNOWN
 
@@ -103,7 +103,8 @@ class Candidate:
 
 @dataclass(slots=True)
 class Evaluation:
-    """The verdict of every node for one request, and the values the leaves saw."""
+    """The verdict of every node for one request, and the values the leaves saw (an age
+    leaf: the age it computed, whole ``(years, months)`` on the evaluation day)."""
 
     tree: CompiledCriteria
     strict: list[int]
@@ -211,13 +212,17 @@ class CompiledCriteria:
         note = None
         if node.review is not None and strict[i] == NOT_MET and evaluation.relaxed[i] == MET:
             note = node.review_note
+        value = values[i] if node.kind == LEAF else None
+        if node.op in AGE_OPS and value is not None:
+            # The age on the evaluation day it computed, never the date of birth it read.
+            value = age_seen(value, node.argument)
         built = TraceNode.model_construct(
             id=node.id,
             label=node.label,
             policy_ref=node.ref,
             verdict=NAMES[strict[i]],
             fact=node.fact,
-            value=_json_value(values[i]) if node.kind == LEAF else None,
+            value=_json_value(value),
             children=[self.trace_of(evaluation, c) for c in node.children],
             review_note=note,
         )
@@ -392,7 +397,14 @@ def _generate(compiled: CompiledCriteria) -> tuple[str, dict[str, Any]]:
                     rx = f"r{i}"
                     lines.append(f"    {rx} = " + _combine(fn, [relaxed[c] for c in kids]))
             relaxed.append(rx)
-        values = ", ".join(f"{facts[_leaf_fact(n)]}v" if n.kind == LEAF else "None" for n in nodes)
+        # The value each leaf saw; an age leaf's is the age it computed, (years, months)
+        # on the evaluation day, not the date of birth (no trace or reason holds it).
+        values = ", ".join(
+            (f"{ages[_leaf_fact(n)]}" if n.op in AGE_OPS else f"{facts[_leaf_fact(n)]}v")
+            if n.kind == LEAF
+            else "None"
+            for n in nodes
+        )
         # candidates share their prerequisites: each distinct set is combined once
         groups: dict[tuple[int, ...], str] = {}
         cand_s, cand_r = [], []

@@ -38,7 +38,7 @@ from domain.decision import (
 )
 from domain.dosing import dosing_plan
 from domain.medicare import mac_for_request
-from domain.operators import EvalContext, age_on
+from domain.operators import EvalContext
 from domain.policy import Policy
 from domain.request import PARequest
 from domain.terms import counted_prior_cycles, initial_authorization
@@ -366,28 +366,32 @@ def stated(leaf: Node, value: object, start: date) -> str:
     """What a reason says about the value a not-met criterion saw.
 
     A clinical fact is shown as stated, `` (stated: positive)``. A member's date of
-    birth never is: an age criterion shows the age it computed at the period start
-    (Section I), `` (age 9, below 18)``; any other member field shows nothing.
+    birth never is: an age criterion saw the age it computed on the evaluation day
+    (``start``; the trace records the same, never the date of birth), shown as
+    `` (age 9, below 18)``; any other member field shows nothing.
     """
     if not leaf.fact:
         return ""
-    if leaf.op in AGE_OPS and isinstance(value, date):
-        return f" ({age_reason(leaf.op, leaf.argument, value, start)})"
+    if leaf.op in AGE_OPS and isinstance(value, tuple):
+        return f" ({age_reason(leaf.op, leaf.argument, value)})"
     if leaf.fact.startswith(MEMBER_FACTS):
         return ""
     return f" (stated: {show(value)})"
 
 
-def age_reason(op: str, spec: dict[str, int], dob: date, start: date) -> str:
-    """``age 9, below 18`` / ``age 20, 18 or older`` / ``age 0 months, below 1 month``."""
-    years, months = age_on(dob, start)
+def age_reason(op: str, spec: dict[str, int], age: tuple[int, int]) -> str:
+    """``age 9, below 18`` / ``age 20, 18 or older`` / ``age 0 months, below 1 month``,
+    from the whole ``(years, months)`` of age an age criterion saw."""
+    years, months = age
     if "years" in spec:
         bound = f"{spec['years']}"
-        age = f"age {years}" if years <= AGE_SHOWN_UP_TO else f"age {AGE_SHOWN_UP_TO + 1} or older"
+        age_text = (
+            f"age {years}" if years <= AGE_SHOWN_UP_TO else f"age {AGE_SHOWN_UP_TO + 1} or older"
+        )
     else:
         bound = _count(int(spec["months"]), "month")
-        age = f"age {_count(months, 'month')}"
-    return f"{age}, below {bound}" if op == "age_at_least" else f"{age}, {bound} or older"
+        age_text = f"age {_count(months, 'month')}"
+    return f"{age_text}, below {bound}" if op == "age_at_least" else f"{age_text}, {bound} or older"
 
 
 def _count(n: int, unit: str) -> str:

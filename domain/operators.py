@@ -69,6 +69,22 @@ def age_on(dob: date, day: date) -> tuple[int, int]:
     return years, months
 
 
+#: HIPAA Safe Harbor: ages over 89 are one category, shown and kept as 90 years.
+AGE_CAP_YEARS = 90
+
+
+def age_seen(age: tuple[int, int], spec: dict[str, int]) -> dict[str, int]:
+    """The age an age criterion saw, as its trace records it: ``{"years": n}`` for a
+    criterion in years, ``{"years": n, "months": m}`` (``m`` the whole months of age,
+    what the criterion compares) for one in months; ages over 89 as 90 years."""
+    years, months = age
+    if years >= AGE_CAP_YEARS:
+        years, months = AGE_CAP_YEARS, AGE_CAP_YEARS * 12
+    if "years" in spec:
+        return {"years": years}
+    return {"years": years, "months": months}
+
+
 _DAYS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 
 

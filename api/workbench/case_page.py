@@ -144,3 +144,14 @@ def request_facts(request: PARequest) -> list[tuple[str, str]]:
 
     walk("", request.model_dump(mode="json"))
     return rows
+
+
+def seen_value(value: Any) -> str:
+    """A trace node's value as the tree shows it: an age criterion's age on the day it was
+    evaluated on (the trace never holds the date of birth), ``age 20`` or ``age 0 years,
+    5 months``; any other value as JSON."""
+    if isinstance(value, dict) and set(value) in ({"years"}, {"years", "months"}):
+        if "months" not in value:
+            return f"age {value['years']}"
+        return f"age {value['years']} years, {value['months']} months"
+    return json.dumps(value, ensure_ascii=False)

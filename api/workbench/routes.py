@@ -91,6 +91,7 @@ def _when(value: datetime | None) -> str:
 
 TEMPLATES.env.filters["when"] = _when
 TEMPLATES.env.filters["facts"] = case_page.request_facts
+TEMPLATES.env.filters["seen"] = case_page.seen_value
 TEMPLATES.env.globals["time_left"] = queue.time_left
 
 

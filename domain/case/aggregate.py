@@ -86,7 +86,7 @@ from domain.case.track_terms import TrackTerms
 from domain.case.transitions import LIVE_STATUSES, CaseEvent, transition
 from domain.claim import ClaimAnswer, ClaimLine
 from domain.clinical_event import DISCONTINUING, ClinicalEvent, effective_events
-from domain.decision import Authorization, Decision, Reason
+from domain.decision import Authorization, Decision, PolicyRef, Reason
 from domain.facts import merge_facts
 from domain.renewal import RenewalDecision, RenewalInput
 from domain.request import PARequest
@@ -780,7 +780,7 @@ class CaseAggregate:
         if inp.determination == "approve":
             assert evaluation is not None and evaluation.authorization is not None
             s.request = merge_facts(s.request, review.renewal_facts, recorded=True)
-            self._add_renewal_period(evaluation.authorization, inp.reviewer_id)
+            self._add_renewal_period(evaluation.authorization, inp.reviewer_id, evaluation.policy)
         elif inp.determination == "deny":
             self._close_review()
             self._log(
@@ -881,7 +881,7 @@ class CaseAggregate:
         view: PeriodView | None = None
         if det == "approve" and evaluation.authorization is not None:
             s.request = ask.renewal.request
-            view = self._add_renewal_period(evaluation.authorization, ask.actor)
+            view = self._add_renewal_period(evaluation.authorization, ask.actor, evaluation.policy)
             accepted, reason = True, "renewal approved"
         elif det == "review" or (det == "deny" and not evaluation.automated):
             # No adverse decision is automated: a deny is a reviewer's recommendation.
@@ -936,8 +936,12 @@ class CaseAggregate:
             reasons=evaluation.reasons,
         ), self._done()
 
-    def _add_renewal_period(self, auth: Authorization, actor: str | None) -> PeriodView:
+    def _add_renewal_period(
+        self, auth: Authorization, actor: str | None, policy: PolicyRef | None = None
+    ) -> PeriodView:
         s = self.s
+        if policy is not None:  # the new period runs under the version it was renewed under
+            s.policy_ref = f"{policy.id}@{policy.version}"
         s.periods.append(PeriodState.granted(auth, "renewal"))
         s.renewals_used += 1
         s.max_renewals = auth.max_renewals

@@ -68,3 +68,14 @@ def version(policy: Policy, name: str, start: date, end: date | None = None, **i
             )
         }
     )
+
+
+def next_version(effective_from: date, *, mrd: float = 0.5, rr_renewal_days: int = 126):
+    """The current policy as its next version, in effect from ``effective_from`` (an open
+    end; the current one's ends the day before): the adult MRD threshold (A-MRD-1) raised
+    to ``mrd`` and the relapsed/refractory renewal period cut to ``rr_renewal_days``."""
+    data = mrd_draft(mrd, version=effective_from.isoformat())
+    data["policy"]["effective_date"] = effective_from
+    data["policy"]["effective_from"] = effective_from
+    data["tracks"]["relapsed_refractory"]["renewal"]["period_days"] = rr_renewal_days
+    return data

@@ -3,10 +3,19 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 
 import cli
 from domain.policy_diff import diff_policies
-from tests.unit.policy_drafts import CURRENT, as_policy, current_data, find_node, mrd_draft, write
+from tests.unit.policy_drafts import (
+    CURRENT,
+    as_policy,
+    current_data,
+    find_node,
+    mrd_draft,
+    next_version,
+    write,
+)
 
 
 def _changes(old, new):
@@ -90,3 +99,23 @@ def test_a_file_that_is_not_a_policy_is_one_line_and_exit_2(tmp_path, capsys):
     del data["tracks"]
     assert cli.main(["policy", "diff", str(CURRENT), str(write(tmp_path, data))]) == 2
     assert "tracks: Field required" in capsys.readouterr().err
+
+
+def test_the_diff_of_the_current_file_and_next_months_version_names_what_changed(tmp_path, capsys):
+    """The two files of the versions-in-effect workflow test (tests/workflows/
+    test_cases_decided_under_the_version_in_effect.py): side by side in one registry."""
+    new = write(tmp_path, next_version(date(2027, 1, 1)), "blincyto_2027-01-01.yaml")
+
+    assert cli.main(["policy", "diff", str(CURRENT), str(new), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["new"] == "OHSU-HEALTHSERVICES-0382@2027-01-01"
+    changes = {c["path"]: (c["old"], c["new"], c["change"]) for c in report["changes"]}
+    assert changes["A-MRD-1.value"] == (0.1, 0.5, "changed")
+    assert changes["tracks.relapsed_refractory.renewal.period_days"] == (168, 126, "changed")
+    assert changes["policy.effective_from"][1:] == ("2027-01-01", "changed")
+
+    assert cli.main(["policy", "diff", str(CURRENT), str(new)]) == 0
+    table = capsys.readouterr().out
+    rows = table.splitlines()
+    assert any("A-MRD-1.value" in r and "0.1" in r and "0.5" in r and "III" in r for r in rows)
+    assert any("relapsed_refractory.renewal.period_days" in r and "126" in r for r in rows)

@@ -14,6 +14,7 @@ import pytest
 
 from activities.notice_text import render
 from domain.engine import age_reason
+from domain.operators import age_on
 from domain.renewal import RenewalInput, decide_renewal
 from tests.unit.factories import START, born, request
 
@@ -110,4 +111,4 @@ def test_a_renewal_reason_shows_clinical_facts_but_never_member_values():
     ],
 )
 def test_age_reasons_say_the_age_and_the_bound(op, spec, dob, expected) -> None:
-    assert age_reason(op, spec, dob, START) == expected
+    assert age_reason(op, spec, age_on(dob, START)) == expected
