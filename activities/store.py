@@ -208,38 +208,43 @@ class CaseStore:
     async def project_authorization(self, inp: AuthorizationProjection) -> RecordResult:
         """Keep ``authorizations`` current; a stale or repeated version changes nothing."""
         async with self._pool.acquire() as conn, conn.transaction():
-            # The ledger's lock: no paid line commits between the sum and the write.
-            await conn.execute(
-                "SELECT pg_advisory_xact_lock($1, hashtext($2))", MEMBER_LOCK, inp.member_ref
-            )
-            written = await conn.fetchval(
-                _UPSERT_AUTHORIZATION,
-                inp.case_id,
-                inp.request_id,
-                inp.member_ref,
-                inp.version,
-                inp.status,
-                inp.track,
-                inp.path,
-                inp.line_of_business,
-                inp.urgency,
-                [p.model_dump(mode="json") for p in inp.periods],
-                inp.renewals_used,
-                inp.cycles_started,
-                inp.units_authorized,
-                inp.period_end,
-                inp.escalated,
-                inp.received_at,
-                inp.updated_at,
-                self._policy_id(inp.policy_ref),
-            )
+            written = await self.project_in(conn, inp)
+        return RecordResult(inserted=written)
+
+    async def project_in(self, conn: asyncpg.Connection, inp: AuthorizationProjection) -> bool:
+        """The projection, inside the caller's transaction (``CaseOutbox.write_effects``)."""
+        # The ledger's lock: no paid line commits between the sum and the write.
+        await conn.execute(
+            "SELECT pg_advisory_xact_lock($1, hashtext($2))", MEMBER_LOCK, inp.member_ref
+        )
+        written = await conn.fetchval(
+            _UPSERT_AUTHORIZATION,
+            inp.case_id,
+            inp.request_id,
+            inp.member_ref,
+            inp.version,
+            inp.status,
+            inp.track,
+            inp.path,
+            inp.line_of_business,
+            inp.urgency,
+            [p.model_dump(mode="json") for p in inp.periods],
+            inp.renewals_used,
+            inp.cycles_started,
+            inp.units_authorized,
+            inp.period_end,
+            inp.escalated,
+            inp.received_at,
+            inp.updated_at,
+            self._policy_id(inp.policy_ref),
+        )
         log.debug(
             "authorization projected" if written else "authorization projection not newer",
             case=inp.case_id,
             version=inp.version,
             status=inp.status,
         )
-        return RecordResult(inserted=written is not None)
+        return written is not None
 
     @activity.defn
     async def record_clinical_event(self, inp: ClinicalEventInput) -> RecordResult:
