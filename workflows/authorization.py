@@ -151,6 +151,10 @@ class AuthorizationWorkflow:
         self._armed: tuple[datetime, str] | None = None
         self._timer_fired = False
         self._outbox: list[NotificationInput] = []
+        # Search attributes set since the last upsert, by name: one upsert command per
+        # turn of the run loop, however many effects set them.
+        self._attributes: dict[str, SearchAttributeUpdate[Any]] = {}
+        self._details_stale = False
 
     def _at(self) -> CaseAggregate:
         """The case, at the current business time."""
@@ -169,6 +173,7 @@ class AuthorizationWorkflow:
         while True:
             async with self._lock:
                 await self._apply(self._at().on_due(), wake=False)
+            self._show()
             if self._project_pending or self._outbox:
                 await self._write_effects()
             if self.case.finished:
@@ -178,6 +183,7 @@ class AuthorizationWorkflow:
             await self._wait()
         self._disarm()
         await workflow.wait_condition(self._quiet)
+        self._show()
         self._project_pending = True
         await self._write_effects()
         s = self.case.s
@@ -204,6 +210,7 @@ class AuthorizationWorkflow:
         await workflow.wait_condition(self._quiet)
         if self.case.finished:
             return
+        self._show()
         if self._project_pending or self._outbox:
             await self._write_effects()
         self._continue = False
@@ -261,10 +268,20 @@ class AuthorizationWorkflow:
                 self._continue = True
             elif isinstance(effect, EndRun):
                 pass  # the case says so (``finished``); the run loop ends the run
-        workflow.set_current_details(
-            ui.current_details(self.case.s, self.case.awaiting(), closed=self.case.finished)
-        )
+        self._details_stale = True
         self._wake = self._wake or wake
+
+    def _show(self) -> None:
+        """What the effects since the last turn of the run loop changed, shown once: the
+        search attributes (one upsert) and the case's current details."""
+        if self._attributes:
+            workflow.upsert_search_attributes(list(self._attributes.values()))
+            self._attributes = {}
+        if self._details_stale:
+            self._details_stale = False
+            workflow.set_current_details(
+                ui.current_details(self.case.s, self.case.awaiting(), closed=self.case.finished)
+            )
 
     async def _record_decision(self, effect: RecordDecision) -> None:
         s = self.case.s
@@ -319,6 +336,8 @@ class AuthorizationWorkflow:
         )
 
     def _upsert(self, effect: SearchAttributes) -> None:
+        """Kept until the run loop's next turn (``_show``); a later value of the same
+        attribute replaces an earlier one."""
         updates: list[SearchAttributeUpdate[Any]] = []
         if effect.member_ref is not None:
             updates.append(MEMBER_REF.value_set(effect.member_ref))
@@ -336,7 +355,8 @@ class AuthorizationWorkflow:
             # The day at 00:00 UTC: the attribute's date reads back as the run-out's last day.
             at = datetime.combine(effect.run_out_until, time(), tzinfo=UTC)
             updates.append(AUTH_RUN_OUT_UNTIL.value_set(at))
-        workflow.upsert_search_attributes(updates)
+        for update in updates:
+            self._attributes[update.key.name] = update
 
     def _queue_notice(self, effect: Notify) -> None:
         """Notices are written to the outbox after the message, with the projection, in
@@ -402,16 +422,15 @@ class AuthorizationWorkflow:
         notices, self._outbox = self._outbox, []
         projection = self._projection() if self._project_pending else None
         self._project_pending = False
-        what = [n.kind for n in notices]
-        if projection is not None:
-            what.append(f"project v{projection.version} ({projection.status})")
+        # No summary on the hot path's local activities: each is one more payload the
+        # worker converts through the sandbox, per workflow task (the activity's name
+        # says what it does).
         await workflow.execute_local_activity_method(
             CaseOutbox.write_effects,
             CaseEffectsInput(notices=notices, projection=projection),
             start_to_close_timeout=SHORT,
             local_retry_threshold=LOCAL_RETRY_THRESHOLD,
             retry_policy=RETRY,
-            summary=f"write: {', '.join(what)}",
         )
 
     # ------------------------------------------------------------------ asks
@@ -442,7 +461,6 @@ class AuthorizationWorkflow:
                 start_to_close_timeout=SHORT,
                 local_retry_threshold=LOCAL_RETRY_THRESHOLD,
                 retry_policy=RETRY,
-                summary=f"decide the request against the policy (Section III): {kind}",
             )
         except ActivityError as err:
             det, effects = self._at().on_evaluation(ask, None, failure=str(err.cause or err))
@@ -550,7 +568,6 @@ class AuthorizationWorkflow:
                 start_to_close_timeout=SHORT,
                 local_retry_threshold=LOCAL_RETRY_THRESHOLD,
                 retry_policy=RETRY,
-                summary=f"claim {line.claim_id}/{line.line}{' reversal' if line.reversal else ''}",
             )
             await self._apply(self._at().on_claim_answer(line, answer, repeated_id=seen))
             return answer
