@@ -36,11 +36,13 @@ case's track and dosing, so they are not used for this count.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
 import asyncpg
 import structlog
+from pydantic import TypeAdapter
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
@@ -53,10 +55,13 @@ from activities.models import (
     RecordDecisionInput,
     RecordResult,
 )
+from domain.decision import Reason
 from domain.decision_facts import facts_of
 from domain.policy_registry import PolicyRegistry
 
 log = structlog.get_logger(__name__)
+
+_REASONS = TypeAdapter(list[Reason])
 
 _INSERT_DECISION = """
 INSERT INTO decisions (
@@ -65,8 +70,8 @@ INSERT INTO decisions (
     line_of_business, received_at, decided_at, actor, request, prior_cycles, extends_review,
     due_at
 ) VALUES (
-    $1, $2, $3, $4, $5, $6, $7, $8, $9, $10,
-    COALESCE($11, (SELECT trace FROM decisions WHERE decision_key = $18)),
+    $1, $2, $3, $4, $5, $6, $7, $8, $9::text::jsonb, $10::text::jsonb,
+    COALESCE($11::text::jsonb, (SELECT trace FROM decisions WHERE decision_key = $18)),
     $12, $13, $14, $15, $16, $17, $19, $20, $21, $22, $23
 )
 ON CONFLICT (decision_key) DO NOTHING
@@ -166,9 +171,20 @@ class CaseStore:
         from the decision itself, else the trace from the row ``trace_from_key``
         names, so every row carries its reasons and the trace it rests on.
         """
-        decision = inp.decision.model_dump(mode="json") if inp.decision else None
-        reasons = inp.reasons or (decision or {}).get("reasons") or []
-        trace = inp.trace if inp.trace is not None else (decision or {}).get("trace")
+        # JSON text from pydantic's own serializer (the decision holds its whole trace:
+        # tens of kB a row), not a dict through json.dumps.
+        d = inp.decision
+        decision = d.model_dump_json() if d is not None else None
+        if inp.reasons:
+            reasons = json.dumps(inp.reasons)
+        elif d is not None:
+            reasons = _REASONS.dump_json(d.reasons).decode()
+        else:
+            reasons = "[]"
+        if inp.trace is not None:
+            trace: str | None = json.dumps(inp.trace)
+        else:
+            trace = d.trace.model_dump_json() if d is not None and d.trace is not None else None
         row_id = await self._pool.fetchval(
             _INSERT_DECISION,
             inp.decision_key,
