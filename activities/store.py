@@ -55,7 +55,7 @@ from activities.models import (
     RecordDecisionInput,
     RecordResult,
 )
-from domain.decision import Reason
+from domain.decision import Decision, Reason
 from domain.decision_facts import facts_of
 from domain.policy_registry import PolicyRegistry
 
@@ -162,6 +162,15 @@ class CaseStore:
             self._policy_id(inp.policy_ref),
         )
         return MemberHistory(prior_cycles=cycles)
+
+    async def recorded_decision(self, decision_key: str) -> tuple[Decision, int | None] | None:
+        """The decision a row holds, and the prior cycles it counted (None: no such row)."""
+        row = await self._pool.fetchrow(
+            "SELECT decision, prior_cycles FROM decisions WHERE decision_key = $1", decision_key
+        )
+        if row is None or row["decision"] is None:
+            return None
+        return Decision.model_validate(row["decision"]), row["prior_cycles"]
 
     @activity.defn
     async def record_decision(self, inp: RecordDecisionInput) -> RecordResult:

@@ -542,6 +542,9 @@ class AuthorizationWorkflow:
         """Section II and POLICY.md, Claims: the ledger answers; idempotent on claim id + line."""
         line = message.claim_line()  # the sender is not part of the line's identity
         received_on = self._at().today  # when the line arrives (timely filing), not when run
+        # A line that reaches the case in its first workflow task (handlers enter before
+        # the run) is answered after the first decision, not against a case with none.
+        await workflow.wait_condition(lambda: self.case.s.status != "received")
         async with self._lock:
             earlier, seen = self.case.earlier_answer(line)
             if earlier is not None:

@@ -307,7 +307,7 @@ async def test_worker_killed_delivering_a_notice_holds_no_claim_and_the_next_wor
                 f"held by the notice lost with the killed worker (outbox row: {dict(row or {})})"
             )
         answer = answering.result()
-        assert (answer.status, answer.allowed_units) == ("paid", UNITS)
+        assert (answer.status, answer.allowed_units) == ("paid", UNITS), answer
         print(f"answered {time.monotonic() - restarted:.1f}s after the restart")
 
         notices = await db_pool.fetch(
