@@ -45,6 +45,7 @@ from typing import Any, Protocol
 
 import asyncpg
 import structlog
+from asyncpg.pool import PoolConnectionProxy
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
@@ -145,7 +146,7 @@ class Notifier:
         await self.follow(inp)
         return result
 
-    async def write(self, conn: asyncpg.Pool | asyncpg.Connection, inp: NotificationInput) -> None:
+    async def write(self, conn: asyncpg.Pool | PoolConnectionProxy, inp: NotificationInput) -> None:
         """Insert the notice into the outbox under its key (a repeat writes nothing)."""
         if not inp.key.strip():
             raise ApplicationError("notification key is empty", non_retryable=True)

@@ -42,6 +42,7 @@ from typing import Any
 
 import asyncpg
 import structlog
+from asyncpg.pool import PoolConnectionProxy
 from pydantic import TypeAdapter
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
@@ -236,7 +237,7 @@ class CaseStore:
             written = await self.project_in(conn, inp)
         return RecordResult(inserted=written)
 
-    async def project_in(self, conn: asyncpg.Connection, inp: AuthorizationProjection) -> bool:
+    async def project_in(self, conn: PoolConnectionProxy, inp: AuthorizationProjection) -> bool:
         """The projection, inside the caller's transaction (``CaseOutbox.write_effects``)."""
         # The ledger's lock: no paid line commits between the sum and the write.
         await conn.execute(

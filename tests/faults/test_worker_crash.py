@@ -316,9 +316,7 @@ async def test_worker_killed_delivering_a_notice_holds_no_claim_and_the_next_wor
         assert [r["key"] for r in notices] == [key]
 
         async def delivered() -> bool:
-            status = await db_pool.fetchval(
-                "SELECT status FROM notifications WHERE key = $1", key
-            )
+            status = await db_pool.fetchval("SELECT status FROM notifications WHERE key = $1", key)
             return bool(status == "sent")
 
         # The dead worker's lease (45 s) runs out; the new worker's dispatcher delivers.

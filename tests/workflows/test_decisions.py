@@ -320,9 +320,9 @@ async def test_a_decision_is_local_activities_only_its_notice_in_the_outbox(case
     assert scheduled == []
     assert len(markers) == 2  # decide_request, then write_effects (notice + projection)
     assert (await handle.query(W.status)).status == "active"
-    case_id = handle.id
-    async with asyncio.timeout(10):  # the worker's dispatcher delivers it
-        while not await db_pool.fetchval(
-            "SELECT count(*) FROM notifications WHERE case_id = $1 AND status = 'sent'", case_id
-        ):
-            await asyncio.sleep(0.05)
+    sent = "SELECT count(*) FROM notifications WHERE case_id = $1 AND status = 'sent'"
+    for _ in range(200):  # the worker's dispatcher delivers it (10 s at most)
+        if await db_pool.fetchval(sent, handle.id):
+            break
+        await asyncio.sleep(0.05)
+    assert await db_pool.fetchval(sent, handle.id) == 1
