@@ -40,12 +40,20 @@ def build_activities(
     ``policy_ref`` (default: every file of ``domain/policies/``, the same registry
     requests are checked against).
     """
+    return _build(pool, settings, policies)[0]
+
+
+def _build(
+    pool: asyncpg.Pool, settings: Settings, policies: PolicyRegistry | None = None
+) -> tuple[list[Callable[..., Any]], list[Any]]:
+    """The activities, and the outbox dispatchers the worker runs beside them."""
     from activities.channels import RestHookChannel, make_channel
     from activities.claims_ledger import ClaimsLedger
     from activities.decisions import CaseDecisions
     from activities.evaluation import EvaluationActivities
     from activities.fhir_subscriptions import SubscriptionFanOut
     from activities.notifications import Notifier
+    from activities.outbox import CaseOutbox, OutboxDispatcher
     from activities.store import CaseStore
 
     policies = policies or policy_registry.default_registry()
@@ -61,13 +69,41 @@ def build_activities(
         pool, make_channel(settings), policies, max_attempts=attempts, followers=[subscriptions]
     )
     decisions = CaseDecisions(evaluation, store)
-    return [
+    # The outbox's deliveries, from the worker: the cases' notices, and the FHIR
+    # subscriptions' rows a follower left owed (its worker died mid-delivery).
+    dispatcher = OutboxDispatcher(pool, notifier)
+    dispatchers = [dispatcher, OutboxDispatcher(pool, rest_hook)]
+    outbox = CaseOutbox(pool, store, notifier, dispatcher)
+    activities = [
         *decisions.activities(),
         *evaluation.activities(),
         *store.activities(),
         *ledger.activities(),
         *notifier.activities(),
+        *outbox.activities(),
     ]
+    return activities, dispatchers
+
+
+class CaseWorker(Worker):
+    """The Temporal worker, and beside it the outbox dispatchers (``activities/outbox.py``)
+    for as long as it runs."""
+
+    def __init__(self, *args: Any, dispatchers: list[Any], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.dispatchers = dispatchers
+        self._dispatching: list[asyncio.Task[None]] = []
+
+    async def __aenter__(self) -> CaseWorker:
+        await super().__aenter__()
+        self._dispatching = [asyncio.create_task(d.run()) for d in self.dispatchers]
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        for task in self._dispatching:
+            task.cancel()
+        await asyncio.gather(*self._dispatching, return_exceptions=True)
+        await super().__aexit__(*exc)
 
 
 def workflow_runner(*modules: str) -> SandboxedWorkflowRunner:
@@ -96,14 +132,16 @@ def build_worker(
     task_queue: str | None = None,
     policies: PolicyRegistry | None = None,
     **worker_options: Any,
-) -> Worker:
+) -> CaseWorker:
     from workflows import WORKFLOWS
 
-    return Worker(
+    activities, dispatchers = _build(pool, settings, policies)
+    return CaseWorker(
         client,
         task_queue=task_queue or settings.temporal_task_queue,
         workflows=WORKFLOWS,
-        activities=build_activities(pool, settings, policies),
+        activities=activities,
+        dispatchers=dispatchers,
         activity_executor=concurrent.futures.ThreadPoolExecutor(max_workers=4),
         workflow_runner=workflow_runner(),
         **worker_options,

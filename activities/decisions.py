@@ -5,8 +5,10 @@ dispatched (the member's history, the evaluation, the decision row) before it
 was known. ``decide_request`` does all three as one local activity — the
 member's prior cycles (Section I, prior therapy) for a first decision, the
 engine's decision (Section III), the decision row (append-only, keyed by its
-``decision_key``: a retry records nothing twice) — and returns the decision
-without its trace (the row holds it). ``decide_renewal`` does the same for a
+``decision_key``: a retry records nothing twice, and answers with the decision on
+record, so a workflow task lost after the write acts on the same decision and
+writes its notices under the same keys) — and returns the decision without its
+trace (the row holds it). ``decide_renewal`` does the same for a
 renewal (Section IV). Notices follow through the outbox, after.
 
 Each row keeps the facts it was decided on — the request (with the facts
@@ -92,20 +94,30 @@ class CaseDecisions:
             )
         result = self._evaluation.evaluate_request(evaluation)
         decision: Decision = result.decision
-        await self._store.record_decision(
+        prior_cycles = evaluation.prior_cycles
+        recorded = await self._store.record_decision(
             _row(
                 inp.record,
                 evaluation.request,
                 decision.determination,
                 decision.policy,
                 decision=decision,
-                prior_cycles=evaluation.prior_cycles,
+                prior_cycles=prior_cycles,
             )
         )
+        if not recorded.inserted:
+            # A retry (the workflow task that ran this attempt was lost after the row,
+            # and maybe its notices, were written): the decision on record is the
+            # answer, so the case acts on it again, its notices under the same keys.
+            stored = await self._store.recorded_decision(inp.record.decision_key)
+            if stored is not None:
+                decision, counted = stored
+                result = self._evaluation.terms_of(evaluation, decision)
+                prior_cycles = counted if counted is not None else prior_cycles
         return DecideRequestResult(
             decision=decision.model_copy(update={"trace": None}),
             terms=result.terms,
-            prior_cycles=evaluation.prior_cycles,
+            prior_cycles=prior_cycles,
         )
 
     @activity.defn

@@ -30,6 +30,7 @@ from activities.models import (
     GrantTermsInput,
     TrackTerms,
 )
+from domain.decision import Decision
 from domain.dosing import dosing_plan
 from domain.engine import decide
 from domain.policy import Policy
@@ -79,6 +80,13 @@ class EvaluationActivities:
 
     def activities(self) -> list[Callable[..., Any]]:
         return [self.grant_terms]
+
+    def terms_of(self, inp: EvaluateRequestInput, decision: Decision) -> EvaluationResult:
+        """A decision already made (its row), with its track's terms, as evaluated."""
+        policy = self.policy_for(inp.policy_ref, inp.request)
+        lob = inp.request.line_of_business
+        terms = track_terms(policy, decision.track, lob) if decision.track else None
+        return EvaluationResult(decision=decision, terms=terms)
 
     def evaluate_request(self, inp: EvaluateRequestInput) -> EvaluationResult:
         """Section III: approve, pend, review, deny (a recommendation) or not applicable."""

@@ -197,6 +197,19 @@ class NotificationInput(BaseModel):
     policy_ref: str | None = None
 
 
+class CaseEffectsInput(BaseModel):
+    """What a case writes after a message, in one transaction: its notices into the
+    outbox (delivered by the worker's outbox dispatcher) and its projection."""
+
+    notices: list[NotificationInput] = Field(default_factory=list)
+    projection: AuthorizationProjection | None = None
+
+
+class CaseEffectsResult(BaseModel):
+    notices_written: int = 0
+    projected: bool = False
+
+
 class NotificationResult(BaseModel):
     status: Literal["sent", "pending", "failed"]
     channel: str
@@ -281,6 +294,8 @@ class GrantTerms(BaseModel):
 __all__ = [
     "AdjudicateClaimInput",
     "AuthorizationProjection",
+    "CaseEffectsInput",
+    "CaseEffectsResult",
     "ClaimAnswer",
     "ClinicalEventInput",
     "CyclePlan",

@@ -45,6 +45,7 @@ from typing import Any, Protocol
 
 import asyncpg
 import structlog
+from asyncpg.pool import PoolConnectionProxy
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
@@ -56,8 +57,9 @@ from domain.policy_registry import PolicyRegistry
 log = structlog.get_logger(__name__)
 
 _INSERT = """
-INSERT INTO notifications (key, case_id, kind, recipient, channel, payload, text, actor)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+INSERT INTO notifications (key, case_id, kind, recipient, channel, payload, text, actor,
+                           policy_ref)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
 ON CONFLICT (key) DO NOTHING
 """
 
@@ -132,9 +134,20 @@ class Notifier:
         delay: float = min(self._backoff_max, self._backoff_base * 2 ** (attempt - 1))
         return delay
 
+    @property
+    def channel_name(self) -> str:
+        return self._channel.name
+
     @activity.defn
     async def send_notification(self, inp: NotificationInput) -> NotificationResult:
         """Write the notice to the outbox (once per key) and deliver it (once)."""
+        await self.write(self._pool, inp)
+        result = await self.deliver(inp.key)
+        await self.follow(inp)
+        return result
+
+    async def write(self, conn: asyncpg.Pool | PoolConnectionProxy, inp: NotificationInput) -> None:
+        """Insert the notice into the outbox under its key (a repeat writes nothing)."""
         if not inp.key.strip():
             raise ApplicationError("notification key is empty", non_retryable=True)
         try:
@@ -143,7 +156,7 @@ class Notifier:
             raise ApplicationError(
                 f"no policy for this case: {err}", type="UnknownPolicy", non_retryable=True
             ) from err
-        await self._pool.execute(
+        await conn.execute(
             _INSERT,
             inp.key,
             inp.case_id,
@@ -153,11 +166,13 @@ class Notifier:
             inp.payload,
             render(inp.kind, inp.payload, inp.case_id, policy=policy),
             inp.actor,
+            inp.policy_ref,
         )
-        result = await self.deliver(inp.key)
+
+    async def follow(self, inp: NotificationInput) -> None:
+        """What else the notice sets off (the followers; each idempotent)."""
         for follower in self._followers:
             await follower.after_notice(inp)
-        return result
 
     async def deliver(self, key: str) -> NotificationResult:
         """Deliver the outbox row ``key`` once (a row already sent or failed: its result)."""

@@ -36,11 +36,14 @@ case's track and dosing, so they are not used for this count.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
 import asyncpg
 import structlog
+from asyncpg.pool import PoolConnectionProxy
+from pydantic import TypeAdapter
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
@@ -53,11 +56,14 @@ from activities.models import (
     RecordDecisionInput,
     RecordResult,
 )
+from domain.decision import Decision, Reason
 from domain.decision_facts import facts_of
 from domain.policy import Policy
 from domain.policy_registry import PolicyRegistry
 
 log = structlog.get_logger(__name__)
+
+_REASONS = TypeAdapter(list[Reason])
 
 _INSERT_DECISION = """
 INSERT INTO decisions (
@@ -66,8 +72,8 @@ INSERT INTO decisions (
     line_of_business, received_at, decided_at, actor, request, prior_cycles, extends_review,
     due_at
 ) VALUES (
-    $1, $2, $3, $4, $5, $6, $7, $8, $9, $10,
-    COALESCE($11, (SELECT trace FROM decisions WHERE decision_key = $18)),
+    $1, $2, $3, $4, $5, $6, $7, $8, $9::text::jsonb, $10::text::jsonb,
+    COALESCE($11::text::jsonb, (SELECT trace FROM decisions WHERE decision_key = $18)),
     $12, $13, $14, $15, $16, $17, $19, $20, $21, $22, $23
 )
 ON CONFLICT (decision_key) DO NOTHING
@@ -163,6 +169,15 @@ class CaseStore:
         )
         return MemberHistory(prior_cycles=cycles)
 
+    async def recorded_decision(self, decision_key: str) -> tuple[Decision, int | None] | None:
+        """The decision a row holds, and the prior cycles it counted (None: no such row)."""
+        row = await self._pool.fetchrow(
+            "SELECT decision, prior_cycles FROM decisions WHERE decision_key = $1", decision_key
+        )
+        if row is None or row["decision"] is None:
+            return None
+        return Decision.model_validate(row["decision"]), row["prior_cycles"]
+
     @activity.defn
     async def record_decision(self, inp: RecordDecisionInput) -> RecordResult:
         """Append one decision (Section III; appeals and reviews alike), once per key.
@@ -171,9 +186,20 @@ class CaseStore:
         from the decision itself, else the trace from the row ``trace_from_key``
         names, so every row carries its reasons and the trace it rests on.
         """
-        decision = inp.decision.model_dump(mode="json") if inp.decision else None
-        reasons = inp.reasons or (decision or {}).get("reasons") or []
-        trace = inp.trace if inp.trace is not None else (decision or {}).get("trace")
+        # JSON text from pydantic's own serializer (the decision holds its whole trace:
+        # tens of kB a row), not a dict through json.dumps.
+        d = inp.decision
+        decision = d.model_dump_json() if d is not None else None
+        if inp.reasons:
+            reasons = json.dumps(inp.reasons)
+        elif d is not None:
+            reasons = _REASONS.dump_json(d.reasons).decode()
+        else:
+            reasons = "[]"
+        if inp.trace is not None:
+            trace: str | None = json.dumps(inp.trace)
+        else:
+            trace = d.trace.model_dump_json() if d is not None and d.trace is not None else None
         row_id = await self._pool.fetchval(
             _INSERT_DECISION,
             inp.decision_key,
@@ -213,41 +239,47 @@ class CaseStore:
     async def project_authorization(self, inp: AuthorizationProjection) -> RecordResult:
         """Keep ``authorizations`` current; a stale or repeated version changes nothing.
         The row names the case's policy and the version it runs under (``policy_ref``)."""
-        policy = self._policy(inp.policy_ref)
         async with self._pool.acquire() as conn, conn.transaction():
-            # The ledger's lock: no paid line commits between the sum and the write.
-            await conn.execute(
-                "SELECT pg_advisory_xact_lock($1, hashtext($2))", MEMBER_LOCK, inp.member_ref
-            )
-            written = await conn.fetchval(
-                _UPSERT_AUTHORIZATION,
-                inp.case_id,
-                inp.request_id,
-                inp.member_ref,
-                inp.version,
-                inp.status,
-                inp.track,
-                inp.path,
-                inp.line_of_business,
-                inp.urgency,
-                [p.model_dump(mode="json") for p in inp.periods],
-                inp.renewals_used,
-                inp.cycles_started,
-                inp.units_authorized,
-                inp.period_end,
-                inp.escalated,
-                inp.received_at,
-                inp.updated_at,
-                policy.id,
-                policy.version,  # the version the case runs under now (migration 0009)
-            )
+            written = await self.project_in(conn, inp)
+        return RecordResult(inserted=written)
+
+    async def project_in(self, conn: PoolConnectionProxy, inp: AuthorizationProjection) -> bool:
+        """The projection, inside the caller's transaction (``CaseOutbox.write_effects``).
+        The row names the case's policy and the version it runs under (``policy_ref``)."""
+        policy = self._policy(inp.policy_ref)
+        # The ledger's lock: no paid line commits between the sum and the write.
+        await conn.execute(
+            "SELECT pg_advisory_xact_lock($1, hashtext($2))", MEMBER_LOCK, inp.member_ref
+        )
+        written = await conn.fetchval(
+            _UPSERT_AUTHORIZATION,
+            inp.case_id,
+            inp.request_id,
+            inp.member_ref,
+            inp.version,
+            inp.status,
+            inp.track,
+            inp.path,
+            inp.line_of_business,
+            inp.urgency,
+            [p.model_dump(mode="json") for p in inp.periods],
+            inp.renewals_used,
+            inp.cycles_started,
+            inp.units_authorized,
+            inp.period_end,
+            inp.escalated,
+            inp.received_at,
+            inp.updated_at,
+            policy.id,
+            policy.version,  # the version the case runs under now (migration 0009)
+        )
         log.debug(
             "authorization projected" if written else "authorization projection not newer",
             case=inp.case_id,
             version=inp.version,
             status=inp.status,
         )
-        return RecordResult(inserted=written is not None)
+        return written is not None
 
     @activity.defn
     async def record_clinical_event(self, inp: ClinicalEventInput) -> RecordResult:

@@ -10,8 +10,10 @@ activities and commands. Where a status transition or a clock lives:
 
 A first decision is one local activity (``CaseDecisions.decide_request``: the
 member's history, the engine, the decision row), and so is a renewal's; a
-claim line is one local activity of the claims ledger. Notices go out after,
-from a task of their own, in order.
+claim line is one local activity of the claims ledger. What a message leaves
+to write — its notices and the case's projection — is one more local activity
+(``CaseOutbox.write_effects``: one transaction, the notices into the outbox),
+in the same workflow task; the worker's outbox dispatcher delivers the notices.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.models import (
         AdjudicateClaimInput,
         AuthorizationProjection,
+        CaseEffectsInput,
         ClinicalEventInput,
         DecideRenewalInput,
         DecideRequestInput,
@@ -45,7 +48,7 @@ with workflow.unsafe.imports_passed_through():
         PeriodTerms,
         RecordDecisionInput,
     )
-    from activities.notifications import Notifier
+    from activities.outbox import CaseOutbox
     from activities.store import CaseStore
     from domain.case.aggregate import CaseAggregate
     from domain.case.asks import TermsAsk
@@ -101,13 +104,7 @@ with workflow.unsafe.imports_passed_through():
         WithdrawInput,
         WithdrawResult,
     )
-    from workflows.options import (
-        LOCAL_RETRY_THRESHOLD,
-        NOTICE_HEARTBEAT,
-        NOTICE_TIMEOUT,
-        RETRY,
-        SHORT,
-    )
+    from workflows.options import LOCAL_RETRY_THRESHOLD, RETRY, SHORT
 
 
 def _refuse_facts(request: PARequest, facts: dict[str, Any]) -> None:
@@ -155,7 +152,10 @@ class AuthorizationWorkflow:
         self._armed: tuple[datetime, str] | None = None
         self._timer_fired = False
         self._outbox: list[NotificationInput] = []
-        self._sender: asyncio.Task[None] | None = None
+        # Search attributes set since the last upsert, by name: one upsert command per
+        # turn of the run loop, however many effects set them.
+        self._attributes: dict[str, SearchAttributeUpdate[Any]] = {}
+        self._details_stale = False
 
     def _at(self) -> CaseAggregate:
         """The case, at the current business time."""
@@ -174,8 +174,9 @@ class AuthorizationWorkflow:
         while True:
             async with self._lock:
                 await self._apply(self._at().on_due(), wake=False)
-            if self._project_pending:
-                await self._project()
+            self._show()
+            if self._project_pending or self._outbox:
+                await self._write_effects()
             if self.case.finished:
                 break
             if self._continue or self._history_is_long():
@@ -183,7 +184,9 @@ class AuthorizationWorkflow:
             await self._wait()
         self._disarm()
         await workflow.wait_condition(self._quiet)
-        await self._project()
+        self._show()
+        self._project_pending = True
+        await self._write_effects()
         s = self.case.s
         return CaseResult(
             case_id=s.case_id,
@@ -208,8 +211,9 @@ class AuthorizationWorkflow:
         await workflow.wait_condition(self._quiet)
         if self.case.finished:
             return
-        if self._project_pending:
-            await self._project()
+        self._show()
+        if self._project_pending or self._outbox:
+            await self._write_effects()
         self._continue = False
         workflow.continue_as_new(self._input.model_copy(update={"state": self.case.s}))
 
@@ -265,10 +269,20 @@ class AuthorizationWorkflow:
                 self._continue = True
             elif isinstance(effect, EndRun):
                 pass  # the case says so (``finished``); the run loop ends the run
-        workflow.set_current_details(
-            ui.current_details(self.case.s, self.case.awaiting(), closed=self.case.finished)
-        )
+        self._details_stale = True
         self._wake = self._wake or wake
+
+    def _show(self) -> None:
+        """What the effects since the last turn of the run loop changed, shown once: the
+        search attributes (one upsert) and the case's current details."""
+        if self._attributes:
+            workflow.upsert_search_attributes(list(self._attributes.values()))
+            self._attributes = {}
+        if self._details_stale:
+            self._details_stale = False
+            workflow.set_current_details(
+                ui.current_details(self.case.s, self.case.awaiting(), closed=self.case.finished)
+            )
 
     async def _record_decision(self, effect: RecordDecision) -> None:
         s = self.case.s
@@ -323,6 +337,8 @@ class AuthorizationWorkflow:
         )
 
     def _upsert(self, effect: SearchAttributes) -> None:
+        """Kept until the run loop's next turn (``_show``); a later value of the same
+        attribute replaces an earlier one."""
         updates: list[SearchAttributeUpdate[Any]] = []
         if effect.member_ref is not None:
             updates.append(MEMBER_REF.value_set(effect.member_ref))
@@ -340,12 +356,13 @@ class AuthorizationWorkflow:
             # The day at 00:00 UTC: the attribute's date reads back as the run-out's last day.
             at = datetime.combine(effect.run_out_until, time(), tzinfo=UTC)
             updates.append(AUTH_RUN_OUT_UNTIL.value_set(at))
-        workflow.upsert_search_attributes(updates)
+        for update in updates:
+            self._attributes[update.key.name] = update
 
     def _queue_notice(self, effect: Notify) -> None:
-        """Notices go out one after the other, in order, from a task of their own, so a
-        slow or lost delivery never holds claims or decisions; the queue is drained
-        before the run continues as new or ends. The outbox is unique on the key."""
+        """Notices are written to the outbox after the message, with the projection, in
+        one local activity (``_write_effects``); the worker's dispatcher delivers them in
+        order. The outbox is unique on the key."""
         self._outbox.append(
             NotificationInput(
                 key=effect.key,
@@ -357,27 +374,10 @@ class AuthorizationWorkflow:
                 policy_ref=self.case.s.policy_ref,
             )
         )
-        if self._sender is None or self._sender.done():
-            self._sender = asyncio.create_task(self._send_notices())
-
-    async def _send_notices(self) -> None:
-        while self._outbox:
-            notice = self._outbox[0]
-            await workflow.execute_activity_method(
-                Notifier.send_notification,
-                notice,
-                start_to_close_timeout=NOTICE_TIMEOUT,
-                # The notifier heartbeats between delivery attempts: a lost worker's
-                # attempt is retried within this, not after the whole timeout.
-                heartbeat_timeout=NOTICE_HEARTBEAT,
-                retry_policy=RETRY,
-                summary=f"notify {notice.kind}",
-            )
-            self._outbox.pop(0)
 
     def _quiet(self) -> bool:
-        """No handler running and no notice waiting: the run may end or continue as new."""
-        return workflow.all_handlers_finished() and not self._outbox
+        """No handler running: the run may end or continue as new (after its writes)."""
+        return workflow.all_handlers_finished()
 
     def _period_terms(self) -> list[PeriodTerms]:
         return [
@@ -392,38 +392,46 @@ class AuthorizationWorkflow:
             for p in self.case.s.periods
         ]
 
-    async def _project(self) -> None:
+    def _projection(self) -> AuthorizationProjection:
         s = self.case.s
-        self._project_pending = False
         s.projection_version += 1
         period = s.period
-        # Local, like claims: it follows every change; versioned, so a repeat is harmless.
+        return AuthorizationProjection(
+            case_id=s.case_id,
+            request_id=s.request.request_id,
+            member_ref=self._input.member_ref,
+            version=s.projection_version,
+            status=s.status,
+            track=s.track,
+            path=s.path,
+            line_of_business=s.request.line_of_business,
+            urgency=s.request.urgency,
+            periods=self._period_terms(),
+            renewals_used=s.renewals_used,
+            cycles_started=s.cycles_started,
+            units_authorized=s.units_authorized,
+            period_end=period.end if period else None,
+            escalated=s.escalated,
+            received_at=s.request.received_at,
+            updated_at=self.case.now,
+            policy_ref=s.policy_ref,
+        )
+
+    async def _write_effects(self) -> None:
+        """The notices queued and the projection (if due), in one local activity and one
+        transaction: keyed and versioned, so a retried attempt writes nothing twice."""
+        notices, self._outbox = self._outbox, []
+        projection = self._projection() if self._project_pending else None
+        self._project_pending = False
+        # No summary on the hot path's local activities: each is one more payload the
+        # worker converts through the sandbox, per workflow task (the activity's name
+        # says what it does).
         await workflow.execute_local_activity_method(
-            CaseStore.project_authorization,
-            AuthorizationProjection(
-                case_id=s.case_id,
-                request_id=s.request.request_id,
-                member_ref=self._input.member_ref,
-                version=s.projection_version,
-                status=s.status,
-                track=s.track,
-                path=s.path,
-                line_of_business=s.request.line_of_business,
-                urgency=s.request.urgency,
-                periods=self._period_terms(),
-                renewals_used=s.renewals_used,
-                cycles_started=s.cycles_started,
-                units_authorized=s.units_authorized,
-                period_end=period.end if period else None,
-                escalated=s.escalated,
-                received_at=s.request.received_at,
-                updated_at=self.case.now,
-                policy_ref=s.policy_ref,
-            ),
+            CaseOutbox.write_effects,
+            CaseEffectsInput(notices=notices, projection=projection),
             start_to_close_timeout=SHORT,
             local_retry_threshold=LOCAL_RETRY_THRESHOLD,
             retry_policy=RETRY,
-            summary=f"project case (v{s.projection_version}, {s.status})",
         )
 
     # ------------------------------------------------------------------ asks
@@ -454,7 +462,6 @@ class AuthorizationWorkflow:
                 start_to_close_timeout=SHORT,
                 local_retry_threshold=LOCAL_RETRY_THRESHOLD,
                 retry_policy=RETRY,
-                summary=f"decide the request against the policy (Section III): {kind}",
             )
         except ActivityError as err:
             det, effects = self._at().on_evaluation(ask, None, failure=str(err.cause or err))
@@ -547,6 +554,9 @@ class AuthorizationWorkflow:
         """Section II and POLICY.md, Claims: the ledger answers; idempotent on claim id + line."""
         line = message.claim_line()  # the sender is not part of the line's identity
         received_on = self._at().today  # when the line arrives (timely filing), not when run
+        # A line that reaches the case in its first workflow task (handlers enter before
+        # the run) is answered after the first decision, not against a case with none.
+        await workflow.wait_condition(lambda: self.case.s.status != "received")
         async with self._lock:
             earlier, seen = self.case.earlier_answer(line)
             if earlier is not None:
@@ -573,7 +583,6 @@ class AuthorizationWorkflow:
                 start_to_close_timeout=SHORT,
                 local_retry_threshold=LOCAL_RETRY_THRESHOLD,
                 retry_policy=RETRY,
-                summary=f"claim {line.claim_id}/{line.line}{' reversal' if line.reversal else ''}",
             )
             await self._apply(self._at().on_claim_answer(line, answer, repeated_id=seen))
             return answer

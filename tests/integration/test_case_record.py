@@ -9,6 +9,7 @@ reasons and trace, every claim answer, every notice is in PostgreSQL, once.
 
 from __future__ import annotations
 
+import asyncio
 import concurrent.futures
 import contextlib
 import functools
@@ -28,6 +29,7 @@ from activities.claims_ledger import ClaimsLedger
 from activities.decisions import CaseDecisions
 from activities.evaluation import EvaluationActivities
 from activities.notifications import Notifier
+from activities.outbox import CaseOutbox, OutboxDispatcher
 from activities.store import CaseStore
 from domain.policy import load_policy
 from domain.policy_registry import default_registry
@@ -159,11 +161,14 @@ async def test_after_a_case_with_every_write_retried_postgres_alone_tells_it_onc
     channel = CountingChannel()
     injected: Counter = Counter()
     evaluation = EvaluationActivities(default_registry())
+    store = CaseStore(db_pool, default_registry())
+    notifier = Notifier(db_pool, channel, default_registry(), backoff_base=0.01)
+    dispatcher = OutboxDispatcher(db_pool, notifier, poll_seconds=0.1)
     stored = [
-        *CaseDecisions(evaluation, CaseStore(db_pool, default_registry())).activities(),
-        *CaseStore(db_pool, default_registry()).activities(),
+        *CaseDecisions(evaluation, store).activities(),
+        *store.activities(),
         *ClaimsLedger(db_pool, default_registry()).activities(),
-        *Notifier(db_pool, channel, default_registry(), backoff_base=0.01).activities(),
+        *CaseOutbox(db_pool, store, notifier, dispatcher).activities(),
     ]
     activities = [
         *evaluation.activities(),
@@ -171,6 +176,7 @@ async def test_after_a_case_with_every_write_retried_postgres_alone_tells_it_onc
     ]
     scenario = _scenario()
     settings = Settings(notify_channel="log")
+    dispatching = asyncio.create_task(dispatcher.run())
     async with Worker(
         time_skipping_env.client,
         task_queue=task_queue,
@@ -187,14 +193,17 @@ async def test_after_a_case_with_every_write_retried_postgres_alone_tells_it_onc
             )
     case = run.workflow_id
     result = run.result
+    # The outbox's dispatcher delivers what the case wrote; then it stops.
+    await dispatcher.dispatch_once()
+    await dispatcher.drain()
+    dispatching.cancel()
 
     # The retries really happened, for every kind of write.
     assert set(injected) >= {
         "decide_request",
         "record_decision",
-        "project_authorization",
+        "write_effects",  # the notices (into the outbox) and the projection
         "adjudicate_claim",
-        "send_notification",
         "record_clinical_event",
     }
 

@@ -26,7 +26,11 @@ They were recorded for the case aggregate of issue #14 (no deployment ran
 cases then), which dropped every earlier ``workflow.patched`` branch, and last
 once more when it met the policy registry: a case now starts with its
 ``policy_ref`` and its policy's clocks, and its decision rows carry the facts
-they were decided on (still no deployment running cases).
+they were decided on (still no deployment running cases); and once more for the
+hot path of issue #14 point 4: a message's notices and projection are one local
+activity (``write_effects``, the notices into the outbox; no ``send_notification``
+activity), its search attributes one upsert per turn of the run loop, and the hot
+path's local activities carry no summary (no deployment running cases).
 ``--only TAG`` records just those cases (a new one) and leaves the others' files
 as they are.
 

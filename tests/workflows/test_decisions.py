@@ -316,8 +316,10 @@ async def test_of_concurrent_submissions_of_one_request_exactly_one_is_the_first
     assert {(a.case_id, a.status) for a in answers} == {(f"pa-{request.request_id}", "active")}
 
 
-async def test_a_decision_is_one_local_activity_before_its_notice(cases):
-    """The hot path: no activity the server dispatches before the decision is known."""
+async def test_a_decision_is_local_activities_only_its_notice_in_the_outbox(cases, db_pool):
+    """The hot path: no activity the server dispatches, before the decision or after it;
+    the notice is written into the outbox with the projection (one local activity) and
+    delivered by the worker's outbox dispatcher."""
     from temporalio.api.enums.v1 import EventType
 
     handle = await cases.start()
@@ -330,6 +332,12 @@ async def test_a_decision_is_one_local_activity_before_its_notice(cases):
         if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
     ]
     markers = [e for e in events if e.event_type == EventType.EVENT_TYPE_MARKER_RECORDED]
-    assert scheduled[:1] == ["send_notification"]  # the approval notice, after
-    assert len(markers) >= 1  # decide_request (and the projection): local activities
+    assert scheduled == []
+    assert len(markers) == 2  # decide_request, then write_effects (notice + projection)
     assert (await handle.query(W.status)).status == "active"
+    sent = "SELECT count(*) FROM notifications WHERE case_id = $1 AND status = 'sent'"
+    for _ in range(200):  # the worker's dispatcher delivers it (10 s at most)
+        if await db_pool.fetchval(sent, handle.id):
+            break
+        await asyncio.sleep(0.05)
+    assert await db_pool.fetchval(sent, handle.id) == 1
