@@ -48,8 +48,11 @@ class CaseConfig(BaseModel):
     auto_deny_lines_of_business: list[str] = Field(default_factory=list)
     max_appeals: int = 1
     notification_recipient: str = "prescriber"
-    # Continue as new past this many events even without a renewal (a run stays small).
-    continue_as_new_after_events: int = 5000
+    # Continue as new past this many events even without a renewal. A run stays small:
+    # reading a case that has ended is a replay of its last run (every GET of it), and
+    # a case answering hundreds of claim lines (about seven events each) would
+    # otherwise make each such read take seconds.
+    continue_as_new_after_events: int = 1000
     # The server time that stands for ``request.received_at`` (simulations and
     # time-skipping tests); None: the workflow clock is the business clock.
     clock_anchor: datetime | None = None
