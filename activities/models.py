@@ -85,6 +85,9 @@ class RecordDecisionInput(BaseModel):
     # kind review_extension: the review whose clock it extends, and its new deadline.
     extends_review: str | None = None
     due_at: datetime | None = None
+    # What a reviewer's approval granted: the period and units (fewer than the engine's
+    # when the reviewer limited them, issue #16; migration 0009).
+    granted: Authorization | None = None
 
 
 class RecordResult(BaseModel):
