@@ -182,6 +182,7 @@ NotificationKind = Literal[
     "withdrawn",
     "discontinued",
     "period_extended",
+    "review_extended",
     "reinstated",
 ]
 

@@ -189,3 +189,17 @@ def test_the_status_view_shows_the_extended_due_time():
     view = case.agg.status_view()
     assert view.review_extended_days == 3
     assert view.review_due == RECEIVED + timedelta(hours=72, days=3)
+
+
+def test_the_extension_notice_reads_the_policy_and_the_new_due_time():
+    from activities.models import NotificationInput
+    from activities.notice_text import render
+    from domain.policy import load_policy
+
+    case = in_review()
+    _extend(case, days=4, reason="waiting for the marrow report")
+    notice = [e for e in case.effects if isinstance(e, Notify) and e.kind == "review_extended"][0]
+    assert "review_extended" in NotificationInput.model_fields["kind"].annotation.__args__
+    text = render(notice.kind, notice.payload, "pa-T", policy=load_policy())
+    assert "review timeframe extended" in text and "blinatumomab" in text
+    assert notice.payload["due_by"] in text and "waiting for the marrow report" in text
