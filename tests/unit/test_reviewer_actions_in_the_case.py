@@ -198,7 +198,7 @@ def test_the_extension_notice_reads_the_policy_and_the_new_due_time():
 
     case = in_review()
     _extend(case, days=4, reason="waiting for the marrow report")
-    notice = [e for e in case.effects if isinstance(e, Notify) and e.kind == "review_extended"][0]
+    notice = next(e for e in case.effects if isinstance(e, Notify) and e.kind == "review_extended")
     assert "review_extended" in NotificationInput.model_fields["kind"].annotation.__args__
     text = render(notice.kind, notice.payload, "pa-T", policy=load_policy())
     assert "review timeframe extended" in text and "blinatumomab" in text
