@@ -79,6 +79,8 @@ class ReviewExtensionBody(ExtendReview):
     """A reviewer extends the open review's decision clock once: 1 to 14 days, a reason."""
 
     model_config = _STRICT
+    # Not only blanks, and no NUL (api/limits.py), as the schema states it.
+    reason: str = Field(min_length=1, max_length=500, pattern=r"^[^\u0000]*[^\s\u0000][^\u0000]*$")
 
 
 class ExtensionBody(ExtendPeriod):

@@ -112,12 +112,14 @@ with workflow.unsafe.imports_passed_through():
     )
 
 
-def _invalid(problems: list[dict[str, str]]) -> ApplicationError:
-    """A validator's (or handler's) 422: the fields and why, never a value."""
+def _invalid(problems: list[dict[str, str]], kind: str = "InvalidInput") -> ApplicationError:
+    """A validator's (or handler's) refusal: the fields and why, never a value. InvalidInput
+    is the caller's 422; Conflict (409) is input the schema allows but the case does not
+    take (terms beyond its grant, terms or facts that do not go with the determination)."""
     return ApplicationError(
         "; ".join(f"{p['field']}: {p['message']}" for p in problems),
         {"errors": problems},
-        type="InvalidInput",
+        type=kind,
         non_retryable=True,
     )
 
@@ -615,7 +617,7 @@ class AuthorizationWorkflow:
             try:
                 result, effects = self._at().decide_review(inp, granted)
             except InvalidReview as err:  # terms beyond the named track's: nothing changed
-                raise _invalid(err.problems) from None
+                raise _invalid(err.problems, "Conflict") from None
             await self._apply(effects)
             return result
 
@@ -627,7 +629,7 @@ class AuthorizationWorkflow:
         if not problems:
             problems = self.case.review_terms_problems(inp)
         if problems:
-            raise _invalid(problems)
+            raise _invalid(problems, "Conflict")
 
     @workflow.update(name="extend_review")
     async def extend_review(self, inp: ExtendReviewInput) -> ExtendReviewResult:

@@ -382,7 +382,7 @@ async def test_a_reviewer_extends_the_clock_once_then_approves_fewer_units(bench
                 "authorized_units": "999999",
             },
         )
-        assert too_many.status_code == 422 and "Section II" in too_many.text
+        assert too_many.status_code == 409 and "Section II" in too_many.text
         r = await ana.post(
             f"/workbench/cases/{case_id}/decision",
             data={
