@@ -85,6 +85,9 @@ class RecordDecisionInput(BaseModel):
     # kind review_extension: the review whose clock it extends, and its new deadline.
     extends_review: str | None = None
     due_at: datetime | None = None
+    # What a reviewer's approval granted: the period and units (fewer than the engine's
+    # when the reviewer limited them, issue #16; migration 0011).
+    granted: Authorization | None = None
 
 
 class RecordResult(BaseModel):
@@ -179,6 +182,7 @@ NotificationKind = Literal[
     "withdrawn",
     "discontinued",
     "period_extended",
+    "review_extended",
     "reinstated",
 ]
 

@@ -41,6 +41,9 @@ Payload keys per kind (all optional; dates ISO ``YYYY-MM-DD``):
 - ``withdrawn``, ``discontinued``: ``date``, ``reason`` (for ``discontinued``
   the event type: ``discontinued`` or ``death``).
 - ``period_extended``: ``days``, ``period_end``, ``rationale``, ``reviewer_id``.
+- ``review_extended``: ``stage``, ``days``, ``due_by``, ``reason``, ``reviewer_id``,
+  ``policy_ref``. (Decision clocks: a reviewer extended the review's clock once,
+  CMS-0057-F; issue #17.)
 - ``reinstated``: ``retracted`` (the event type withdrawn: ``death`` or
   ``discontinued``), ``status``, ``period_end``, ``policy_ref``. (CONTRACT.md,
   Clinical event: a retraction; no date of death or other clinical detail.)
@@ -269,6 +272,21 @@ def _extended(p: Mapping[str, Any]) -> list[str]:
     ]
 
 
+def _review_extended(p: Mapping[str, Any], policy: Policy) -> list[str]:
+    due = str(p.get("due_by") or NOT_STATED)
+    lines = [
+        f"The clinical reviewer needs more time to decide the {_v(p, 'stage', 'initial')} "
+        f"{policy.policy.generic_name} request: the decision is now due by {due}, "
+        f"{_v(p, 'days')} days later than before.",
+        f"Reason: {_v(p, 'reason')}.",
+        "The review timeframe is extended once at most"
+        + (f" ({p['policy_ref']})." if p.get("policy_ref") else "."),
+    ]
+    if p.get("reviewer_id"):
+        lines.append(f"Reviewer: {p['reviewer_id']}.")
+    return lines
+
+
 def _reinstated(p: Mapping[str, Any]) -> list[str]:
     what = "death" if p.get("retracted") == "death" else "discontinuation of treatment"
     lines = [
@@ -301,6 +319,7 @@ TITLES: dict[str, str] = {
     "withdrawn": "{drug} prior authorization withdrawn",
     "discontinued": "{drug} authorization: treatment discontinued",
     "period_extended": "{drug} authorization period extended",
+    "review_extended": "{drug} prior authorization: review timeframe extended",
     "reinstated": "{drug} authorization reinstated",
 }
 
@@ -315,6 +334,7 @@ _WITH_POLICY: dict[str, Callable[[Mapping[str, Any], Policy], list[str]]] = {
     "renewal_approved": _approval,
     "pend": _pend,
     "not_applicable": _not_applicable,
+    "review_extended": _review_extended,
 }
 
 BODIES: dict[str, Callable[[Mapping[str, Any]], list[str]]] = {

@@ -70,11 +70,11 @@ INSERT INTO decisions (
     decision_key, case_id, request_id, kind, determination, automated, reviewer_id,
     rationale, decision, reasons, trace, policy_id, policy_version, urgency,
     line_of_business, received_at, decided_at, actor, request, prior_cycles, extends_review,
-    due_at
+    due_at, granted
 ) VALUES (
     $1, $2, $3, $4, $5, $6, $7, $8, $9::text::jsonb, $10::text::jsonb,
     COALESCE($11::text::jsonb, (SELECT trace FROM decisions WHERE decision_key = $18)),
-    $12, $13, $14, $15, $16, $17, $19, $20, $21, $22, $23
+    $12, $13, $14, $15, $16, $17, $19, $20, $21, $22, $23, $24
 )
 ON CONFLICT (decision_key) DO NOTHING
 RETURNING id
@@ -225,6 +225,7 @@ class CaseStore:
             inp.prior_cycles,
             inp.extends_review,
             inp.due_at,
+            inp.granted.model_dump(mode="json") if inp.granted is not None else None,
         )
         log.info(
             "decision recorded" if row_id else "decision already recorded",

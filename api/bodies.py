@@ -12,14 +12,16 @@ as the request's own fields (api/facts.py) rather than as any object.
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.facts import InfoFacts, RequestFacts
+from domain.strict import IsoDate, standard_bounds
 from workflows.messages import (
     Appeal,
     ExtendPeriod,
+    ExtendReview,
     ProvideInfo,
     RenewalRequest,
     ReviewDecision,
@@ -39,9 +41,19 @@ class ProvideInfoBody(ProvideInfo):
 
 
 class ReviewBody(ReviewDecision):
-    """A clinical reviewer's decision on the review the case is waiting for."""
+    """A clinical reviewer's decision on the review the case is waiting for.
 
-    model_config = _STRICT
+    ``period_end`` and ``authorized_units`` (approve only) grant less than the engine's
+    period or units, never more than the policy allows (Sections I, II);
+    ``missing_facts`` (pend only) names the request's fields the reviewer needs
+    (dotted paths, CONTRACT.md). Either needs a ``rationale``."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra=standard_bounds)
+    rationale: str = Field(default="", max_length=2000)
+    period_end: IsoDate | None = None
+    missing_facts: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(
+        default_factory=list, max_length=20
+    )
 
 
 class AppealBody(Appeal):
@@ -61,6 +73,14 @@ class RenewalBody(RenewalRequest):
 
     model_config = _STRICT
     facts: RequestFacts = Field(default_factory=RequestFacts)  # type: ignore[assignment]
+
+
+class ReviewExtensionBody(ExtendReview):
+    """A reviewer extends the open review's decision clock once: 1 to 14 days, a reason."""
+
+    model_config = _STRICT
+    # Not only blanks, and no NUL (api/limits.py), as the schema states it.
+    reason: str = Field(min_length=1, max_length=500, pattern=r"^[^\u0000]*[^\s\u0000][^\u0000]*$")
 
 
 class ExtensionBody(ExtendPeriod):

@@ -129,6 +129,9 @@ class ApiClient:
     def renew(self, case: str, body: dict[str, Any]) -> dict[str, Any]:
         return self._json("POST", f"{case_path(case)}/renewals", json=body)
 
+    def extend_review(self, case: str, body: dict[str, Any]) -> dict[str, Any]:
+        return self._json("POST", f"{case_path(case)}/review/extension", json=body)
+
     def extend(self, case: str, body: dict[str, Any]) -> dict[str, Any]:
         return self._json("POST", f"{case_path(case)}/extensions", json=body)
 

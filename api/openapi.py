@@ -52,6 +52,7 @@ CASE_OPERATIONS = (
     "timeline",
     "provide_info",
     "decide_review",
+    "extend_review",
     "appeal",
     "withdraw",
     "request_renewal",

@@ -22,6 +22,7 @@ from api.bodies import (
     ProvideInfoBody,
     RenewalBody,
     ReviewBody,
+    ReviewExtensionBody,
     WithdrawBody,
     as_message,
 )
@@ -33,6 +34,8 @@ from workflows.messages import (
     AppealResult,
     ExtendPeriodInput,
     ExtendPeriodResult,
+    ExtendReviewInput,
+    ExtendReviewResult,
     ProvideInfoInput,
     ProvideInfoResult,
     RenewalRequestInput,
@@ -105,6 +108,27 @@ async def review_decision(
     failure to reach the case a ``cases.errors.CaseError``."""
     arg = as_message(body, ReviewDecisionInput, reviewer_id=who.subject)
     return _answer(case_id, "decide_review", await cases.decide_review(case_id, arg), who)
+
+
+@router.post("/{case_id}/review/extension", response_model=ExtendReviewResult, responses=REFUSALS)
+async def extend_review(
+    body: ReviewExtensionBody,
+    who: Principal = Depends(require(Role.REVIEWER)),
+    case_id: str = Depends(deps.case_id),
+    cases: CaseClient = Depends(deps.cases),
+) -> ExtendReviewResult:
+    """A reviewer extends the open review's decision clock once, by 1 to 14 days, with a
+    reason (CMS-0057-F); the prescriber is notified. 409: no open review, or already
+    extended."""
+    return await review_extension(cases, case_id, body, who)
+
+
+async def review_extension(
+    cases: CaseClient, case_id: str, body: ReviewExtensionBody, who: Principal
+) -> ExtendReviewResult:
+    """The one path of a review clock extension, for this route and the workbench."""
+    arg = as_message(body, ExtendReviewInput, reviewer_id=who.subject)
+    return _answer(case_id, "extend_review", await cases.extend_review(case_id, arg), who)
 
 
 @router.post("/{case_id}/appeal", response_model=AppealResult, responses=REFUSALS)

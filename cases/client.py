@@ -84,6 +84,8 @@ from workflows.messages import (
     CyclesView,
     ExtendPeriodInput,
     ExtendPeriodResult,
+    ExtendReviewInput,
+    ExtendReviewResult,
     FirstDecisionResult,
     HistoryView,
     PeriodsView,
@@ -388,6 +390,11 @@ class CaseClient:
 
     async def extend_period(self, case_id: str, inp: ExtendPeriodInput) -> ExtendPeriodResult:
         return await self._update(case_id, W.extend_period, inp)
+
+    async def extend_review(self, case_id: str, inp: ExtendReviewInput) -> ExtendReviewResult:
+        """A reviewer extends the open review's decision clock (once, 1-14 days): a refusal
+        is ``CaseRefused`` (409), bad days or reason ``InvalidCaseInput`` (422)."""
+        return await self._update(case_id, W.extend_review, inp)
 
     async def _update(
         self,

@@ -195,6 +195,9 @@ def _review(args: argparse.Namespace, api: ApiClient) -> int:
         "determination": args.determination,
         "rationale": args.rationale,
         "track": args.track,
+        "period_end": args.period_end,
+        "authorized_units": args.units,
+        "missing_facts": args.fact or None,
     }
     result = api.review(args.case, {k: v for k, v in body.items() if v is not None})
     return _show_outcome(args, f"{args.case}: review", result)
@@ -213,6 +216,11 @@ def _withdraw(args: argparse.Namespace, api: ApiClient) -> int:
 def _renew(args: argparse.Namespace, api: ApiClient) -> int:
     result = api.renew(args.case, {"facts": _facts(args)})
     return _show_outcome(args, f"{args.case}: renewal", result)
+
+
+def _extend_review(args: argparse.Namespace, api: ApiClient) -> int:
+    result = api.extend_review(args.case, {"days": args.days, "reason": args.reason})
+    return _show_outcome(args, f"{args.case}: review clock extension", result)
 
 
 def _extend(args: argparse.Namespace, api: ApiClient) -> int:
@@ -379,6 +387,7 @@ LOAD_OPS: dict[str, str] = {
     "withdraw": "withdraw",
     "renew": "renew",
     "extend": "extend",
+    "extend-review": "extend_review",
     "claim": "claim",
     "event": "event",
 }
@@ -505,6 +514,31 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("determination", choices=["approve", "deny", "pend"])
     p.add_argument("--rationale", default="", help="why")
     p.add_argument("--track", default=None, help="track, when approving a case without one")
+    p.add_argument(
+        "--period-end",
+        default=None,
+        metavar="YYYY-MM-DD",
+        help="approve: a shorter period, ending on this day (Section I)",
+    )
+    p.add_argument(
+        "--units", type=int, default=None, help="approve: fewer units for the period (Section II)"
+    )
+    p.add_argument(
+        "--fact",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="pend: a request field to ask for (dotted, e.g. diagnosis.mrd_percent); repeatable",
+    )
+
+    p = add(
+        "extend-review",
+        _extend_review,
+        "extend the open review's decision clock once (reviewer: the token's subject)",
+    )
+    p.add_argument("case", metavar="CASE")
+    p.add_argument("--days", type=int, required=True, help="1 to 14")
+    p.add_argument("--reason", required=True, help="why (sent to the prescriber; no PHI)")
 
     p = add("appeal", _appeal, "appeal a denial")
     p.add_argument("case", metavar="CASE")

@@ -12,9 +12,9 @@ repeating the value.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, get_args
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from domain.request import PARequest
 from domain.strict import RECORDED
@@ -129,3 +129,31 @@ def fact_problems(exc: ValidationError, facts: dict[str, Any]) -> list[dict[str,
                 path += f".{name}" if path else name
         problems.append({"field": f"facts.{path}" if path else "facts", "message": error["msg"]})
     return problems
+
+
+def _model_of(annotation: Any) -> type[BaseModel] | None:
+    """The model a field holds (``Diagnosis`` for ``Diagnosis | None``), None for a value."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in get_args(annotation):
+        found = _model_of(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def fact_path_problem(path: str) -> str | None:
+    """Why ``path`` names no fact a requester can send (a reviewer's pend names facts), or
+    None: a dotted path to one field of the request (CONTRACT.md), not a section and not
+    one of :data:`FIXED_FIELDS`. The message never repeats the path (it may be anything)."""
+    model: type[BaseModel] | None = PARequest
+    parts = path.split(".")
+    for i, part in enumerate(parts):
+        if model is None or part not in model.model_fields:
+            return "is not a field of the request (CONTRACT.md): use a dotted path"
+        model = _model_of(model.model_fields[part].annotation)
+        if model is not None and i == len(parts) - 1:
+            return "names a section of the request: name one of its fields"
+    if any(path == fixed or path.startswith(f"{fixed}.") for fixed in FIXED_FIELDS):
+        return "is fixed by the request; not a fact"
+    return None

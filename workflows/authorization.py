@@ -50,7 +50,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from activities.outbox import CaseOutbox
     from activities.store import CaseStore
-    from domain.case.aggregate import CaseAggregate
+    from domain.case.aggregate import CaseAggregate, InvalidReview, review_input_problems
     from domain.case.asks import TermsAsk
     from domain.case.deadlines import Deadline
     from domain.case.effects import (
@@ -68,6 +68,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.decision import Authorization
     from domain.facts import fact_problems, fixed_fact_problems, merge_facts
     from domain.request import PARequest
+    from domain.review_extension import MAX_EXTENSION_DAYS
     from infra.temporal import (
         AUTH_ESCALATED,
         AUTH_PERIOD_END,
@@ -91,6 +92,8 @@ with workflow.unsafe.imports_passed_through():
         CyclesView,
         ExtendPeriodInput,
         ExtendPeriodResult,
+        ExtendReviewInput,
+        ExtendReviewResult,
         FirstDecisionResult,
         HistoryView,
         PeriodsView,
@@ -105,6 +108,18 @@ with workflow.unsafe.imports_passed_through():
         WithdrawResult,
     )
     from workflows.options import LOCAL_RETRY_THRESHOLD, RETRY, SHORT
+
+
+def _invalid(problems: list[dict[str, str]], kind: str = "InvalidInput") -> ApplicationError:
+    """A validator's (or handler's) refusal: the fields and why, never a value. InvalidInput
+    is the caller's 422; Conflict (409) is input the schema allows but the case does not
+    take (terms beyond its grant, terms or facts that do not go with the determination)."""
+    return ApplicationError(
+        "; ".join(f"{p['field']}: {p['message']}" for p in problems),
+        {"errors": problems},
+        type=kind,
+        non_retryable=True,
+    )
 
 
 def _refuse_facts(request: PARequest, facts: dict[str, Any]) -> None:
@@ -313,6 +328,9 @@ class AuthorizationWorkflow:
                 # identity: domain.decision_facts); policy impact re-decides them.
                 request=s.request,
                 prior_cycles=s.prior_cycles,
+                granted=effect.granted,
+                extends_review=effect.extends_review,
+                due_at=effect.due_at,
             ),
             start_to_close_timeout=SHORT,
             local_retry_threshold=LOCAL_RETRY_THRESHOLD,
@@ -617,9 +635,45 @@ class AuthorizationWorkflow:
         async with self._lock:
             ask = self._at().review_terms(inp)
             granted = await self._track_terms(ask) if isinstance(ask, TermsAsk) else None
-            result, effects = self._at().decide_review(inp, granted)
+            try:
+                result, effects = self._at().decide_review(inp, granted)
+            except InvalidReview as err:  # terms beyond the named track's: nothing changed
+                raise _invalid(err.problems, "Conflict") from None
             await self._apply(effects)
             return result
+
+    @decide_review.validator
+    def _validate_review(self, inp: ReviewDecisionInput) -> None:
+        """Refused before it reaches history: terms on a non-approval, facts that are no
+        field of the request, terms beyond the engine's grant (Sections I, II)."""
+        problems = review_input_problems(inp)
+        if not problems:
+            problems = self.case.review_terms_problems(inp)
+        if problems:
+            raise _invalid(problems, "Conflict")
+
+    @workflow.update(name="extend_review")
+    async def extend_review(self, inp: ExtendReviewInput) -> ExtendReviewResult:
+        """A reviewer extends the open review's decision clock once, by 1 to 14 days."""
+        async with self._lock:
+            result, effects = self._at().extend_review(inp)
+            await self._apply(effects)
+            return result
+
+    @extend_review.validator
+    def _validate_extend_review(self, inp: ExtendReviewInput) -> None:
+        """422 for bad days or no reason; 409 (Conflict) with no open review or a second
+        extension of the same review (domain/review_extension.py)."""
+        problems = []
+        if not 1 <= inp.days <= MAX_EXTENSION_DAYS:
+            problems.append({"field": "days", "message": f"is 1 to {MAX_EXTENSION_DAYS}"})
+        if not inp.reason.strip():
+            problems.append({"field": "reason", "message": "is required"})
+        if problems:
+            raise _invalid(problems)
+        refusal = self.case.extension_refusal()
+        if refusal is not None:
+            raise ApplicationError(refusal, type="Conflict", non_retryable=True)
 
     @workflow.update(name="request_renewal")
     async def request_renewal(self, inp: RenewalRequestInput) -> RenewalResult:

@@ -18,7 +18,8 @@ queue showed and the case a page showed included.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import re
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -31,7 +32,7 @@ from pydantic import ValidationError
 
 from api import deps, routes_actions
 from api.audit import audit_record
-from api.bodies import ReviewBody
+from api.bodies import ReviewBody, ReviewExtensionBody
 from api.errors import ApiError, case_error
 from api.identity import Authenticator, CredentialError, IdentityProviderUnavailable
 from api.workbench import case_page, queue
@@ -53,6 +54,7 @@ from api.workbench.session import (
     set_session_cookie,
 )
 from cases.errors import CaseError
+from domain.review_extension import MAX_EXTENSION_DAYS
 from infra.settings import Settings
 
 log = structlog.get_logger("api.workbench")
@@ -78,7 +80,28 @@ PAGE_HEADERS = {
 }
 
 DETERMINATIONS = ("approve", "deny", "pend")
-DECISION_FIELDS = frozenset({"csrf_token", "determination", "rationale", "track"})
+DECISION_FIELDS = frozenset(
+    {
+        "csrf_token",
+        "determination",
+        "rationale",
+        "track",
+        "period_end",
+        "authorized_units",
+        "missing_facts",
+    }
+)
+EXTENSION_FIELDS = frozenset({"csrf_token", "days", "reason"})
+#: What the decision form shows back after a refusal (never a hidden field).
+SHOWN_FIELDS = (
+    "determination",
+    "rationale",
+    "track",
+    "period_end",
+    "authorized_units",
+    "missing_facts",
+)
+FACT_PATH = re.compile(r"[a-z_]{1,40}(\.[a-z0-9_]{1,60}){0,3}")
 MAX_RATIONALE = 2000
 MAX_TOKEN = 4096
 
@@ -293,6 +316,8 @@ async def _case_page(
         may_decide=may_decide(who),
         excluded=excluded,
         decided=_decided(request),
+        extended=request.method == "GET" and request.query_params.get("extended") == "1",
+        max_extension_days=MAX_EXTENSION_DAYS,
         error=error,
         errors=errors or {},
         form=form or {},
@@ -328,14 +353,59 @@ def decision_form(
     track = form.get("track") or ""
     if track and track not in tracks:
         errors["track"] = "choose one of the policy's tracks"
+    terms: dict[str, Any] = {}
+    end = (form.get("period_end") or "").strip()
+    if end:
+        try:
+            terms["period_end"] = date.fromisoformat(end)
+        except ValueError:
+            errors["period_end"] = "a date, YYYY-MM-DD"
+    units = (form.get("authorized_units") or "").strip()
+    if units:
+        if units.isdigit() and 0 < int(units) < 1_000_000:
+            terms["authorized_units"] = int(units)
+        else:
+            errors["authorized_units"] = "a whole number of units, at least 1"
+    if terms and determination != "approve":
+        errors["determination"] = "a shorter period or fewer units go with an approval"
+    facts = [f for f in re.split(r"[\s,]+", form.get("missing_facts") or "") if f]
+    if facts and determination != "pend":
+        errors["determination"] = "named facts go with a pend"
+    if len(facts) > 20 or not all(FACT_PATH.fullmatch(f) for f in facts):
+        errors["missing_facts"] = "up to 20 dotted field paths, e.g. diagnosis.mrd_percent"
     if errors:
         return None, errors
-    body = ReviewBody(
-        determination=determination,  # type: ignore[arg-type]
-        rationale=rationale,
-        **({"track": track} if track else {}),
+    body = ReviewBody.model_validate(
+        {
+            "determination": determination,
+            "rationale": rationale,
+            **({"track": track} if track else {}),
+            **terms,
+            **({"missing_facts": facts} if facts else {}),
+        }
     )
     return body, {}
+
+
+def extension_form(form: dict[str, Any]) -> tuple[ReviewExtensionBody | None, dict[str, str]]:
+    """The review clock extension from the form, or the field errors (never the value)."""
+    errors: dict[str, str] = {}
+    for name in sorted(set(form) - EXTENSION_FIELDS):
+        errors[name[:40]] = "is not a field of this form (who extends comes from the login)"
+    days = (form.get("days") or "").strip()
+    if not (days.isdigit() and 1 <= int(days) <= MAX_EXTENSION_DAYS):
+        errors["days"] = f"a whole number of days, 1 to {MAX_EXTENSION_DAYS}"
+    reason = form.get("reason")
+    reason = reason.strip() if isinstance(reason, str) else ""
+    if not reason:
+        errors["reason"] = "give the reason of the extension"
+    elif len(reason) > 500:
+        errors["reason"] = "at most 500 characters"
+    elif any(ord(ch) < 32 and ch not in "\n\r\t" for ch in reason):
+        errors["reason"] = "must not contain control characters"
+    if errors:
+        return None, errors
+    return ReviewExtensionBody(days=int(days), reason=reason), {}
 
 
 @router.post("/cases/{case_id}/decision", name="workbench_decide")
@@ -364,7 +434,7 @@ async def workbench_decide(request: Request, case_id: str) -> Response:
         exc = as_api_error(err)
         return problem(request, exc.status_code, exc.message, session)
     body, errors = decision_form(form, {t for t, _ in tracks})
-    shown = {k: form.get(k, "") for k in ("determination", "rationale", "track")}
+    shown = {k: form.get(k, "") for k in SHOWN_FIELDS}
     if body is None:
         return await _case_page(
             request,
@@ -388,3 +458,54 @@ async def workbench_decide(request: Request, case_id: str) -> Response:
         "workbench decision", case=case_id, determination=result.determination, subject=who.subject
     )
     return RedirectResponse(f"{_case_url(case_id)}?decided={body.determination}", status_code=303)
+
+
+@router.post("/cases/{case_id}/review/extension", name="workbench_extend_review")
+async def workbench_extend_review(request: Request, case_id: str) -> Response:
+    """Extend the open review's decision clock once (1-14 days, a reason): the same path
+    as ``POST /cases/{id}/review/extension`` (one audit row, one decision row, one notice)."""
+    session = await _session(request)
+    if session is None:
+        return problem(request, 401, "Your session has ended: log in again.")
+    raw = await request.form()
+    if not csrf_matches(session.csrf_token, raw.get("csrf_token")):
+        log.warning("workbench post without a valid csrf token", subject=session.principal.subject)
+        return problem(request, 403, "The form's security token is missing or stale.", session)
+    who = session.principal
+    if not may_decide(who):
+        roles = ", ".join(who.role_names) or "none"
+        return problem(
+            request,
+            403,
+            f"Roles {roles} may not extend a review (needs reviewer or admin).",
+            session,
+        )
+    form = {k: v for k, v in raw.items() if isinstance(v, str)}
+    try:
+        case_id = deps.case_id(case_id)
+    except ApiError as err:
+        return problem(request, err.status_code, err.message, session)
+    body, errors = extension_form(form)
+    shown = {"ext_days": form.get("days", ""), "ext_reason": form.get("reason", "")}
+    if body is None:
+        errors = {f"ext-{k}": m for k, m in errors.items()}
+        return await _case_page(
+            request,
+            session,
+            case_id,
+            422,
+            "The extension was not sent: see the fields.",
+            errors,
+            shown,
+        )
+    try:
+        await routes_actions.review_extension(deps.cases(request), case_id, body, who)
+    except (ApiError, CaseError) as err:
+        exc = as_api_error(err)
+        if exc.status_code in (404,) or exc.status_code >= 500:
+            return problem(request, exc.status_code, exc.message, session)
+        return await _case_page(
+            request, session, case_id, exc.status_code, f"Refused: {exc.message}", {}, shown
+        )
+    log.info("workbench review extension", case=case_id, days=body.days, subject=who.subject)
+    return RedirectResponse(f"{_case_url(case_id)}?extended=1", status_code=303)

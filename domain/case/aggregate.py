@@ -48,6 +48,8 @@ from domain.case.messages import (
     CycleView,
     ExtendPeriodInput,
     ExtendPeriodResult,
+    ExtendReviewInput,
+    ExtendReviewResult,
     HistoryView,
     PeriodsView,
     PeriodView,
@@ -67,6 +69,7 @@ from domain.case.policy_refs import (
     REF_PERIOD,
     REF_RENEWAL,
     REF_RUN_OUT,
+    REF_UNITS,
     first_reason,
     reason_payloads,
 )
@@ -87,9 +90,12 @@ from domain.case.transitions import LIVE_STATUSES, CaseEvent, transition
 from domain.claim import ClaimAnswer, ClaimLine
 from domain.clinical_event import DISCONTINUING, ClinicalEvent, effective_events
 from domain.decision import Authorization, Decision, PolicyRef, Reason
-from domain.facts import merge_facts
+from domain.facts import fact_path_problem, merge_facts
 from domain.renewal import RenewalDecision, RenewalInput
 from domain.request import PARequest
+from domain.review_extension import DETERMINATION as EXTENDED
+from domain.review_extension import KIND as REVIEW_EXTENSION
+from domain.review_extension import ExtensionRefused, extend_review_clock
 
 WITHDRAWABLE = frozenset(
     {"received", "pended", "in_review", "appealed", "active", "renewal_window"}
@@ -97,6 +103,71 @@ WITHDRAWABLE = frozenset(
 INFO_STATUSES = frozenset({"pended", "in_review", "appealed"})
 #: Bound on deadlines handled in one go (each one moves the case on; a loop is a bug).
 MAX_DUE = 10_000
+
+
+class InvalidReview(ValueError):
+    """A reviewer's decision that does not fit the case or the policy: the fields and why
+    (``{field, message}``, never a value); nothing changed. The workflow answers 422."""
+
+    def __init__(self, problems: list[dict[str, str]]) -> None:
+        super().__init__("; ".join(f"{p['field']}: {p['message']}" for p in problems))
+        self.problems = problems
+
+
+def review_input_problems(inp: ReviewDecisionInput) -> list[dict[str, str]]:
+    """What is wrong with a reviewer's decision on its own (before the case's terms): terms
+    on a decision that is not an approval, facts on one that is not a pend, a path that is
+    no field of the request (CONTRACT.md), limited terms or named facts without a reason."""
+    problems: list[dict[str, str]] = []
+    if inp.determination != "approve":
+        for name in ("period_end", "authorized_units"):
+            if getattr(inp, name) is not None:
+                problems.append({"field": name, "message": "only an approval sets the terms"})
+    if inp.determination != "pend" and inp.missing_facts:
+        problems.append({"field": "missing_facts", "message": "only a pend names facts"})
+    for i, path in enumerate(inp.missing_facts):
+        problem = fact_path_problem(path)
+        if problem is not None:
+            problems.append({"field": f"missing_facts[{i}]", "message": problem})
+    limits = inp.period_end is not None or inp.authorized_units is not None
+    if (limits or inp.missing_facts) and not inp.rationale.strip():
+        problems.append(
+            {"field": "rationale", "message": "is required with limited terms or named facts"}
+        )
+    return problems
+
+
+def limited_terms(auth: Authorization, inp: ReviewDecisionInput) -> Authorization:
+    """The period the reviewer grants: ``auth`` (what the policy allows on the track), or a
+    shorter period (Section I) and/or fewer units (Section II); never longer or more.
+
+    Raises ``InvalidReview`` naming the field, the limit and the section."""
+    problems: list[dict[str, str]] = []
+    end, units = inp.period_end, inp.authorized_units
+    if end is not None and not auth.start <= end <= auth.end:
+        problems.append(
+            {
+                "field": "period_end",
+                "message": f"must be from {auth.start} to {auth.end}: the period the policy "
+                f"allows on this track (policy Section {REF_PERIOD})",
+            }
+        )
+    if units is not None and units > auth.authorized_units:
+        problems.append(
+            {
+                "field": "authorized_units",
+                "message": f"must be at most {auth.authorized_units}: the units the policy "
+                f"allows for the period (policy Section {REF_UNITS})",
+            }
+        )
+    if problems:
+        raise InvalidReview(problems)
+    change: dict[str, Any] = {}
+    if end is not None:
+        change.update(end=end, days=(end - auth.start).days + 1)
+    if units is not None:
+        change["authorized_units"] = units
+    return auth.model_copy(update=change) if change else auth
 
 
 def claim_key(line: ClaimLine) -> str:
@@ -257,6 +328,10 @@ class CaseAggregate:
         rationale: str | None = None,
         decision: Decision | None = None,
         trace_from_key: str | None = None,
+        granted: Authorization | None = None,
+        reasons: list[dict[str, Any]] | None = None,
+        extends_review: str | None = None,
+        due_at: datetime | None = None,
     ) -> str:
         """Append the decision row, naming the actor; returns its key."""
         s = self.s
@@ -276,6 +351,10 @@ class CaseAggregate:
                 trace_from_key=trace_from_key,
                 policy_id=ref.id if ref else "unknown",
                 policy_version=ref.version if ref else "unknown",
+                granted=granted,
+                reasons=reasons or [],
+                extends_review=extends_review,
+                due_at=due_at,
             )
         )
         return key
@@ -554,6 +633,7 @@ class CaseAggregate:
             else None,
             trace_key=trace_key,
             reasons=reasons,
+            label=f"renewal:{s.renewals_used + 1}" if kind == "renewal" else kind,
         )
         s.pend_deadline = None
         self._set_escalated(False)
@@ -673,6 +753,19 @@ class CaseAggregate:
             policy_ref=s.policy_ref,
         )
 
+    def review_terms_problems(self, inp: ReviewDecisionInput) -> list[dict[str, str]]:
+        """An approval's limited terms checked against the engine's grant, when the reviewer
+        names no other track (the update's validator; a named track is checked once its
+        terms are known)."""
+        grant = self._engine_terms(inp)
+        if inp.determination != "approve" or grant is None or self.s.review is None:
+            return []
+        try:
+            limited_terms(grant[0], inp)
+        except InvalidReview as err:
+            return err.problems
+        return []
+
     def _engine_terms(self, inp: ReviewDecisionInput) -> tuple[Authorization, TrackTerms] | None:
         """The engine's period, when the reviewer names no other track."""
         decision = self.s.decision
@@ -706,12 +799,15 @@ class CaseAggregate:
                 text=inp.rationale or f"reviewer {inp.determination}",
             )
         ]
+        problems = review_input_problems(inp)
+        if problems:
+            raise InvalidReview(problems)
         grant: tuple[Authorization, TrackTerms] | None = None
         if inp.determination == "approve":
             grant = self._engine_terms(inp)
+            track = None
             if grant is None and granted is not None:
-                s.track = granted[0]
-                grant = granted[1], granted[2]
+                track, grant = granted[0], (granted[1], granted[2])
             if grant is None:
                 return ReviewDecisionResult(
                     accepted=False,
@@ -719,6 +815,20 @@ class CaseAggregate:
                     review_kind=review.kind,
                     reason="no track to approve on: name one (track)",
                 ), self._done()
+            # Before anything changes: terms longer or larger than the policy's are refused.
+            grant = limited_terms(grant[0], inp), grant[1]
+            s.track = track or s.track
+        missing = list(inp.missing_facts) or list(s.decision.missing_facts if s.decision else [])
+        row_reasons = None
+        if inp.determination == "pend":
+            asked = ", ".join(missing) or "information"
+            row_reasons = [
+                {
+                    "code": "reviewer_pend",
+                    "policy_ref": REF_CRITERIA,
+                    "text": f"the reviewer asks for: {asked}",
+                }
+            ]
         self._record(
             kind,
             inp.determination,
@@ -727,22 +837,29 @@ class CaseAggregate:
             rationale=inp.rationale,
             decision=s.decision,
             trace_from_key=s.decision_key,
+            granted=grant[0] if grant is not None else None,
+            reasons=row_reasons,
         )
-        if grant is not None:
-            auth, s.terms = grant
-            self._grant(auth, s.decision if not inp.track else None, reasons)
-        elif inp.determination == "deny":
-            base = s.decision.reasons if s.decision else []
-            self._deny(inp.reviewer_id, [*reasons, *base], inp.rationale)
-        else:
-            self._pend(list(s.decision.missing_facts if s.decision else []), reasons)
-        return ReviewDecisionResult(
+        result = ReviewDecisionResult(
             accepted=True,
             status=s.status,
             reason=f"{review.kind} review decided: {inp.determination}",
             determination=inp.determination,
             review_kind=review.kind,
-        ), self._done()
+        )
+        if grant is not None:
+            auth, s.terms = grant
+            self._grant(auth, s.decision if not inp.track else None, reasons)
+            result.period_start, result.period_end = auth.start, auth.end
+            result.authorized_units = auth.authorized_units
+        elif inp.determination == "deny":
+            base = s.decision.reasons if s.decision else []
+            self._deny(inp.reviewer_id, [*reasons, *base], inp.rationale)
+        else:
+            self._pend(missing, reasons)
+            result.missing_facts = missing
+        result.status = s.status
+        return result, self._done()
 
     def _decide_renewal_review(
         self, review: PendingReview, inp: ReviewDecisionInput
@@ -1018,6 +1135,86 @@ class CaseAggregate:
         self._changed()
         return ExtendPeriodResult(
             accepted=True, status=s.status, reason="period extended", period_end=period.end
+        ), self._done()
+
+    def extension_refusal(self) -> str | None:
+        """Why the open review's decision clock cannot be extended now, or None (once per
+        review, and only while a review is open: domain/review_extension.py)."""
+        s = self.s
+        review = s.review
+        if review is None or self.finished:
+            return f"no review is open: the case is {s.status}"
+        if review.extended_days or review.label in s.extended_reviews:
+            return f"the {review.kind} review's decision clock was already extended once"
+        return None
+
+    def extend_review(self, inp: ExtendReviewInput) -> tuple[ExtendReviewResult, list[Effect]]:
+        """A reviewer extends the open review's decision clock by ``days`` (CMS-0057-F).
+
+        The decision clock and its escalation move with it (an escalated review whose new
+        escalation time is still ahead is no longer escalated); the extension is a decision
+        row of kind ``review_extension`` and a notice to the prescriber."""
+        self._begin(inp.reviewer_id)
+        s = self.s
+        refusal = self.extension_refusal()
+        review = s.review
+        if refusal is None and review is not None:
+            try:
+                due = extend_review_clock(review.due_at, inp.days, already_extended=False)
+            except ExtensionRefused as err:
+                refusal = str(err)
+        if refusal is not None or review is None:
+            return ExtendReviewResult(
+                accepted=False,
+                status=s.status,
+                reason=refusal or "no review is open",
+                policy_ref=REF_CLOCKS,
+                review_kind=review.kind if review else None,
+            ), self._done()
+        label = review.label or review.kind
+        review.due_at = due
+        review.extended_days = inp.days
+        review.escalate_at = max(self.now, due - timedelta(hours=self.config.escalate_before_hours))
+        review.overdue = False
+        if review.escalate_at > self.now:
+            self._set_escalated(False)
+        s.extended_reviews.append(label)
+        self._record(
+            REVIEW_EXTENSION,
+            EXTENDED,
+            False,
+            reviewer=inp.reviewer_id,
+            rationale=inp.reason,
+            extends_review=label,
+            due_at=due,
+        )
+        self._log(
+            "review_extended",
+            f"{review.kind} review decision clock extended by {inp.days} d to {due.isoformat()}",
+            REF_CLOCKS,
+            inp.reviewer_id,
+        )
+        self._notify(
+            "review_extended",
+            {
+                "stage": review.kind,
+                "days": inp.days,
+                "due_by": due.isoformat(),
+                "reason": inp.reason,
+                "reviewer_id": inp.reviewer_id,
+                "policy_ref": REF_CLOCKS,
+            },
+            n=len(s.extended_reviews),
+        )
+        self._changed()
+        return ExtendReviewResult(
+            accepted=True,
+            status=s.status,
+            reason=f"{review.kind} review's decision clock extended by {inp.days} days",
+            policy_ref=REF_CLOCKS,
+            review_kind=review.kind,
+            days=inp.days,
+            due_at=due,
         ), self._done()
 
     def appeal(self, inp: AppealInput) -> tuple[AppealResult, list[Effect]]:
@@ -1575,6 +1772,7 @@ class CaseAggregate:
             pend_deadline=s.pend_deadline,
             review_kind=s.review.kind if s.review else None,
             review_due=s.review.due_at if s.review else None,
+            review_extended_days=s.review.extended_days if s.review else 0,
             escalated=s.escalated,
             appeal_deadline=s.appeal_deadline,
             period_index=s.period_index if period else None,

@@ -14,7 +14,7 @@ from datetime import date, datetime
 from typing import Any
 
 from domain.clinical_event import ClinicalEvent
-from domain.decision import Decision
+from domain.decision import Authorization, Decision
 
 
 @dataclass(frozen=True)
@@ -35,6 +35,11 @@ class RecordDecision:
     trace_from_key: str | None = None
     policy_id: str = "unknown"
     policy_version: str = "unknown"
+    # What a reviewer's approval granted (the engine's terms, or fewer: issue #16).
+    granted: Authorization | None = None
+    # kind review_extension: the review it extends and its new decision deadline.
+    extends_review: str | None = None
+    due_at: datetime | None = None
 
 
 @dataclass(frozen=True)

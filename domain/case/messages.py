@@ -15,6 +15,9 @@ validator before it reaches history):
 - ``decide_review``: ``ReviewDecisionInput`` -> ``ReviewDecisionResult``
 - ``request_renewal``: ``RenewalRequestInput`` -> ``RenewalResult`` (Section IV)
 - ``extend_period``: ``ExtendPeriodInput`` -> ``ExtendPeriodResult``
+- ``extend_review``: ``ExtendReviewInput`` -> ``ExtendReviewResult``: a reviewer extends
+  the open review's decision clock once, by 1 to 14 days, with a reason (issue #17);
+  its validator refuses a second extension or a case with no open review
 - ``appeal``: ``AppealInput`` -> ``AppealResult``
 - ``withdraw``: ``WithdrawInput`` -> ``WithdrawResult``
 - ``record_clinical_event``: ``ClinicalEventMessage`` -> ``ClinicalEventResult``; its
@@ -52,6 +55,7 @@ from domain.case.state import LogEntry, NoticeRecord, StatusChange
 from domain.claim import ClaimAnswer, ClaimLine
 from domain.clinical_event import ClinicalEvent
 from domain.decision import Reason
+from domain.review_extension import ReviewExtensionRequest
 from domain.strict import JsonInt
 
 # ---------------------------------------------------------------------------
@@ -123,11 +127,21 @@ class ProvideInfoResult(UpdateOutcome):
 
 
 class ReviewDecision(BaseModel):
-    """A clinical reviewer's decision on the review the case waits for."""
+    """A clinical reviewer's decision on the review the case waits for.
+
+    An approval may grant less than the engine's terms: a shorter period
+    (``period_end``, Section I) and/or fewer units (``authorized_units``,
+    Section II), never more than the policy allows. A pend names the facts
+    the reviewer needs (``missing_facts``: the request's dotted field paths,
+    CONTRACT.md); without them the engine's missing facts are asked for.
+    """
 
     determination: Literal["approve", "deny", "pend"]
     rationale: str = ""
     track: str | None = None
+    period_end: date | None = None
+    authorized_units: JsonInt | None = Field(default=None, ge=1)
+    missing_facts: list[str] = Field(default_factory=list, max_length=20)
 
 
 class ReviewDecisionInput(ReviewDecision):
@@ -137,6 +151,12 @@ class ReviewDecisionInput(ReviewDecision):
 class ReviewDecisionResult(UpdateOutcome):
     determination: str | None = None
     review_kind: str | None = None
+    # An approval: the period and units granted (what the reviewer set, or the engine's).
+    period_start: date | None = None
+    period_end: date | None = None
+    authorized_units: int | None = None
+    # A pend: the facts asked for.
+    missing_facts: list[str] = Field(default_factory=list)
 
 
 class RenewalRequest(BaseModel):
@@ -181,6 +201,21 @@ class ExtendPeriodInput(ExtendPeriod):
 
 class ExtendPeriodResult(UpdateOutcome):
     period_end: date | None = None
+
+
+class ExtendReview(ReviewExtensionRequest):
+    """A reviewer extends the open review's decision clock: ``days`` (1..14) and ``reason``
+    (domain/review_extension.py; CMS-0057-F). Once per review."""
+
+
+class ExtendReviewInput(ExtendReview):
+    reviewer_id: str = Field(min_length=1)
+
+
+class ExtendReviewResult(UpdateOutcome):
+    review_kind: str | None = None
+    days: int | None = None
+    due_at: datetime | None = None
 
 
 class Appeal(BaseModel):
@@ -236,6 +271,7 @@ class CaseStatusView(BaseModel):
     pend_deadline: datetime | None = None
     review_kind: str | None = None
     review_due: datetime | None = None
+    review_extended_days: int = 0
     escalated: bool = False
     appeal_deadline: datetime | None = None
     period_index: int | None = None
@@ -321,6 +357,9 @@ __all__ = [
     "ExtendPeriod",
     "ExtendPeriodInput",
     "ExtendPeriodResult",
+    "ExtendReview",
+    "ExtendReviewInput",
+    "ExtendReviewResult",
     "FirstDecisionResult",
     "HistoryView",
     "PeriodView",

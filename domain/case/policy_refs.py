@@ -1,7 +1,7 @@
 """Policy references and reasons as the case records and sends them.
 
 The sections cited in the case's log and notices (POLICY.md: Section I
-authorization tracks, Section IV renewal, Decision clocks and appeals, Claims
+authorization tracks, Section II units, Section IV renewal, Decision clocks and appeals, Claims
 run-out; CONTRACT.md, Clinical event, for event dates and retractions) and the
 engine's reasons as notice payloads.
 """
@@ -13,6 +13,7 @@ from typing import Any
 from domain.decision import Reason
 
 REF_PERIOD = "I"
+REF_UNITS = "II"
 REF_RENEWAL = "IV"
 REF_CLOCKS = "Decision clocks and appeals"
 REF_RUN_OUT = "Claims against an authorization (claims run-out)"

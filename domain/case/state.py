@@ -109,6 +109,10 @@ class PendingReview(BaseModel):
     trace_key: str | None = None  # the decision row that holds the recommendation's trace
     reasons: list[Reason] = Field(default_factory=list)
     overdue: bool = False
+    # A reviewer extended the decision clock (issue #17): by these days, once per review.
+    extended_days: int = 0
+    # Which review this is, as the decisions table names it: initial, appeal, renewal:<n>.
+    label: str = ""
 
 
 class DiscontinuedFrom(BaseModel):
@@ -189,6 +193,9 @@ class CaseState(BaseModel):
     denied_by: str | None = None
     appeal_deadline: datetime | None = None
     appeals_used: int = 0
+    # The reviews whose decision clock was extended (``PendingReview.label``): once each
+    # (domain/review_extension.py; migration 0007 refuses a second row for the same one).
+    extended_reviews: list[str] = Field(default_factory=list)
     renewal_pending_info: dict[str, Any] | None = None
 
     notices_sent: list[str] = Field(default_factory=list)

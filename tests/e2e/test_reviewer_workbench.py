@@ -19,6 +19,7 @@ import os
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -128,7 +129,7 @@ def _reviewer_approves_in_the_browser(url: str, escalated: str, calm: str) -> di
     """The browser part of the first test (blocking selenium, run in a thread)."""
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
-    from selenium.webdriver.support.ui import Select
+    from selenium.webdriver.support.ui import Select, WebDriverWait
 
     shots = os.environ.get("WORKBENCH_SCREENSHOTS")
     seen: dict[str, Any] = {}
@@ -164,7 +165,8 @@ def _reviewer_approves_in_the_browser(url: str, escalated: str, calm: str) -> di
             "Consolidation after first CR; multiagent backbone documented in the chart."
         )
         Select(browser.find_element(By.ID, "f-track")).select_by_value("consolidation")
-        browser.find_element(By.CSS_SELECTOR, ".decide button[type=submit]").click()
+        browser.find_element(By.CSS_SELECTOR, 'form[action$="/decision"] button').click()
+        WebDriverWait(browser, 30).until(lambda b: "decided=" in b.current_url)
         seen["after"] = browser.find_element(By.TAG_NAME, "main").text
         seen["after_url"] = browser.current_url
     finally:
@@ -325,4 +327,86 @@ async def test_posts_without_the_sessions_csrf_token_are_refused(bench):
     assert (await bench.status(case_id)).review_kind == "initial"
     assert not await bench.pool.fetchval(
         "SELECT count(*) FROM decisions WHERE case_id = $1 AND NOT automated", case_id
+    )
+
+
+async def test_a_reviewer_extends_the_clock_once_then_approves_fewer_units(bench):
+    case_id = await bench.submit()
+    view = await bench.wait(case_id, lambda v: v.review_kind == "initial")
+    due = view.review_due
+    assert due is not None
+    # The API: bad days or no reason are 422 naming the field; nothing changes.
+    for body, field in (({"days": 15, "reason": "x"}, "days"), ({"days": 3}, "reason")):
+        r = await bench.api("POST", f"/cases/{case_id}/review/extension", "rph-ana", json=body)
+        assert r.status_code == 422 and field in r.text, r.text
+    r = await bench.api(
+        "POST", f"/cases/{case_id}/review/extension", "intake-desk", json={"days": 3, "reason": "x"}
+    )
+    assert r.status_code == 403
+
+    async with httpx.AsyncClient(base_url=bench.url, timeout=60) as ana:
+        csrf = await _login(ana, "rph-ana")
+        page = await ana.get(f"/workbench/cases/{case_id}")
+        assert 'for="f-ext-days"' in page.text and 'for="f-authorized_units"' in page.text
+        no_csrf = await ana.post(
+            f"/workbench/cases/{case_id}/review/extension", data={"days": "3", "reason": "x"}
+        )
+        assert no_csrf.status_code == 403
+        r = await ana.post(
+            f"/workbench/cases/{case_id}/review/extension",
+            data={"csrf_token": csrf, "days": "3", "reason": "waiting for the marrow report"},
+        )
+        assert r.status_code == 303, r.text
+        page = await ana.get(r.headers["location"])
+        assert "(extended by 3 days)" in page.text and "cannot be extended again" in page.text
+        assert (await bench.status(case_id)).review_due == due + timedelta(days=3)
+        again = await bench.api(
+            "POST", f"/cases/{case_id}/review/extension", "rph-ana",
+            json={"days": 1, "reason": "more"},
+        )  # fmt: skip
+        assert again.status_code == 409 and "already extended" in again.text
+        row = await bench.pool.fetchrow(
+            "SELECT reviewer_id, extends_review FROM decisions "
+            "WHERE case_id = $1 AND kind = 'review_extension'",
+            case_id,
+        )
+        assert (row["reviewer_id"], row["extends_review"]) == ("rph-ana", "initial")
+
+        too_many = await ana.post(
+            f"/workbench/cases/{case_id}/decision",
+            data={
+                "csrf_token": csrf,
+                "determination": "approve",
+                "rationale": "one cycle first",
+                "track": "consolidation",
+                "authorized_units": "999999",
+            },
+        )
+        assert too_many.status_code == 409 and "Section II" in too_many.text
+        r = await ana.post(
+            f"/workbench/cases/{case_id}/decision",
+            data={
+                "csrf_token": csrf,
+                "determination": "approve",
+                "rationale": "one cycle first",
+                "track": "consolidation",
+                "authorized_units": "100",
+            },
+        )
+        assert r.status_code == 303, r.text
+    view = await bench.wait(case_id, lambda v: v.status == "active")
+    assert view.status == "active" and view.units_authorized == 100
+    units = await bench.pool.fetchval(
+        "SELECT units_authorized FROM authorizations WHERE case_id = $1", case_id
+    )
+    granted = await bench.pool.fetchval(
+        "SELECT granted FROM decisions WHERE case_id = $1 AND kind = 'review'", case_id
+    )
+    assert units == 100 and granted["authorized_units"] == 100
+    assert (
+        await bench.pool.fetchval(
+            "SELECT count(*) FROM notifications WHERE case_id = $1 AND kind = 'review_extended'",
+            case_id,
+        )
+        == 1
     )
