@@ -408,8 +408,11 @@ def extension_form(form: dict[str, Any]) -> tuple[ReviewExtensionBody | None, di
     return ReviewExtensionBody(days=int(days), reason=reason), {}
 
 
-@router.post("/cases/{case_id}/decision", name="workbench_decide")
-async def workbench_decide(request: Request, case_id: str) -> Response:
+async def _reviewer_post(
+    request: Request, action: str
+) -> tuple[Session, dict[str, str]] | Response:
+    """A reviewer's form post: a live session (401), the session's CSRF token (403) and a
+    role that may ``action`` (403); else the session and the form's text fields."""
     session = await _session(request)
     if session is None:
         return problem(request, 401, "Your session has ended: log in again.")
@@ -417,16 +420,21 @@ async def workbench_decide(request: Request, case_id: str) -> Response:
     if not csrf_matches(session.csrf_token, raw.get("csrf_token")):
         log.warning("workbench post without a valid csrf token", subject=session.principal.subject)
         return problem(request, 403, "The form's security token is missing or stale.", session)
-    who = session.principal
-    if not may_decide(who):
-        roles = ", ".join(who.role_names) or "none"
+    if not may_decide(session.principal):
+        roles = ", ".join(session.principal.role_names) or "none"
         return problem(
-            request,
-            403,
-            f"Roles {roles} may not decide a review (needs reviewer or admin).",
-            session,
+            request, 403, f"Roles {roles} may not {action} (needs reviewer or admin).", session
         )
-    form = {k: v for k, v in raw.items() if isinstance(v, str)}
+    return session, {k: v for k, v in raw.items() if isinstance(v, str)}
+
+
+@router.post("/cases/{case_id}/decision", name="workbench_decide")
+async def workbench_decide(request: Request, case_id: str) -> Response:
+    checked = await _reviewer_post(request, "decide a review")
+    if isinstance(checked, Response):
+        return checked
+    session, form = checked
+    who = session.principal
     try:
         case_id = deps.case_id(case_id)
         tracks = await case_page.case_tracks(deps.cases(request), case_id, deps.policies(request))
@@ -464,23 +472,11 @@ async def workbench_decide(request: Request, case_id: str) -> Response:
 async def workbench_extend_review(request: Request, case_id: str) -> Response:
     """Extend the open review's decision clock once (1-14 days, a reason): the same path
     as ``POST /cases/{id}/review/extension`` (one audit row, one decision row, one notice)."""
-    session = await _session(request)
-    if session is None:
-        return problem(request, 401, "Your session has ended: log in again.")
-    raw = await request.form()
-    if not csrf_matches(session.csrf_token, raw.get("csrf_token")):
-        log.warning("workbench post without a valid csrf token", subject=session.principal.subject)
-        return problem(request, 403, "The form's security token is missing or stale.", session)
+    checked = await _reviewer_post(request, "extend a review")
+    if isinstance(checked, Response):
+        return checked
+    session, form = checked
     who = session.principal
-    if not may_decide(who):
-        roles = ", ".join(who.role_names) or "none"
-        return problem(
-            request,
-            403,
-            f"Roles {roles} may not extend a review (needs reviewer or admin).",
-            session,
-        )
-    form = {k: v for k, v in raw.items() if isinstance(v, str)}
     try:
         case_id = deps.case_id(case_id)
     except ApiError as err:
