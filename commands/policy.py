@@ -12,9 +12,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from datetime import date
 from typing import Any
 
+from commands.report import iso_date
 from domain.policy import Policy, load_policy
 from domain.policy_diff import SECTIONS, Change, diff_policies, show, summary
 
@@ -115,13 +115,6 @@ def diff(args: argparse.Namespace) -> int:
     return 0
 
 
-def _date(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"not an ISO date (YYYY-MM-DD): {text!r}") from exc
-
-
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     group = sub.add_parser("policy", help="Policy revisions: what changed and whom it affects.")
     commands = group.add_subparsers(dest="policy_command", metavar="COMMAND")
@@ -153,7 +146,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="the policy to compare with (default: the policy file in force for the drug)",
     )
     parser.add_argument(
-        "--since", type=_date, metavar="DATE", help="also closed cases received on or after DATE"
+        "--since", type=iso_date, metavar="DATE", help="also closed cases received on or after DATE"
     )
     out = parser.add_mutually_exclusive_group()
     out.add_argument("--json", action="store_true", help="print JSON instead of tables")

@@ -403,7 +403,8 @@ def _since(text: str) -> date | datetime:
         ) from exc
 
 
-def _date(text: str) -> date:
+def iso_date(text: str) -> date:
+    """An argparse type: a day as YYYY-MM-DD (also ``priorauth policy impact --since``)."""
     try:
         return date.fromisoformat(text)
     except ValueError as exc:
@@ -422,13 +423,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.add_argument(
         "--from",
         dest="from_",
-        type=_date,
+        type=iso_date,
         required=True,
         metavar="DATE",
         help="first day (inclusive, UTC) of final initial determinations",
     )
     parser.add_argument(
-        "--to", type=_date, required=True, metavar="DATE", help="last day (inclusive, UTC)"
+        "--to", type=iso_date, required=True, metavar="DATE", help="last day (inclusive, UTC)"
     )
     out = parser.add_mutually_exclusive_group()
     out.add_argument("--json", action="store_true", help="print JSON instead of a table")
