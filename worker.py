@@ -79,7 +79,6 @@ def _build(
         *evaluation.activities(),
         *store.activities(),
         *ledger.activities(),
-        *notifier.activities(),
         *outbox.activities(),
     ]
     return activities, dispatchers

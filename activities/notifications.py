@@ -1,7 +1,9 @@
 """The notifications outbox: every notice written once, then delivered once.
 
 DESIGN.md, Persistence; POLICY.md, Decision clocks and appeals (escalations,
-appeal rights). ``send_notification``:
+appeal rights). A notice is written by ``write`` (inside the case's transaction,
+``CaseOutbox.write_effects``) and delivered by ``deliver`` (the worker's outbox
+dispatcher); ``send_notification`` does both in one call, for tests and tools:
 
 1. inserts the notice under its ``key`` (``ON CONFLICT (key) DO NOTHING``),
    with the text rendered by :mod:`activities.notice_text` under the case's
@@ -11,10 +13,10 @@ appeal rights). ``send_notification``:
    sets a lease (``lease_until``). Only one attempt can hold it, so two
    concurrent attempts never both send. A lease left by a worker that died
    expires and the next attempt takes the row over;
-3. delivers through the channel, retrying inside the activity with
+3. delivers through the channel, retrying with
    exponential backoff (``backoff_base * 2**(n-1)`` seconds, capped at
-   ``backoff_max``; heartbeating in between). Each attempt is counted in the
-   row, so a restarted activity continues the count instead of starting over;
+   ``backoff_max``). Each attempt is counted in the row, so a restarted
+   delivery continues the count instead of starting over;
 4. marks the row ``sent`` (``sent_at``, ``attempts``); a later call finds it
    sent and delivers nothing. After ``max_attempts`` failed attempts, or a
    refusal that will not change (HTTP 4xx), the row is ``failed`` and the
@@ -25,14 +27,14 @@ Delivery is at least once towards the receiver only in one case: the worker
 dies after the channel succeeded and before the row was marked; the webhook's
 ``Idempotency-Key`` header lets the receiver drop that repeat.
 
-After its own notice, ``send_notification`` runs the notifier's *followers*
-(``NoticeFollower``): what else a notice sets off, each idempotent since a
-retried activity runs them again. The FHIR door's subscriptions are one
+After its own notice, the notifier runs its *followers* (``NoticeFollower``):
+what else a notice sets off, each idempotent since a retried delivery runs them
+again. The FHIR door's subscriptions are one
 (:mod:`activities.fhir_subscriptions`: a decision of a case that waited writes
 one outbox row per matching subscription and delivers each through a second
 ``Notifier`` on the rest-hook channel, with the same attempts and backoff).
 
-Infrastructure errors (PostgreSQL) propagate, so Temporal retries the activity.
+Infrastructure errors (PostgreSQL) propagate, so the caller retries.
 A notice whose row is leased by another live attempt raises a retryable
 ``ApplicationError`` (type ``NoticeInFlight``); the retry finds it sent.
 """
@@ -40,8 +42,8 @@ A notice whose row is leased by another live attempt raises a retryable
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
-from typing import Any, Protocol
+from collections.abc import Sequence
+from typing import Protocol
 
 import asyncpg
 import structlog
@@ -126,9 +128,6 @@ class Notifier:
         self._lease = lease_seconds
         self._followers = list(followers)
 
-    def activities(self) -> list[Callable[..., Any]]:
-        return [self.send_notification]
-
     def backoff(self, attempt: int) -> float:
         """Seconds to wait after failed attempt number ``attempt`` (1-based)."""
         delay: float = min(self._backoff_max, self._backoff_base * 2 ** (attempt - 1))
@@ -138,9 +137,10 @@ class Notifier:
     def channel_name(self) -> str:
         return self._channel.name
 
-    @activity.defn
     async def send_notification(self, inp: NotificationInput) -> NotificationResult:
-        """Write the notice to the outbox (once per key) and deliver it (once)."""
+        """Write the notice to the outbox (once per key), deliver it (once) and run its
+        followers: in one call, for tests and tools; cases write their notices through
+        ``CaseOutbox.write_effects`` and the worker's dispatcher delivers them."""
         await self.write(self._pool, inp)
         result = await self.deliver(inp.key)
         await self.follow(inp)
