@@ -23,6 +23,13 @@ from workflows.authorization import AuthorizationWorkflow as W
 BLINCYTO_WORDS = ("Blincyto", "blinatumomab", "J9039", "980", "42 ")
 
 
+def blincyto_words(text: str, case_id: str) -> list[str]:
+    """Blincyto's words and numbers in ``text``, the case's own id left out (its random
+    hex may end in "42" or hold "980")."""
+    text = text.replace(case_id, "").replace(case_id.removeprefix("pa-"), "")
+    return [word for word in BLINCYTO_WORDS if word in text]
+
+
 @pytest.fixture
 def policies(monkeypatch) -> PolicyRegistry:
     return serving(monkeypatch, both_policies())
@@ -76,14 +83,14 @@ async def test_a_testomab_request_is_decided_under_the_testomab_policy(cases, db
     assert notice.startswith("Testomab prior authorization approved")
     assert "Units authorized (HCPCS J9999, 1 unit = 10 mcg): 1500 for the period" in notice
     assert "at most 500 in any 28 consecutive days (policy Section II)" in notice
-    assert not [word for word in BLINCYTO_WORDS if word in notice]
+    assert not blincyto_words(notice, handle.id)
 
     description = await handle.describe()
     summary = await description.static_summary() or ""
     details = await description.static_details() or ""
     assert summary.startswith("Testomab PA ")
     assert TESTOMAB in details and TESTOMAB_REF in details
-    assert not [word for word in BLINCYTO_WORDS if word in summary + details]
+    assert not blincyto_words(summary + details, handle.id)
 
 
 async def test_one_member_keeps_a_window_per_drug_through_the_workflow(cases, db_pool):
