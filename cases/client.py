@@ -22,8 +22,8 @@ this call started it (201, not 200; the SDK does not say) is in the answer:
 the case counts the ``first_decision`` calls it receives, and the one that came
 with its start is the first (``FirstDecisionResult.first_submission``). Only
 when the answer does not come in time (a worker down or slow) is it read from
-the case's memo instead, one ``describe``: each submission writes a fresh token
-there, and only the one that started the case finds its own.
+the case's input instead (its history's first event): each submission sends a
+fresh token in it, and only the one that started the case finds its own.
 """
 
 from __future__ import annotations
@@ -117,9 +117,6 @@ QUERY_ATTEMPT = timedelta(seconds=5)
 #: How long a submission waits for the first decision; after it, the answer is the
 #: started case as ``received`` (a slow or absent worker), never an error.
 FIRST_DECISION_WAIT = timedelta(seconds=30)
-#: The memo key of the submission that started the case, read only when its first decision
-#: did not come in time (see the module's docstring).
-SUBMISSION_MEMO = "submission"
 
 
 @dataclass(frozen=True)
@@ -304,18 +301,17 @@ class CaseClient:
         Update-with-start on ``first_decision``: no polling, and one call — its
         answer says whether this submission started the case. A case that has not
         decided within ``wait`` (default FIRST_DECISION_WAIT) is answered as
-        ``received`` (whether this call started it then read from the memo); a case
+        ``received`` (whether this call started it then read from the case's input); a case
         that has already ended answers with its status.
         """
         case_id, inp, options = self._start(request, member_ref, config, submitted_by)
         token = uuid.uuid4().hex
         start = WithStartWorkflowOperation(
             W.run,
-            inp,
+            inp.model_copy(update={"submission": token}),
             id=case_id,
             task_queue=self.task_queue,
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-            memo={SUBMISSION_MEMO: token},
             **options,
         )
         try:
@@ -348,15 +344,18 @@ class CaseClient:
         return Submission(case_id, created, None)
 
     async def _started_by(self, case_id: str, token: str) -> bool | None:
-        """Whether the submission holding ``token`` started the case (None: no case)."""
+        """Whether the submission holding ``token`` started the case (None: no case): the
+        token in the input of the case's run (a continued run carries it on)."""
         try:
-            desc = await self.handle(case_id).describe()
+            async for event in self.handle(case_id).fetch_history_events(page_size=1):
+                started = event.workflow_execution_started_event_attributes
+                [inp] = await self.client.data_converter.decode(started.input.payloads, [CaseInput])
+                return bool(cast(CaseInput, inp).submission == token)
         except RPCError as exc:
             if exc.status == RPCStatusCode.NOT_FOUND:
                 return None
             raise errors.rpc_error(exc) from None
-        memo = await desc.memo()
-        return memo.get(SUBMISSION_MEMO) == token
+        return None
 
     # ------------------------------------------------------------- updates
 

@@ -38,6 +38,9 @@ class CaseInput(BaseModel):
     # client from the request's drug and day of receipt; None in cases started before:
     # the policy of the request's drug, else the Blincyto policy.
     policy_ref: str | None = None
+    # The token of the submission that started the case (``CaseClient.submit``): read
+    # back only when that submission's answer did not come in time.
+    submission: str | None = None
 
 
 class CaseResult(BaseModel):
