@@ -68,12 +68,13 @@ def _build(
     notifier = Notifier(
         pool, make_channel(settings), policies, max_attempts=attempts, followers=[subscriptions]
     )
-    decisions = CaseDecisions(evaluation, store)
     # The outbox's deliveries, from the worker: the cases' notices, and the FHIR
     # subscriptions' rows a follower left owed (its worker died mid-delivery).
     dispatcher = OutboxDispatcher(pool, notifier)
     dispatchers = [dispatcher, OutboxDispatcher(pool, rest_hook)]
     outbox = CaseOutbox(pool, store, notifier, dispatcher)
+    # A decision writes its notices and projection in its own row's transaction.
+    decisions = CaseDecisions(evaluation, store, pool, outbox)
     activities = [
         *decisions.activities(),
         *evaluation.activities(),

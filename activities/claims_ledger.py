@@ -24,8 +24,8 @@ gives it what the ledger knows, in ONE transaction:
 4. ``adjudicate`` decides; one write inserts the line with its answer and,
    when it moved units, sets ``authorizations.units_paid`` to the case's new
    total, so the case's record follows every paid line without a projection
-   of its own (``CaseStore.project_authorization`` takes the same total under
-   the same member lock).
+   of its own (the ledger is the only writer of ``units_paid`` once the record
+   exists: ``CaseStore.project_in`` never overwrites it).
 
 Five round trips in all, with BEGIN and COMMIT.
 

@@ -1,15 +1,20 @@
-"""A decision in one step: read what it needs, evaluate, record (DESIGN.md, How data flows, 3-4).
+"""A decision in one step: read what it needs, evaluate, record, write what follows
+(DESIGN.md, How data flows, 3-4).
 
-The case's hot path: before, a decision ran three activities the server
-dispatched (the member's history, the evaluation, the decision row) before it
-was known. ``decide_request`` does all three as one local activity — the
-member's prior cycles (Section I, prior therapy) for a first decision, the
-engine's decision (Section III), the decision row (append-only, keyed by its
+The case's hot path: a decision once ran three activities the server dispatched
+(the member's history, the evaluation, the decision row) and then a local one for
+its notices and projection. ``decide_request`` is now the one local activity of a
+first decision: the member's prior cycles (Section I, prior therapy), the engine's
+decision (Section III), the decision row (append-only, keyed by its
 ``decision_key``: a retry records nothing twice, and answers with the decision on
 record, so a workflow task lost after the write acts on the same decision and
-writes its notices under the same keys) — and returns the decision without its
-trace (the row holds it). ``decide_renewal`` does the same for a
-renewal (Section IV). Notices follow through the outbox, after.
+writes its notices under the same keys) and — in the row's transaction, when the
+workflow sends the case (``CaseWrites``) — the notices and the projection that
+follow: ``writes_after`` takes the decision into the case with the same pure step
+the workflow takes next (``CaseAggregate.on_evaluation``), and the result carries
+their digest, which the workflow checks (``activities/case_writes.py``). It returns
+the decision without its trace (the row holds it). ``decide_renewal`` evaluates
+and records a renewal (Section IV); its notices follow through the outbox.
 
 Each row keeps the facts it was decided on — the request (with the facts
 merged so far; a renewal's: merged with the renewal's changed facts) and the
@@ -23,10 +28,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import asyncpg
 from temporalio import activity
 
+from activities.case_writes import digest, next_projection, notice_of
 from activities.evaluation import EvaluationActivities
 from activities.models import (
+    CaseEffectsInput,
+    CaseWrites,
     DecideRenewalInput,
     DecideRequestInput,
     DecideRequestResult,
@@ -34,7 +43,12 @@ from activities.models import (
     MemberHistoryInput,
     RecordDecisionInput,
 )
+from activities.outbox import CaseOutbox
 from activities.store import CaseStore
+from domain.case.aggregate import CaseAggregate
+from domain.case.asks import EvaluationAsk
+from domain.case.effects import Notify, Project
+from domain.case.track_terms import TrackTerms
 from domain.decision import Decision, PolicyRef
 from domain.renewal import RenewalDecision
 from domain.request import PARequest
@@ -66,58 +80,115 @@ def _row(
     )
 
 
+def writes_after(
+    inp: DecideRequestInput,
+    case: CaseWrites,
+    decision: Decision,
+    terms: TrackTerms | None,
+    prior_cycles: int,
+) -> CaseEffectsInput:
+    """What the case writes once it takes ``decision``: the same pure step the workflow
+    takes next (``CaseAggregate.on_evaluation``), on a copy of the case as the decision
+    found it, at the workflow's time; the notices it owed before, the new ones and its
+    projection (when owed before, or changed by the decision)."""
+    state = case.state  # the activity's own: decoded from its input for each attempt
+    aggregate = CaseAggregate(state, case.config, case.member_ref).at(case.server_now)
+    ask = EvaluationAsk(
+        kind=inp.record.kind,
+        decision_key=inp.record.decision_key,
+        request=inp.evaluation.request,
+        as_of=inp.evaluation.as_of,
+        prior_cycles=inp.evaluation.prior_cycles,
+        allow_automatic_denial=inp.evaluation.allow_automatic_denial,
+        read_history=inp.member_ref is not None,
+        actor=inp.record.actor,
+        decided_at=inp.record.decided_at,
+        policy_ref=inp.evaluation.policy_ref,
+    )
+    _, effects = aggregate.on_evaluation(ask, decision, terms, prior_cycles)
+    notices = [*case.notices, *(notice_of(e, state) for e in effects if isinstance(e, Notify))]
+    project = case.project or any(isinstance(e, Project) for e in effects)
+    projection = next_projection(state, case.member_ref, aggregate.now) if project else None
+    return CaseEffectsInput(notices=notices, projection=projection)
+
+
 class CaseDecisions:
     """The engine's decisions on a case, each evaluated and recorded in one activity."""
 
-    def __init__(self, evaluation: EvaluationActivities, store: CaseStore) -> None:
+    def __init__(
+        self,
+        evaluation: EvaluationActivities,
+        store: CaseStore,
+        pool: asyncpg.Pool,
+        outbox: CaseOutbox,
+    ) -> None:
         self._evaluation = evaluation
         self._store = store
+        self._pool = pool
+        self._outbox = outbox
 
     def activities(self) -> list[Callable[..., Any]]:
         return [self.decide_request, self.decide_renewal]
 
     @activity.defn
     async def decide_request(self, inp: DecideRequestInput) -> DecideRequestResult:
-        """Section III on the request (after the member's prior cycles), recorded once."""
+        """Section III on the request (after the member's prior cycles), recorded once;
+        with ``inp.case``, the notices and the projection that follow, in one transaction."""
         evaluation = inp.evaluation
-        if inp.member_ref is not None:
-            history = await self._store.member_history(
-                MemberHistoryInput(
-                    member_ref=inp.member_ref,
-                    exclude_case_id=inp.record.case_id,
-                    policy_ref=evaluation.policy_ref,
+        async with self._pool.acquire() as conn:
+            if inp.member_ref is not None:
+                history = await self._store.member_history(
+                    MemberHistoryInput(
+                        member_ref=inp.member_ref,
+                        exclude_case_id=inp.record.case_id,
+                        policy_ref=evaluation.policy_ref,
+                    ),
+                    conn,
                 )
-            )
-            stated = evaluation.request.therapy.prior_blinatumomab_cycles or 0
-            evaluation = evaluation.model_copy(
-                update={"prior_cycles": max(stated, history.prior_cycles)}
-            )
-        result = self._evaluation.evaluate_request(evaluation)
-        decision: Decision = result.decision
-        prior_cycles = evaluation.prior_cycles
-        recorded = await self._store.record_decision(
-            _row(
-                inp.record,
-                evaluation.request,
-                decision.determination,
-                decision.policy,
-                decision=decision,
-                prior_cycles=prior_cycles,
-            )
-        )
-        if not recorded.inserted:
-            # A retry (the workflow task that ran this attempt was lost after the row,
-            # and maybe its notices, were written): the decision on record is the
-            # answer, so the case acts on it again, its notices under the same keys.
-            stored = await self._store.recorded_decision(inp.record.decision_key)
-            if stored is not None:
-                decision, counted = stored
-                result = self._evaluation.terms_of(evaluation, decision)
-                prior_cycles = counted if counted is not None else prior_cycles
+                stated = evaluation.request.therapy.prior_blinatumomab_cycles or 0
+                evaluation = evaluation.model_copy(
+                    update={"prior_cycles": max(stated, history.prior_cycles)}
+                )
+            result = self._evaluation.evaluate_request(evaluation)
+            decision: Decision = result.decision
+            prior_cycles = evaluation.prior_cycles
+            async with conn.transaction():
+                recorded = await self._store.record_decision_in(
+                    conn,
+                    _row(
+                        inp.record,
+                        evaluation.request,
+                        decision.determination,
+                        decision.policy,
+                        decision=decision,
+                        prior_cycles=prior_cycles,
+                    ),
+                )
+                if not recorded.inserted:
+                    # A retry (the workflow task that ran this attempt was lost after the
+                    # row, and maybe its notices, were written): the decision on record is
+                    # the answer, so the case acts on it again, its notices under the same
+                    # keys.
+                    stored = await self._store.recorded_decision(inp.record.decision_key, conn)
+                    if stored is not None:
+                        decision, counted = stored
+                        result = self._evaluation.terms_of(evaluation, decision)
+                        prior_cycles = counted if counted is not None else prior_cycles
+                decided = decision.model_copy(update={"trace": None})
+                writes = (
+                    writes_after(inp, inp.case, decided, result.terms, prior_cycles)
+                    if inp.case is not None
+                    else None
+                )
+                if writes is not None:
+                    await self._outbox.write_in(conn, writes)
+        if writes is not None:
+            self._outbox.written(writes)
         return DecideRequestResult(
-            decision=decision.model_copy(update={"trace": None}),
+            decision=decided,
             terms=result.terms,
             prior_cycles=prior_cycles,
+            written=digest(writes.notices, writes.projection) if writes is not None else None,
         )
 
     @activity.defn

@@ -12,6 +12,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from domain.case.config import CaseConfig
+from domain.case.state import CaseState
 from domain.case.track_terms import CyclePlan, TrackTerms
 from domain.claim import ClaimAnswer, ClaimLine
 from domain.clinical_event import ClinicalEvent
@@ -253,6 +255,24 @@ class DecisionRecordContext(BaseModel):
     decided_at: datetime
 
 
+class CaseWrites(BaseModel):
+    """The case as the decision finds it, for the writes that follow the decision.
+
+    The activity takes the decision into a copy of the case (the pure aggregate, at
+    the workflow's time ``server_now``) and writes the notices and the projection that
+    come of it — with ``notices`` and the projection the case already owed — in the
+    decision row's transaction; the workflow takes the same decision into the case
+    itself and checks the digest of the writes (``DecideRequestResult.written``).
+    """
+
+    state: CaseState
+    config: CaseConfig
+    member_ref: str
+    server_now: datetime
+    notices: list[NotificationInput] = Field(default_factory=list)
+    project: bool = False
+
+
 class DecideRequestInput(BaseModel):
     """Evaluate a request (Section III) and record the decision, in one step.
 
@@ -264,15 +284,20 @@ class DecideRequestInput(BaseModel):
     evaluation: EvaluateRequestInput
     record: DecisionRecordContext
     member_ref: str | None = None
+    # Set: also write what the case writes after the decision (its notices and its
+    # projection), in the decision row's transaction (``CaseWrites``).
+    case: CaseWrites | None = None
 
 
 class DecideRequestResult(BaseModel):
     """The decision (its trace is in its row, not here), its track's terms, the prior
-    cycles it was decided with."""
+    cycles it was decided with; ``written``: the digest of the notices and projection
+    written with it (``activities.case_writes.digest``), None when none were asked."""
 
     decision: Decision
     terms: TrackTerms | None = None
     prior_cycles: int = 0
+    written: str | None = None
 
 
 class DecideRenewalInput(BaseModel):

@@ -28,6 +28,7 @@ from typing import Any
 
 import asyncpg
 import structlog
+from asyncpg.pool import PoolConnectionProxy
 from temporalio import activity
 
 from activities.models import CaseEffectsInput, CaseEffectsResult, NotificationInput
@@ -147,12 +148,22 @@ class CaseOutbox:
     @activity.defn
     async def write_effects(self, inp: CaseEffectsInput) -> CaseEffectsResult:
         """The case's notices into the outbox and its projection, in one transaction."""
-        projected = False
         async with self._pool.acquire() as conn, conn.transaction():
-            for notice in inp.notices:
-                await self._notifier.write(conn, notice)
-            if inp.projection is not None:
-                projected = await self._store.project_in(conn, inp.projection)
+            result = await self.write_in(conn, inp)
+        self.written(inp)
+        return result
+
+    async def write_in(self, conn: PoolConnectionProxy, inp: CaseEffectsInput) -> CaseEffectsResult:
+        """The writes of ``write_effects`` in the caller's transaction (a decision's:
+        ``CaseDecisions.decide_request``); call ``written`` once it commits."""
+        for notice in inp.notices:
+            await self._notifier.write(conn, notice)
+        projected = False
+        if inp.projection is not None:
+            projected = await self._store.project_in(conn, inp.projection)
+        return CaseEffectsResult(notices_written=len(inp.notices), projected=projected)
+
+    def written(self, inp: CaseEffectsInput) -> None:
+        """The writes committed: the dispatcher delivers their notices now."""
         if inp.notices and self._dispatcher is not None:
             self._dispatcher.wake()
-        return CaseEffectsResult(notices_written=len(inp.notices), projected=projected)

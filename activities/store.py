@@ -14,10 +14,13 @@ activities freely:
   ``domain.decision_facts``, and the prior cycles counted), which
   ``priorauth policy impact`` re-decides;
 - ``authorizations`` holds one row per case, replaced only by a projection
-  with a greater ``version``. Its ``units_paid`` is the ledger's: the sum of
-  the case's ``claim_lines``, read under the member's lock (the claims ledger
-  sets it with each paid line, in the line's own transaction), so the case
-  need not project itself after every claim;
+  with a greater ``version``. Its ``units_paid`` is the ledger's: the first
+  projection of a case inserts the sum of its ``claim_lines`` (none yet: a
+  case answers claim lines only once it has decided, and its decision writes
+  the projection with the decision row), and from then on only the claims
+  ledger writes it, with each paid line, under the member's lock and in the
+  line's own transaction; a projection never overwrites it, so the case need
+  not project itself after every claim nor take the ledger's lock;
 - ``clinical_events`` holds one row per case + event id ("repeated event ids
   are ignored", CONTRACT.md), with the subject of the system that sent it.
 
@@ -38,7 +41,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeAlias
 
 import asyncpg
 import structlog
@@ -47,7 +50,6 @@ from pydantic import TypeAdapter
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities.locks import MEMBER_LOCK
 from activities.models import (
     AuthorizationProjection,
     ClinicalEventInput,
@@ -64,6 +66,9 @@ from domain.policy_registry import PolicyRegistry
 log = structlog.get_logger(__name__)
 
 _REASONS = TypeAdapter(list[Reason])
+
+#: Where a write runs: the pool (its own transaction) or the caller's connection.
+Executor: TypeAlias = asyncpg.Pool | PoolConnectionProxy
 
 _INSERT_DECISION = """
 INSERT INTO decisions (
@@ -103,7 +108,6 @@ ON CONFLICT (case_id) DO UPDATE SET
     renewals_used = EXCLUDED.renewals_used,
     cycles_started = EXCLUDED.cycles_started,
     units_authorized = EXCLUDED.units_authorized,
-    units_paid = EXCLUDED.units_paid,
     period_end = EXCLUDED.period_end,
     escalated = EXCLUDED.escalated,
     received_at = EXCLUDED.received_at,
@@ -146,14 +150,16 @@ class CaseStore:
     def activities(self) -> list[Callable[..., Any]]:
         return [self.record_decision, self.project_authorization, self.record_clinical_event]
 
-    async def member_history(self, inp: MemberHistoryInput) -> MemberHistory:
+    async def member_history(
+        self, inp: MemberHistoryInput, conn: Executor | None = None
+    ) -> MemberHistory:
         """The cycles the member's other cases on the same drug reached (Section I, "Prior
         therapy").
 
         Not an activity: read inside ``CaseDecisions.decide_request``, the one local
-        activity of a decision.
+        activity of a decision (on its connection ``conn``).
         """
-        cycles = await self._pool.fetchval(
+        cycles = await (conn or self._pool).fetchval(
             """
             SELECT GREATEST(
                 COALESCE(max(COALESCE((periods->0->>'first_cycle')::int, 1) - 1
@@ -169,9 +175,11 @@ class CaseStore:
         )
         return MemberHistory(prior_cycles=cycles)
 
-    async def recorded_decision(self, decision_key: str) -> tuple[Decision, int | None] | None:
+    async def recorded_decision(
+        self, decision_key: str, conn: Executor | None = None
+    ) -> tuple[Decision, int | None] | None:
         """The decision a row holds, and the prior cycles it counted (None: no such row)."""
-        row = await self._pool.fetchrow(
+        row = await (conn or self._pool).fetchrow(
             "SELECT decision, prior_cycles FROM decisions WHERE decision_key = $1", decision_key
         )
         if row is None or row["decision"] is None:
@@ -180,16 +188,20 @@ class CaseStore:
 
     @activity.defn
     async def record_decision(self, inp: RecordDecisionInput) -> RecordResult:
-        """Append one decision (Section III; appeals and reviews alike), once per key.
+        """Append one decision (Section III; appeals and reviews alike), once per key."""
+        return await self.record_decision_in(self._pool, inp)
+
+    async def record_decision_in(self, conn: Executor, inp: RecordDecisionInput) -> RecordResult:
+        """``record_decision`` on ``conn`` (the caller's transaction, or the pool).
 
         When ``reasons`` or ``trace`` are not given separately they are taken
         from the decision itself, else the trace from the row ``trace_from_key``
         names, so every row carries its reasons and the trace it rests on.
         """
-        # JSON text from pydantic's own serializer (the decision holds its whole trace:
-        # tens of kB a row), not a dict through json.dumps.
+        # JSON text from pydantic's own serializer, not a dict through json.dumps. The
+        # trace (tens of kB) is kept once, in its own column: not again in the decision.
         d = inp.decision
-        decision = d.model_dump_json() if d is not None else None
+        decision = d.model_dump_json(exclude={"trace"}) if d is not None else None
         if inp.reasons:
             reasons = json.dumps(inp.reasons)
         elif d is not None:
@@ -200,7 +212,7 @@ class CaseStore:
             trace: str | None = json.dumps(inp.trace)
         else:
             trace = d.trace.model_dump_json() if d is not None and d.trace is not None else None
-        row_id = await self._pool.fetchval(
+        row_id = await conn.fetchval(
             _INSERT_DECISION,
             inp.decision_key,
             inp.case_id,
@@ -248,10 +260,6 @@ class CaseStore:
         """The projection, inside the caller's transaction (``CaseOutbox.write_effects``).
         The row names the case's policy and the version it runs under (``policy_ref``)."""
         policy = self._policy(inp.policy_ref)
-        # The ledger's lock: no paid line commits between the sum and the write.
-        await conn.execute(
-            "SELECT pg_advisory_xact_lock($1, hashtext($2))", MEMBER_LOCK, inp.member_ref
-        )
         written = await conn.fetchval(
             _UPSERT_AUTHORIZATION,
             inp.case_id,

@@ -9,8 +9,10 @@ activities and commands. Where a status transition or a clock lives:
 ``domain/case/transitions.py`` and ``domain/case/deadlines.py``.
 
 A first decision is one local activity (``CaseDecisions.decide_request``: the
-member's history, the engine, the decision row), and so is a renewal's; a
-claim line is one local activity of the claims ledger. What a message leaves
+member's history, the engine, the decision row, and — in the row's transaction
+— the notices and the projection that follow, from the same pure step on a copy
+of the case; the workflow checks their digest), and so is a renewal's; a claim
+line is one local activity of the claims ledger. What any other message leaves
 to write — its notices and the case's projection — is one more local activity
 (``CaseOutbox.write_effects``: one transaction, the notices into the outbox),
 in the same workflow task; the worker's outbox dispatcher delivers the notices.
@@ -31,6 +33,7 @@ from temporalio.exceptions import ActivityError, ApplicationError
 with workflow.unsafe.imports_passed_through():
     from pydantic import ValidationError
 
+    from activities.case_writes import digest, next_projection, notice_of, period_terms
     from activities.claims_ledger import ClaimsLedger
     from activities.decisions import CaseDecisions
     from activities.evaluation import EvaluationActivities
@@ -38,6 +41,7 @@ with workflow.unsafe.imports_passed_through():
         AdjudicateClaimInput,
         AuthorizationProjection,
         CaseEffectsInput,
+        CaseWrites,
         ClinicalEventInput,
         DecideRenewalInput,
         DecideRequestInput,
@@ -45,7 +49,6 @@ with workflow.unsafe.imports_passed_through():
         EvaluateRequestInput,
         GrantTermsInput,
         NotificationInput,
-        PeriodTerms,
         RecordDecisionInput,
     )
     from activities.outbox import CaseOutbox
@@ -379,61 +382,16 @@ class AuthorizationWorkflow:
 
     def _queue_notice(self, effect: Notify) -> None:
         """Notices are written to the outbox after the message, with the projection, in
-        one local activity (``_write_effects``); the worker's dispatcher delivers them in
-        order. The outbox is unique on the key."""
-        self._outbox.append(
-            NotificationInput(
-                key=effect.key,
-                case_id=self.case.s.case_id,
-                kind=effect.kind,  # type: ignore[arg-type]  # the aggregate's kinds
-                recipient=effect.recipient,
-                payload=effect.payload,
-                actor=effect.actor,
-                policy_ref=self.case.s.policy_ref,
-            )
-        )
+        one local activity (``_write_effects``; a decision's: with the decision row); the
+        worker's dispatcher delivers them in order. The outbox is unique on the key."""
+        self._outbox.append(notice_of(effect, self.case.s))
 
     def _quiet(self) -> bool:
         """No handler running: the run may end or continue as new (after its writes)."""
         return workflow.all_handlers_finished()
 
-    def _period_terms(self) -> list[PeriodTerms]:
-        return [
-            PeriodTerms(
-                start=p.start,
-                end=p.end,
-                kind=p.kind,
-                cycles=p.cycles,
-                authorized_units=p.authorized_units,
-                first_cycle=p.first_cycle,
-            )
-            for p in self.case.s.periods
-        ]
-
     def _projection(self) -> AuthorizationProjection:
-        s = self.case.s
-        s.projection_version += 1
-        period = s.period
-        return AuthorizationProjection(
-            case_id=s.case_id,
-            request_id=s.request.request_id,
-            member_ref=self._input.member_ref,
-            version=s.projection_version,
-            status=s.status,
-            track=s.track,
-            path=s.path,
-            line_of_business=s.request.line_of_business,
-            urgency=s.request.urgency,
-            periods=self._period_terms(),
-            renewals_used=s.renewals_used,
-            cycles_started=s.cycles_started,
-            units_authorized=s.units_authorized,
-            period_end=period.end if period else None,
-            escalated=s.escalated,
-            received_at=s.request.received_at,
-            updated_at=self.case.now,
-            policy_ref=s.policy_ref,
-        )
+        return next_projection(self.case.s, self._input.member_ref, self.case.now)
 
     async def _write_effects(self) -> None:
         """The notices queued and the projection (if due), in one local activity and one
@@ -455,8 +413,17 @@ class AuthorizationWorkflow:
     # ------------------------------------------------------------------ asks
 
     async def _evaluate(self, kind: str, actor: str | None) -> str:
-        """The engine's decision, evaluated and recorded in one local activity."""
+        """The engine's decision, evaluated and recorded in one local activity — which
+        also writes the notices and the projection that follow (``CaseWrites``)."""
         ask = self._at().evaluation(kind, actor)
+        writes = CaseWrites(
+            state=self.case.s,
+            config=self._input.config,
+            member_ref=self._input.member_ref,
+            server_now=workflow.now(),
+            notices=list(self._outbox),
+            project=self._project_pending,
+        )
         try:
             result = await workflow.execute_local_activity_method(
                 CaseDecisions.decide_request,
@@ -476,6 +443,7 @@ class AuthorizationWorkflow:
                         decided_at=ask.decided_at,
                     ),
                     member_ref=self._input.member_ref if ask.read_history else None,
+                    case=writes,
                 ),
                 start_to_close_timeout=SHORT,
                 local_retry_threshold=LOCAL_RETRY_THRESHOLD,
@@ -483,12 +451,33 @@ class AuthorizationWorkflow:
             )
         except ActivityError as err:
             det, effects = self._at().on_evaluation(ask, None, failure=str(err.cause or err))
-        else:
-            det, effects = self._at().on_evaluation(
-                ask, result.decision, result.terms, result.prior_cycles
-            )
+            await self._apply(effects)
+            return det
+        # The case as the activity took it: at the time it was asked.
+        case = self.case.at(writes.server_now)
+        det, effects = case.on_evaluation(ask, result.decision, result.terms, result.prior_cycles)
         await self._apply(effects)
+        self._take_written(result.written)
         return det
+
+    def _take_written(self, written: str | None) -> None:
+        """The decision's activity wrote the notices and projection the case now owes
+        (the same digest): they are done. Otherwise the case writes its own after
+        (``_write_effects``), as it does after any other message.
+
+        ``written`` None: the activity wrote nothing (a case recorded by an older
+        worker, whose decision activity did not; its history replays as it ran)."""
+        if written is None:
+            return
+        projection = self._projection() if self._project_pending else None
+        if digest(self._outbox, projection) == written:
+            self._outbox = []
+            self._project_pending = False
+        else:
+            workflow.logger.warning(
+                "the decision's writes differ from the case's; writing the case's",
+                extra={"case": self.case.s.case_id},
+            )
 
     async def _renew(self, facts: dict[str, Any], actor: str | None) -> RenewalResult:
         """Section IV: decided on the case's facts with the changed facts merged over them."""
@@ -588,7 +577,7 @@ class AuthorizationWorkflow:
                     case_id=s.case_id,
                     member_ref=self._input.member_ref,
                     line=line,
-                    periods=self._period_terms(),
+                    periods=period_terms(s),
                     death_date=s.death_date,
                     discontinued_date=s.discontinued_date,
                     withdrawn_on=s.withdrawn_on,

@@ -164,11 +164,12 @@ async def test_after_a_case_with_every_write_retried_postgres_alone_tells_it_onc
     store = CaseStore(db_pool, default_registry())
     notifier = Notifier(db_pool, channel, default_registry(), backoff_base=0.01)
     dispatcher = OutboxDispatcher(db_pool, notifier, poll_seconds=0.1)
+    outbox = CaseOutbox(db_pool, store, notifier, dispatcher)
     stored = [
-        *CaseDecisions(evaluation, store).activities(),
+        *CaseDecisions(evaluation, store, db_pool, outbox).activities(),
         *store.activities(),
         *ClaimsLedger(db_pool, default_registry()).activities(),
-        *CaseOutbox(db_pool, store, notifier, dispatcher).activities(),
+        *outbox.activities(),
     ]
     activities = [
         *evaluation.activities(),

@@ -358,5 +358,19 @@ async def test_a_line_of_a_case_with_no_record_yet_is_counted_when_the_record_is
     assert await _units_paid_of_case(db_pool) == 35
 
 
+async def test_a_later_projection_leaves_units_paid_to_the_ledger(ledger, db_pool):
+    """Once the record exists only the ledger writes ``units_paid`` (with each paid line,
+    under the member's lock): a projection, which takes no lock, never writes it."""
+    store = CaseStore(db_pool, default_registry())
+    await store.project_authorization(projection(version=1))
+    await ledger.adjudicate_claim(claim_input(claim_line("CLM-A", units=35)))
+    await db_pool.execute("UPDATE authorizations SET units_paid = 7")  # a stand-in value
+
+    await store.project_authorization(projection(version=2, status="completed"))
+
+    row = await db_pool.fetchrow("SELECT version, status, units_paid FROM authorizations")
+    assert (row["version"], row["status"], row["units_paid"]) == (2, "completed", 7)
+
+
 async def _units_paid_of_case(pool, case_id="pa-REQ-1") -> int:
     return await pool.fetchval("SELECT units_paid FROM authorizations WHERE case_id = $1", case_id)

@@ -13,6 +13,7 @@ from datetime import date
 
 import asyncpg
 
+from activities.channels import LogChannel
 from activities.decisions import CaseDecisions
 from activities.evaluation import EvaluationActivities
 from activities.models import (
@@ -21,6 +22,8 @@ from activities.models import (
     DecisionRecordContext,
     EvaluateRequestInput,
 )
+from activities.notifications import Notifier
+from activities.outbox import CaseOutbox
 from activities.store import CaseStore
 from domain.decision_facts import request_of
 from domain.engine import choose
@@ -118,7 +121,8 @@ async def test_no_decision_row_trace_or_reason_holds_a_date_of_birth(db_pool):
     day (A0; P0-MIN, P0-MAX), never the date of birth it was computed from."""
     registry = default_registry()
     store = CaseStore(db_pool, registry)
-    decisions = CaseDecisions(EvaluationActivities(registry), store)
+    outbox = CaseOutbox(db_pool, store, Notifier(db_pool, LogChannel(), registry))
+    decisions = CaseDecisions(EvaluationActivities(registry), store, db_pool, outbox)
     cases = {
         "PHI-ADULT": request("adult_mrd", {"member.date_of_birth": DOB.isoformat()}),
         "PHI-UNDERAGE": request("adult_rr", {**MAINTENANCE, "member.date_of_birth": born(10)}),
@@ -168,8 +172,9 @@ async def test_no_decision_row_trace_or_reason_holds_a_date_of_birth(db_pool):
         for r in await db_pool.fetch("SELECT decision_key, decision, trace, reasons FROM decisions")
     }
     adult_row = by_key["pa-PHI-ADULT:initial:1"]
-    for trace in (adult_row["trace"], adult_row["decision"]["trace"]):
-        assert _node(trace, "A0")["value"] == {"years": 55}  # the facts are there
+    # The trace is kept once, in its column; the decision JSON does not repeat it.
+    assert adult_row["decision"].get("trace") is None
+    assert _node(adult_row["trace"], "A0")["value"] == {"years": 55}  # the facts are there
     assert _node(by_key["pa-PHI-ADULT:renewal:1"]["trace"], "A0")["value"] == {"years": 56}
     child = by_key["pa-PHI-CHILD:initial:1"]["trace"]
     assert _node(child, "P0-MIN")["value"] == {"years": 5, "months": 63}

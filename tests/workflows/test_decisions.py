@@ -316,11 +316,14 @@ async def test_of_concurrent_submissions_of_one_request_exactly_one_is_the_first
     assert {(a.case_id, a.status) for a in answers} == {(f"pa-{request.request_id}", "active")}
 
 
-async def test_a_decision_is_local_activities_only_its_notice_in_the_outbox(cases, db_pool):
-    """The hot path: no activity the server dispatches, before the decision or after it;
-    the notice is written into the outbox with the projection (one local activity) and
-    delivered by the worker's outbox dispatcher."""
-    from temporalio.api.enums.v1 import EventType
+async def test_a_decision_is_one_local_activity_that_writes_its_notice_and_projection(
+    cases, db_pool
+):
+    """The hot path: no activity the server dispatches, before the decision or after it,
+    and one local activity in all — ``decide_request`` records the decision and, in the
+    same transaction, the approval notice into the outbox and the case's projection; the
+    worker's outbox dispatcher delivers the notice."""
+    import json
 
     handle = await cases.start()
     assert (await handle.query(W.status)).status in ("received", "active")
@@ -331,10 +334,20 @@ async def test_a_decision_is_local_activities_only_its_notice_in_the_outbox(case
         for e in events
         if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
     ]
-    markers = [e for e in events if e.event_type == EventType.EVENT_TYPE_MARKER_RECORDED]
+    local = [
+        json.loads(e.marker_recorded_event_attributes.details["data"].payloads[0].data)
+        for e in events
+        if e.event_type == EventType.EVENT_TYPE_MARKER_RECORDED
+    ]
     assert scheduled == []
-    assert len(markers) == 2  # decide_request, then write_effects (notice + projection)
+    assert [m["activity_type"] for m in local] == ["decide_request"]
     assert (await handle.query(W.status)).status == "active"
+    row = await db_pool.fetchrow(
+        "SELECT status, version FROM authorizations WHERE case_id = $1", handle.id
+    )
+    assert (row["status"], row["version"]) == ("active", 1)
+    kinds = await db_pool.fetch("SELECT kind FROM notifications WHERE case_id = $1", handle.id)
+    assert [k["kind"] for k in kinds] == ["approval"]
     sent = "SELECT count(*) FROM notifications WHERE case_id = $1 AND status = 'sent'"
     for _ in range(200):  # the worker's dispatcher delivers it (10 s at most)
         if await db_pool.fetchval(sent, handle.id):
