@@ -4,10 +4,10 @@ Pure builders, shared by the two places that write them (DESIGN.md, Persistence)
 the workflow, which queues them for ``CaseOutbox.write_effects``, and
 ``CaseDecisions.decide_request``, which writes a decision's notices and projection
 in the decision row's own transaction, so a decision is one local activity. Both
-build from the same case state with the same code, and ``digest`` lets the
-workflow check that what the activity wrote is what it would write: if the two
-ever differ, the workflow writes its own (notices are unique on their key, a
-projection only replaces an older version).
+build from the same case state with the same code at the same (recorded) time,
+and ``digest`` lets the workflow check that what the activity wrote is what it
+would write; a difference is logged, never acted on with a command (the next
+message's projection replaces this one; notices are unique on their key).
 """
 
 from __future__ import annotations

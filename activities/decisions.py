@@ -189,6 +189,7 @@ class CaseDecisions:
             terms=result.terms,
             prior_cycles=prior_cycles,
             written=digest(writes.notices, writes.projection) if writes is not None else None,
+            server_now=inp.case.server_now if inp.case is not None else None,
         )
 
     @activity.defn

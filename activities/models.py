@@ -262,7 +262,9 @@ class CaseWrites(BaseModel):
     the workflow's time ``server_now``) and writes the notices and the projection that
     come of it — with ``notices`` and the projection the case already owed — in the
     decision row's transaction; the workflow takes the same decision into the case
-    itself and checks the digest of the writes (``DecideRequestResult.written``).
+    itself, at the time recorded with the answer, and checks the digest of the writes
+    (``DecideRequestResult.written``). The activity takes ``state`` as its own (it is
+    decoded afresh for each attempt; an in-process caller passes a copy).
     """
 
     state: CaseState
@@ -292,12 +294,15 @@ class DecideRequestInput(BaseModel):
 class DecideRequestResult(BaseModel):
     """The decision (its trace is in its row, not here), its track's terms, the prior
     cycles it was decided with; ``written``: the digest of the notices and projection
-    written with it (``activities.case_writes.digest``), None when none were asked."""
+    written with it (``activities.case_writes.digest``), None when none were asked;
+    ``server_now``: the workflow time they were computed at (``CaseWrites.server_now``),
+    recorded here so a replay takes the decision into the case at that same time."""
 
     decision: Decision
     terms: TrackTerms | None = None
     prior_cycles: int = 0
     written: str | None = None
+    server_now: datetime | None = None
 
 
 class DecideRenewalInput(BaseModel):

@@ -453,31 +453,37 @@ class AuthorizationWorkflow:
             det, effects = self._at().on_evaluation(ask, None, failure=str(err.cause or err))
             await self._apply(effects)
             return det
-        # The case as the activity took it: at the time it was asked.
-        case = self.case.at(writes.server_now)
+        if result.written is None or result.server_now is None:
+            # A history recorded before the decision wrote what follows it: the case
+            # writes its notices and projection itself after (``_write_effects``).
+            det, effects = self._at().on_evaluation(
+                ask, result.decision, result.terms, result.prior_cycles
+            )
+            await self._apply(effects)
+            return det
+        # The case takes the decision as the activity did: at the time recorded with it
+        # (a replay may see another workflow time here, e.g. after a query-only task).
+        case = self.case.at(result.server_now)
         det, effects = case.on_evaluation(ask, result.decision, result.terms, result.prior_cycles)
         await self._apply(effects)
         self._take_written(result.written)
         return det
 
-    def _take_written(self, written: str | None) -> None:
-        """The decision's activity wrote the notices and projection the case now owes
-        (the same digest): they are done. Otherwise the case writes its own after
-        (``_write_effects``), as it does after any other message.
-
-        ``written`` None: the activity wrote nothing (a case recorded by an older
-        worker, whose decision activity did not; its history replays as it ran)."""
-        if written is None:
-            return
+    def _take_written(self, written: str) -> None:
+        """The decision's activity wrote the notices and projection the case now owes:
+        they are done, whatever the digest says — no command depends on it, so a later
+        change to what a notice says can never make a recorded history replay
+        differently. The digest is checked and a difference logged (none is expected:
+        a local activity runs this worker's code, on the case as it was asked, at the
+        recorded time); the next message's projection replaces this one."""
         projection = self._projection() if self._project_pending else None
-        if digest(self._outbox, projection) == written:
-            self._outbox = []
-            self._project_pending = False
-        else:
+        if digest(self._outbox, projection) != written:
             workflow.logger.warning(
-                "the decision's writes differ from the case's; writing the case's",
+                "the decision's writes differ from the case's",
                 extra={"case": self.case.s.case_id},
             )
+        self._outbox = []
+        self._project_pending = False
 
     async def _renew(self, facts: dict[str, Any], actor: str | None) -> RenewalResult:
         """Section IV: decided on the case's facts with the changed facts merged over them."""

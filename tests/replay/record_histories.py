@@ -2,7 +2,7 @@
 
     .venv/bin/python tests/replay/record_histories.py [--out DIR] [--only TAG ...]
 
-Runs five cases through the real workflow and activities on the time-skipping
+Runs six cases through the real workflow and activities on the time-skipping
 test server (and an embedded PostgreSQL), the way ``priorauth simulate`` does,
 and writes every run of each as ``<workflow id>.run<n>.json``
 (``WorkflowHistory.to_json()``, plain payloads: no codec) under
@@ -15,6 +15,8 @@ tests/replay/histories/:
 - review-appeal: sent to review, denied by a reviewer, appealed, approved by
   another reviewer;
 - withdrawn: approved, a claim, withdrawn, a claim after the withdrawal refused;
+- decision-writes: as pend-info, recorded once decisions wrote their own notices
+  and projection (the branch the five others, older, do not take);
 - run-out: expired unrenewed, late claims paid and denied (CARC 29) in its claims
   run-out, the run-out's end, a claim after it (examples/scenarios/claims_run_out.json).
 
@@ -32,7 +34,10 @@ activity (``write_effects``, the notices into the outbox; no ``send_notification
 activity), its search attributes one upsert per turn of the run loop, and the hot
 path's local activities carry no summary (no deployment running cases).
 ``--only TAG`` records just those cases (a new one) and leaves the others' files
-as they are.
+as they are: decision-writes (pend, facts, approval, as pend-info) was added so,
+when a decision's local activity came to write its notices and projection
+itself (``CaseWrites``; the five above replay through the older branch, where the
+workflow writes them after).
 
 Every person in them is synthetic ("Test Member", "Test Prescriber"): the
 histories are committed in clear.
@@ -106,6 +111,7 @@ def scenarios() -> dict[str, dict[str, Any]]:
         "REVIEW-APPEAL": _synthetic(_example("review_deny_appeal"), "REVIEW-APPEAL"),
         "WITHDRAWN": _synthetic(_example("withdrawn"), "WITHDRAWN"),
         "RUN-OUT": _synthetic(_example("claims_run_out"), "RUN-OUT"),
+        "DECISION-WRITES": _synthetic(_example("pend_then_info"), "DECISION-WRITES"),
     }
 
 
@@ -116,6 +122,7 @@ EXPECTED = {
     "REVIEW-APPEAL": {"status": "active", "renewals_used": 0, "runs": 1},
     "WITHDRAWN": {"status": "withdrawn", "renewals_used": 0, "runs": 1},
     "RUN-OUT": {"status": "expired", "renewals_used": 0, "runs": 1},
+    "DECISION-WRITES": {"status": "active", "renewals_used": 0, "runs": 1},
 }
 
 

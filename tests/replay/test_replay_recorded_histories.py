@@ -29,6 +29,7 @@ RECORDED = {
     "pa-REPLAY-REVIEW-APPEAL.run1.json",
     "pa-REPLAY-WITHDRAWN.run1.json",
     "pa-REPLAY-RUN-OUT.run1.json",
+    "pa-REPLAY-DECISION-WRITES.run1.json",
 }
 
 
