@@ -46,7 +46,6 @@ from activities.models import (
 from activities.outbox import CaseOutbox
 from activities.store import CaseStore
 from domain.case.aggregate import CaseAggregate
-from domain.case.asks import EvaluationAsk
 from domain.case.effects import Notify, Project
 from domain.case.track_terms import TrackTerms
 from domain.decision import Decision, PolicyRef
@@ -93,19 +92,7 @@ def writes_after(
     projection (when owed before, or changed by the decision)."""
     state = case.state  # the activity's own: decoded from its input for each attempt
     aggregate = CaseAggregate(state, case.config, case.member_ref).at(case.server_now)
-    ask = EvaluationAsk(
-        kind=inp.record.kind,
-        decision_key=inp.record.decision_key,
-        request=inp.evaluation.request,
-        as_of=inp.evaluation.as_of,
-        prior_cycles=inp.evaluation.prior_cycles,
-        allow_automatic_denial=inp.evaluation.allow_automatic_denial,
-        read_history=inp.member_ref is not None,
-        actor=inp.record.actor,
-        decided_at=inp.record.decided_at,
-        policy_ref=inp.evaluation.policy_ref,
-    )
-    _, effects = aggregate.on_evaluation(ask, decision, terms, prior_cycles)
+    _, effects = aggregate.on_evaluation(inp.ask(), decision, terms, prior_cycles)
     notices = [*case.notices, *(notice_of(e, state) for e in effects if isinstance(e, Notify))]
     project = case.project or any(isinstance(e, Project) for e in effects)
     projection = next_projection(state, case.member_ref, aggregate.now) if project else None

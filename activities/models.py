@@ -8,10 +8,11 @@ so histories recorded by older code still decode.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from pydantic import BaseModel, Field
 
+from domain.case.asks import EvaluationAsk
 from domain.case.config import CaseConfig
 from domain.case.state import CaseState
 from domain.case.track_terms import CyclePlan, TrackTerms
@@ -289,6 +290,45 @@ class DecideRequestInput(BaseModel):
     # Set: also write what the case writes after the decision (its notices and its
     # projection), in the decision row's transaction (``CaseWrites``).
     case: CaseWrites | None = None
+
+    @classmethod
+    def of(
+        cls, ask: EvaluationAsk, case_id: str, member_ref: str, case: CaseWrites | None
+    ) -> DecideRequestInput:
+        """The input for the case's ask (``CaseAggregate.evaluation``)."""
+        return cls(
+            evaluation=EvaluateRequestInput(
+                request=ask.request,
+                as_of=ask.as_of,
+                prior_cycles=ask.prior_cycles,
+                allow_automatic_denial=ask.allow_automatic_denial,
+                policy_ref=ask.policy_ref,
+            ),
+            record=DecisionRecordContext(
+                decision_key=ask.decision_key,
+                case_id=case_id,
+                kind=cast(DecisionKind, ask.kind),  # "initial" or "info"
+                actor=ask.actor,
+                decided_at=ask.decided_at,
+            ),
+            member_ref=member_ref if ask.read_history else None,
+            case=case,
+        )
+
+    def ask(self) -> EvaluationAsk:
+        """The case's ask this input was made of (``of``)."""
+        return EvaluationAsk(
+            kind=self.record.kind,
+            decision_key=self.record.decision_key,
+            request=self.evaluation.request,
+            as_of=self.evaluation.as_of,
+            prior_cycles=self.evaluation.prior_cycles,
+            allow_automatic_denial=self.evaluation.allow_automatic_denial,
+            read_history=self.member_ref is not None,
+            actor=self.record.actor,
+            decided_at=self.record.decided_at,
+            policy_ref=self.evaluation.policy_ref,
+        )
 
 
 class DecideRequestResult(BaseModel):

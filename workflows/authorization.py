@@ -46,7 +46,6 @@ with workflow.unsafe.imports_passed_through():
         DecideRenewalInput,
         DecideRequestInput,
         DecisionRecordContext,
-        EvaluateRequestInput,
         GrantTermsInput,
         NotificationInput,
         RecordDecisionInput,
@@ -427,24 +426,7 @@ class AuthorizationWorkflow:
         try:
             result = await workflow.execute_local_activity_method(
                 CaseDecisions.decide_request,
-                DecideRequestInput(
-                    evaluation=EvaluateRequestInput(
-                        request=ask.request,
-                        as_of=ask.as_of,
-                        prior_cycles=ask.prior_cycles,
-                        allow_automatic_denial=ask.allow_automatic_denial,
-                        policy_ref=ask.policy_ref,
-                    ),
-                    record=DecisionRecordContext(
-                        decision_key=ask.decision_key,
-                        case_id=self.case.s.case_id,
-                        kind=kind,  # type: ignore[arg-type]  # "initial" or "info"
-                        actor=ask.actor,
-                        decided_at=ask.decided_at,
-                    ),
-                    member_ref=self._input.member_ref if ask.read_history else None,
-                    case=writes,
-                ),
+                DecideRequestInput.of(ask, self.case.s.case_id, self._input.member_ref, writes),
                 start_to_close_timeout=SHORT,
                 local_retry_threshold=LOCAL_RETRY_THRESHOLD,
                 retry_policy=RETRY,

@@ -21,8 +21,6 @@ from activities.models import (
     AuthorizationProjection,
     CaseWrites,
     DecideRequestInput,
-    DecisionRecordContext,
-    EvaluateRequestInput,
     NotificationInput,
 )
 from domain.case.effects import Notify, Project
@@ -31,29 +29,14 @@ from tests.unit.case_harness import POLICY, RECEIVED, Case
 
 def _as_the_workflow_asks(case: Case) -> tuple[object, DecideRequestInput]:
     ask = case.agg.evaluation("initial", "intake-1")
-    inp = DecideRequestInput(
-        evaluation=EvaluateRequestInput(
-            request=ask.request,
-            as_of=ask.as_of,
-            prior_cycles=ask.prior_cycles,
-            allow_automatic_denial=ask.allow_automatic_denial,
-            policy_ref=ask.policy_ref,
-        ),
-        record=DecisionRecordContext(
-            decision_key=ask.decision_key,
-            case_id=case.s.case_id,
-            kind="initial",
-            actor=ask.actor,
-            decided_at=ask.decided_at,
-        ),
+    writes = CaseWrites(
+        state=case.s.model_copy(deep=True),
+        config=case.agg.config,
         member_ref=case.agg.member_ref,
-        case=CaseWrites(
-            state=case.s.model_copy(deep=True),
-            config=case.agg.config,
-            member_ref=case.agg.member_ref,
-            server_now=RECEIVED,
-        ),
+        server_now=RECEIVED,
     )
+    inp = DecideRequestInput.of(ask, case.s.case_id, case.agg.member_ref, writes)
+    assert inp.ask() == ask  # the activity takes the very ask the case made
     return ask, inp
 
 
