@@ -16,13 +16,12 @@ import asyncio
 from datetime import UTC, datetime
 
 from temporalio.api.enums.v1 import EventType
-from temporalio.worker import Replayer
 
 import worker
 from cases.client import CaseClient
 from examples.example_requests import parequest
 from infra.settings import Settings
-from workflows import WORKFLOWS
+from tests.replaying import replay_failure
 from workflows.authorization import AuthorizationWorkflow as W
 
 
@@ -74,13 +73,7 @@ async def test_a_case_queried_during_its_first_decision_replays_and_decides_once
         await handle.terminate(reason="test done")
 
     assert _query_only_first_task(history)
-    replayer = Replayer(
-        workflows=WORKFLOWS,
-        data_converter=client.data_converter,
-        workflow_runner=worker.workflow_runner(),
-    )
-    result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
-    assert result.replay_failure is None
+    assert await replay_failure(history, client.data_converter) is None
     writes = await db_pool.fetchrow(
         "SELECT (SELECT count(*) FROM notifications WHERE case_id = $1) AS notices,"
         " (SELECT version FROM authorizations WHERE case_id = $1) AS version",

@@ -21,7 +21,6 @@ from temporalio.api.common.v1 import Payloads, WorkflowExecution
 from temporalio.api.enums.v1 import EventType
 from temporalio.api.workflowservice.v1 import SignalWorkflowExecutionRequest
 from temporalio.client import Client, WorkflowHandle
-from temporalio.worker import Replayer
 
 import worker
 from cases.client import CaseClient
@@ -31,7 +30,7 @@ from examples import example_requests
 from infra.codec import ENCODING, WORKFLOW_ID_METADATA, format_key, generate_key
 from infra.settings import Settings
 from tests.case_status import wait_for_status
-from workflows import WORKFLOWS
+from tests.replaying import replay_failure
 from workflows.authorization import AuthorizationWorkflow
 
 pytestmark = pytest.mark.slow
@@ -115,13 +114,7 @@ async def test_a_history_is_bound_to_its_case_and_replays_under_the_strict_codec
     assert len(encrypted) > 5
     assert {p.metadata.get(WORKFLOW_ID_METADATA) for p in encrypted} == {case.case_id.encode()}
 
-    replayer = Replayer(
-        workflows=WORKFLOWS,
-        data_converter=client.data_converter,
-        workflow_runner=worker.workflow_runner(),
-    )
-    result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
-    assert result.replay_failure is None
+    assert await replay_failure(history, client.data_converter) is None
 
 
 async def test_a_ciphertext_moved_to_another_case_and_a_plain_signal_are_refused(
