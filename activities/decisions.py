@@ -46,6 +46,7 @@ from activities.models import (
 from activities.outbox import CaseOutbox
 from activities.store import CaseStore
 from domain.case.aggregate import CaseAggregate
+from domain.case.asks import EvaluationAsk
 from domain.case.effects import Notify, Project
 from domain.case.track_terms import TrackTerms
 from domain.decision import Decision, PolicyRef
@@ -80,8 +81,8 @@ def _row(
 
 
 def writes_after(
-    inp: DecideRequestInput,
     case: CaseWrites,
+    ask: EvaluationAsk,
     decision: Decision,
     terms: TrackTerms | None,
     prior_cycles: int,
@@ -92,7 +93,7 @@ def writes_after(
     projection (when owed before, or changed by the decision)."""
     state = case.state  # the activity's own: decoded from its input for each attempt
     aggregate = CaseAggregate(state, case.config, case.member_ref).at(case.server_now)
-    _, effects = aggregate.on_evaluation(inp.ask(), decision, terms, prior_cycles)
+    _, effects = aggregate.on_evaluation(ask, decision, terms, prior_cycles)
     notices = [*case.notices, *(notice_of(e, state) for e in effects if isinstance(e, Notify))]
     project = case.project or any(isinstance(e, Project) for e in effects)
     projection = next_projection(state, case.member_ref, aggregate.now) if project else None
@@ -163,7 +164,7 @@ class CaseDecisions:
                         prior_cycles = counted if counted is not None else prior_cycles
                 decided = decision.model_copy(update={"trace": None})
                 writes = (
-                    writes_after(inp, inp.case, decided, result.terms, prior_cycles)
+                    writes_after(inp.case, inp.ask(), decided, result.terms, prior_cycles)
                     if inp.case is not None
                     else None
                 )

@@ -72,7 +72,7 @@ def test_the_activity_writes_the_notices_and_projection_the_case_would_write(
     terms = track_terms(POLICY, decision.track, "commercial") if decision.track else None
     assert inp.case is not None
 
-    written = writes_after(inp, inp.case, decision, terms, 0)
+    written = writes_after(inp.case, inp.ask(), decision, terms, 0)
     notices, projection = _the_cases_own(case, ask, determination, **changes)
 
     assert [n.kind for n in written.notices] == [notice]
@@ -87,7 +87,7 @@ def test_the_digest_tells_writes_that_differ() -> None:
     assert inp.case is not None
     decision = case.engine("approve")
     terms = track_terms(POLICY, decision.track, "commercial")
-    written = writes_after(inp, inp.case, decision, terms, 0)
+    written = writes_after(inp.case, inp.ask(), decision, terms, 0)
     case.agg.at(RECEIVED + timedelta(days=1))  # another time: another projection
     notices, projection = _the_cases_own(case, ask, "approve")
 
